@@ -1,0 +1,9 @@
+"""Sparse autoencoders for scikit-learn."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from ._sparse_autoencoder import SparseAutoencoderTransformer
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["SparseAutoencoderTransformer", "__version__"]
