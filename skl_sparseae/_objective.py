@@ -192,71 +192,36 @@ class SparseAutoencoderObjective:
 
     def __call__(self, theta):
         """Return J(theta) as a float and dJ/dtheta as a float64 vector."""
-        X, m, dtype = self.X, self.n_samples, self.dtype
+        X, m = self.X, self.n_samples
         W1, b1, W2, b2 = self._weights(theta)
 
         A = hidden_activations(X, W1, b1)
-        eps_low, eps_high = activation_bounds(dtype)
-        rho_hat = np.clip(A.mean(axis=0, dtype=np.float64), eps_low, eps_high)
-        kl_term = float(np.sum(kl_divergence(self.rho, rho_hat)))
-        # dJ_KL/dA_ij = beta / m * KL'(rho_hat_j); the 1/m is applied with the
-        # reconstruction part, to the final gradients.
-        kl_slope = (self.beta * kl_divergence_derivative(self.rho, rho_hat)).astype(
-            dtype
+        rho_hat = clip_mean_activation(A.sum(axis=0, dtype=np.float64) / m, self.dtype)
+        kl_term, kl_slope = sparsity_penalty(self.rho, self.beta, rho_hat, self.dtype)
+
+        sums = zero_gradient_sums(self.n_features, self.n_components, self.dtype)
+        workspace = BlockWorkspace(
+            min(self.batch_size, m),
+            self.n_features,
+            self.n_components,
+            self.dtype,
+            sparse=sp.issparse(X),
         )
-
-        grad = np.empty_like(theta, dtype=np.float64)
-        gW1, gb1, gW2, gb2 = unpack(grad, self.n_features, self.n_components)
-        acc_W1 = np.zeros_like(W1)
-        acc_b1 = np.zeros_like(b1)
-        acc_W2 = np.zeros_like(W2)
-        acc_b2 = np.zeros_like(b2)
-
         squared_error = 0.0
-        sigmoid_decoder = self.decoder_activation == "sigmoid"
-        n_rows = min(self.batch_size, m)
-        recon = np.empty((n_rows, self.n_features), dtype=dtype)
-        residual = np.empty_like(recon)
-        x_dense = np.empty_like(recon) if sp.issparse(X) else None
-        hidden_delta = np.empty((n_rows, self.n_components), dtype=dtype)
-        hidden_slope = np.empty_like(hidden_delta)
-
         for rows in gen_batches(m, self.batch_size):
-            k = rows.stop - rows.start
-            A_blk = A[rows]
-            X_hat = decode(A_blk, W2, b2, self.decoder_activation, out=recon[:k])
-            X_blk = dense_rows(X, rows, out=None if x_dense is None else x_dense[:k])
-            out_delta = np.subtract(X_hat, X_blk, out=residual[:k])
-            squared_error += float(np.vdot(out_delta, out_delta))
-            if sigmoid_decoder:
-                # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
-                out_delta *= X_hat
-                np.subtract(1, X_hat, out=X_hat)
-                out_delta *= X_hat
-            acc_W2 += A_blk.T @ out_delta
-            acc_b2 += out_delta.sum(axis=0)
-
-            delta = np.dot(out_delta, W2.T, out=hidden_delta[:k])
-            delta += kl_slope
-            delta *= A_blk
-            slope = np.subtract(1, A_blk, out=hidden_slope[:k])
-            delta *= slope
-            acc_W1 += safe_sparse_dot(X[rows].T, delta, dense_output=True)
-            acc_b1 += delta.sum(axis=0)
-
-        inv_m = 1.0 / m
-        np.multiply(acc_W1, inv_m, out=gW1)
-        gW1 += self.alpha * W1
-        np.multiply(acc_b1, inv_m, out=gb1)
-        np.multiply(acc_W2, inv_m, out=gW2)
-        gW2 += self.alpha * W2
-        np.multiply(acc_b2, inv_m, out=gb2)
-
-        reconstruction_term = 0.5 * inv_m * squared_error
-        decay_term = (
-            0.5 * self.alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
+            squared_error += add_block_gradient_sums(
+                X[rows],
+                A[rows],
+                W2,
+                b2,
+                kl_slope,
+                self.decoder_activation,
+                sums,
+                workspace,
+            )
+        loss, grad, reconstruction_term = finish_loss_and_gradient(
+            squared_error, kl_term, sums, W1, W2, m, alpha=self.alpha, beta=self.beta
         )
-        loss = reconstruction_term + decay_term + self.beta * kl_term
         self.last_terms_ = {
             "theta": theta,
             "reconstruction": reconstruction_term,
@@ -264,6 +229,108 @@ class SparseAutoencoderObjective:
             "mean_activation": rho_hat,
         }
         return loss, grad
+
+
+def clip_mean_activation(rho_hat, dtype):
+    """Clip mean activations (float64) into the range the logarithms accept."""
+    eps_low, eps_high = activation_bounds(dtype)
+    return np.clip(rho_hat, eps_low, eps_high)
+
+
+def sparsity_penalty(rho, beta, rho_hat, dtype):
+    """KL term sum_j KL(rho || rho_hat_j) and the slope beta * KL'(rho_hat).
+
+    ``rho_hat`` must already be clipped (:func:`clip_mean_activation`). The
+    slope is what each hidden activation's gradient receives, before the 1/m
+    that :func:`finish_loss_and_gradient` applies; it is returned in ``dtype``.
+    """
+    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
+    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
+    return kl_term, kl_slope
+
+
+def zero_gradient_sums(n_features, n_components, dtype):
+    """Zeroed accumulators for the un-normalised gradients of W1, b1, W2, b2."""
+    return (
+        np.zeros((n_features, n_components), dtype=dtype),
+        np.zeros(n_components, dtype=dtype),
+        np.zeros((n_components, n_features), dtype=dtype),
+        np.zeros(n_features, dtype=dtype),
+    )
+
+
+class BlockWorkspace:
+    """Scratch buffers for one block of rows, allocated once per evaluation."""
+
+    def __init__(self, n_rows, n_features, n_components, dtype, sparse=False):
+        self.recon = np.empty((n_rows, n_features), dtype=dtype)
+        self.residual = np.empty_like(self.recon)
+        self.x_dense = np.empty_like(self.recon) if sparse else None
+        self.hidden_delta = np.empty((n_rows, n_components), dtype=dtype)
+        self.hidden_slope = np.empty_like(self.hidden_delta)
+
+
+def add_block_gradient_sums(
+    X_blk, A_blk, W2, b2, kl_slope, decoder_activation, sums, workspace=None
+):
+    """Add one block's un-normalised gradient sums in place; return its squared error.
+
+    ``X_blk`` (dense or CSR) and its hidden activations ``A_blk`` hold the same
+    rows. Blocks are independent once ``kl_slope`` (which needs the mean
+    activation over *all* rows) is known, so the sums of several blocks, or of
+    several chunks on several machines, simply add up.
+    """
+    k, n_features = X_blk.shape
+    if workspace is None:
+        workspace = BlockWorkspace(
+            k, n_features, A_blk.shape[1], A_blk.dtype, sparse=sp.issparse(X_blk)
+        )
+    sum_W1, sum_b1, sum_W2, sum_b2 = sums
+
+    X_hat = decode(A_blk, W2, b2, decoder_activation, out=workspace.recon[:k])
+    if sp.issparse(X_blk):
+        X_dense = workspace.x_dense[:k]
+        X_dense.fill(0)
+        X_blk.toarray(out=X_dense)
+    else:
+        X_dense = X_blk
+    out_delta = np.subtract(X_hat, X_dense, out=workspace.residual[:k])
+    squared_error = float(np.vdot(out_delta, out_delta))
+    if decoder_activation == "sigmoid":
+        # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
+        out_delta *= X_hat
+        np.subtract(1, X_hat, out=X_hat)
+        out_delta *= X_hat
+    sum_W2 += A_blk.T @ out_delta
+    sum_b2 += out_delta.sum(axis=0)
+
+    delta = np.dot(out_delta, W2.T, out=workspace.hidden_delta[:k])
+    delta += kl_slope
+    delta *= A_blk
+    delta *= np.subtract(1, A_blk, out=workspace.hidden_slope[:k])
+    sum_W1 += safe_sparse_dot(X_blk.T, delta, dense_output=True)
+    sum_b1 += delta.sum(axis=0)
+    return squared_error
+
+
+def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, beta):
+    """Combine the reduced sums into (J, float64 gradient, reconstruction term)."""
+    sum_W1, sum_b1, sum_W2, sum_b2 = sums
+    n_features, n_components = W1.shape
+    grad = np.empty(n_parameters(n_features, n_components), dtype=np.float64)
+    gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
+    inv_m = 1.0 / m
+    np.multiply(sum_W1, inv_m, out=gW1)
+    gW1 += alpha * W1
+    np.multiply(sum_b1, inv_m, out=gb1)
+    np.multiply(sum_W2, inv_m, out=gW2)
+    gW2 += alpha * W2
+    np.multiply(sum_b2, inv_m, out=gb2)
+
+    reconstruction_term = 0.5 * inv_m * squared_error
+    decay_term = 0.5 * alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
+    loss = reconstruction_term + decay_term + beta * kl_term
+    return loss, grad, reconstruction_term
 
 
 def loss_and_gradient(
