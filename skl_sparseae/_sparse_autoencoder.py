@@ -16,7 +16,11 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+)
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._objective import (
@@ -34,6 +38,17 @@ from ._objective import (
 # Attributes set by ``validate_data(reset=True)`` before the optimisation
 # starts; restored if the fit fails so that a previous fit stays consistent.
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+# Integer parameters: ``Interval(Integral, ...)`` lets booleans through.
+_INTEGER_PARAMETERS = {
+    "n_components": "an int in the range [1, inf) or None",
+    "max_iter": "an int in the range [1, inf)",
+    "max_fun": "an int in the range [1, inf)",
+}
+
+
+class _NonFiniteObjective(Exception):
+    """The objective is not finite at the initial weights."""
 
 
 class SparseAutoencoderTransformer(
@@ -261,6 +276,13 @@ class SparseAutoencoderTransformer(
         return self
 
     def _fit(self, X):
+        for name, expected in _INTEGER_PARAMETERS.items():
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be "
+                    f"{expected}. Got {value!r} instead."
+                )
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
         n_components = (
@@ -286,7 +308,7 @@ class SparseAutoencoderTransformer(
         )
         theta, loss, loss_curve, n_iter = self._minimize(objective, theta0)
 
-        if not np.all(np.isfinite(theta)):
+        if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
@@ -347,21 +369,47 @@ class SparseAutoencoderTransformer(
     def _minimize(self, objective, theta0):
         """Run L-BFGS-B; return (theta, loss, loss_curve, n_iter).
 
-        A KeyboardInterrupt stops the optimisation and keeps the weights of
-        the last completed iteration, so that a long fit is never lost.
+        ``objective(theta)`` returns ``(loss, float64 gradient)``. Every
+        evaluation runs under :func:`numpy.errstate` with overflow, invalid
+        values and division by zero raised: a trial point where the objective
+        is not finite is reported to L-BFGS-B as an infinite loss, which makes
+        its line search step back instead of carrying NaN into the weights.
+        A non-finite objective at ``theta0`` raises a ValueError before any
+        iteration.
+
+        A KeyboardInterrupt stops the optimisation and keeps the best weights
+        evaluated so far (with a warning), so that a long fit is never lost;
+        ``n_iter`` and ``loss_curve`` then describe the completed iterations.
         """
         loss_curve = []
-        last_iterate = {"x": theta0}
+        # (theta, loss) of the lowest finite objective evaluated so far.
+        best = {"theta": None, "loss": np.inf}
+
+        def evaluate(theta):
+            try:
+                with np.errstate(over="raise", invalid="raise", divide="raise"):
+                    loss, grad = objective(theta)
+                    loss = float(loss)
+                    finite = np.isfinite(loss) and np.all(np.isfinite(grad))
+            except FloatingPointError:
+                finite = False
+            if not finite:
+                if best["theta"] is None:
+                    raise _NonFiniteObjective()
+                return np.inf, np.zeros_like(theta)
+            if loss < best["loss"]:
+                # scipy may reuse the buffer behind ``theta``: keep a copy.
+                best["theta"], best["loss"] = np.array(theta, copy=True), loss
+            return loss, grad
 
         def callback(intermediate_result):
-            last_iterate["x"] = np.copy(intermediate_result.x)
             loss_curve.append(float(intermediate_result.fun))
             if self.verbose:
                 self._print_progress(objective, intermediate_result, len(loss_curve))
 
         try:
             result = scipy.optimize.minimize(
-                objective,
+                evaluate,
                 theta0,
                 method="L-BFGS-B",
                 jac=True,
@@ -372,18 +420,31 @@ class SparseAutoencoderTransformer(
                     "gtol": self.tol,
                 },
             )
+        except _NonFiniteObjective:
+            raise ValueError(
+                "The sparse autoencoder objective is not finite (it overflows) "
+                "at the initial weights: the input data has values too large "
+                "for the model. Scale X, for instance with "
+                "sklearn.preprocessing.StandardScaler or MinMaxScaler."
+            ) from None
         except KeyboardInterrupt:
+            if best["theta"] is None:
+                # Nothing was computed yet: there is no work to keep.
+                raise
             n_iter = len(loss_curve)
             warnings.warn(
                 f"Training interrupted by the user after {n_iter} iteration(s); "
-                "the model keeps the weights of the last completed iteration.",
+                "the model keeps the best weights found so far.",
                 UserWarning,
             )
-            theta = last_iterate["x"]
-            loss = loss_curve[-1] if loss_curve else float(objective(theta)[0])
-            return theta, loss, loss_curve, n_iter
+            return best["theta"], best["loss"], loss_curve, n_iter
 
         n_iter = min(int(result.nit), self.max_iter)
+        theta, loss = result.x, float(result.fun)
+        if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+            # L-BFGS-B can end on a failed line search and report the value of
+            # its last trial point: fall back to the best finite evaluation.
+            theta, loss = best["theta"], best["loss"]
         if result.status != 0:
             message = (
                 f"L-BFGS failed to converge after {n_iter} iteration(s) "
@@ -394,8 +455,14 @@ class SparseAutoencoderTransformer(
                     f" Increase the number of iterations (max_iter={self.max_iter})"
                     " or scale the data."
                 )
+            elif result.status == 2:
+                message += (
+                    " The line search failed, which often means that the data "
+                    "is badly scaled: scale X (for instance with "
+                    "sklearn.preprocessing.StandardScaler or MinMaxScaler)."
+                )
             warnings.warn(message, ConvergenceWarning)
-        return result.x, float(result.fun), loss_curve, n_iter
+        return theta, loss, loss_curve, n_iter
 
     @staticmethod
     def _print_progress(objective, intermediate_result, iteration):
