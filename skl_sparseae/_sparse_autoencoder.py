@@ -35,10 +35,6 @@ from ._objective import (
     unpack,
 )
 
-# Attributes set by ``validate_data(reset=True)`` before the optimisation
-# starts; restored if the fit fails so that a previous fit stays consistent.
-_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
-
 # Integer parameters: ``Interval(Integral, ...)`` lets booleans through.
 _INTEGER_PARAMETERS = {
     "n_components": "an int in the range [1, inf) or None",
@@ -255,19 +251,16 @@ class SparseAutoencoderTransformer(
         self : object
             The fitted estimator.
         """
-        saved_inputs = {
-            name: getattr(self, name)
-            for name in _INPUT_ATTRIBUTES
-            if hasattr(self, name)
-        }
+        # ``validate_data(reset=True)`` sets n_features_in_ and
+        # feature_names_in_ before the optimisation starts; on any failure
+        # (KeyboardInterrupt included) the whole previous state comes back,
+        # so the estimator is never left half updated.
+        saved_state = dict(vars(self))
         try:
             fitted = self._fit(X)
         except BaseException:
-            for name in _INPUT_ATTRIBUTES:
-                if name in saved_inputs:
-                    setattr(self, name, saved_inputs[name])
-                elif hasattr(self, name):
-                    delattr(self, name)
+            vars(self).clear()
+            vars(self).update(saved_state)
             raise
         # Publish all fitted attributes together: a fit that fails above
         # leaves the previous model untouched.

@@ -1,0 +1,256 @@
+"""Interrupted and failed fits: work is never lost, state is never corrupt.
+
+A KeyboardInterrupt during the optimisation keeps the best weights evaluated
+so far as a valid fitted model; any other failure inside fit leaves the
+estimator exactly as it was before the call (issue 5).
+"""
+
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.validation import check_is_fitted
+
+import skl_sparseae._sparse_autoencoder as estimator_module
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._objective import (
+    SparseAutoencoderObjective,
+    loss_and_gradient,
+    pack,
+)
+
+PARAMS = dict(n_components=4, rho=0.1, beta=2.0, alpha=1e-3, random_state=0)
+INTERRUPTED = "Training interrupted by the user after"
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(size=(30, 8))
+
+
+def _fit_quietly(sae, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return sae.fit(X)
+
+
+def _patch_objective(monkeypatch, raise_at=None, error=KeyboardInterrupt):
+    """Make fit's objective record its losses and raise on evaluation ``raise_at``.
+
+    Returns the list the losses are appended to.
+    """
+    losses = []
+
+    class Objective(SparseAutoencoderObjective):
+        def __call__(self, theta):
+            if len(losses) + 1 == raise_at:
+                raise error()
+            loss, grad = super().__call__(theta)
+            losses.append(loss)
+            return loss, grad
+
+    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    return losses
+
+
+def _objective_at_fitted_weights(sae, X):
+    theta = pack(
+        sae.components_.T,
+        sae.intercept_hidden_,
+        sae.decoder_components_,
+        sae.intercept_visible_,
+    )
+    loss, _ = loss_and_gradient(
+        theta.astype(np.float64),
+        X,
+        sae.components_.shape[0],
+        rho=sae.rho,
+        beta=sae.beta,
+        alpha=sae.alpha,
+        decoder_activation=sae.decoder_activation,
+    )
+    return loss
+
+
+def _state(estimator):
+    """Everything the estimator holds, to compare bit for bit."""
+    return pickle.dumps(vars(estimator), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("raise_at", [5, 20])
+def test_keyboard_interrupt_keeps_the_best_weights(X, dtype, raise_at, monkeypatch):
+    X = X.astype(dtype)
+    full = _fit_quietly(SparseAutoencoderTransformer(max_iter=40, **PARAMS), X)
+
+    losses = _patch_objective(monkeypatch, raise_at=raise_at)
+    sae = SparseAutoencoderTransformer(max_iter=40, **PARAMS)
+    with pytest.warns(UserWarning, match=INTERRUPTED) as record:
+        sae.fit(X)
+    assert len(losses) == raise_at - 1
+
+    # A valid fitted model ...
+    check_is_fitted(sae)
+    assert sae.n_features_in_ == X.shape[1]
+    for name in ["components_", "intercept_hidden_", "decoder_components_"]:
+        assert getattr(sae, name).dtype == dtype
+        assert np.all(np.isfinite(getattr(sae, name)))
+    codes = sae.transform(X)
+    assert codes.shape == (X.shape[0], 4)
+    np.testing.assert_allclose(
+        sae.mean_activation_,
+        codes.mean(axis=0),
+        rtol=1e-5 if dtype is np.float32 else 1e-12,
+    )
+    # ... that reports what was done ...
+    n_iter = sae.n_iter_
+    assert n_iter == len(sae.loss_curve_) >= 1
+    assert sae.loss_curve_ == full.loss_curve_[:n_iter]
+    assert f"after {n_iter} iteration(s)" in str(record[0].message)
+    # ... and keeps the best weights evaluated, not merely the last iterate.
+    assert sae.loss_ == min(losses)
+    assert sae.loss_ <= sae.loss_curve_[-1]
+    if dtype is np.float64:
+        assert sae.loss_ == pytest.approx(_objective_at_fitted_weights(sae, X))
+
+
+def test_keyboard_interrupt_from_the_callback(X, monkeypatch):
+    full = _fit_quietly(SparseAutoencoderTransformer(max_iter=40, **PARAMS), X)
+    printed = []
+
+    def interrupt_on_third(objective, intermediate_result, iteration):
+        printed.append(iteration)
+        if iteration == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        SparseAutoencoderTransformer,
+        "_print_progress",
+        staticmethod(interrupt_on_third),
+    )
+    sae = SparseAutoencoderTransformer(max_iter=40, verbose=1, **PARAMS)
+    with pytest.warns(UserWarning, match=re.escape(f"{INTERRUPTED} 3 iteration(s)")):
+        sae.fit(X)
+    assert printed == [1, 2, 3]
+    assert sae.n_iter_ == 3
+    assert sae.loss_curve_ == full.loss_curve_[:3]
+    assert sae.loss_ == pytest.approx(sae.loss_curve_[-1], rel=1e-12)
+    assert sae.loss_ == pytest.approx(_objective_at_fitted_weights(sae, X))
+
+
+def test_warm_start_resumes_an_interrupted_fit(X, monkeypatch):
+    with monkeypatch.context() as patch:
+        _patch_objective(patch, raise_at=15)
+        sae = SparseAutoencoderTransformer(max_iter=40, warm_start=True, **PARAMS)
+        with pytest.warns(UserWarning, match=INTERRUPTED):
+            sae.fit(X)
+    interrupted_loss = sae.loss_
+    _fit_quietly(sae, X)
+    # the second fit starts from the weights the interrupted one kept
+    assert sae.loss_curve_[0] <= interrupted_loss
+    assert sae.loss_ < interrupted_loss
+
+
+def test_interrupt_before_any_evaluation_propagates(X, monkeypatch):
+    # Nothing was computed, so there is nothing to keep: the interrupt goes
+    # through and the estimator is left as it was.
+    previous = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    before = _state(previous)
+    fresh = SparseAutoencoderTransformer(max_iter=5, **PARAMS)
+    _patch_objective(monkeypatch, raise_at=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(KeyboardInterrupt):
+            previous.fit(X[:, :6])
+        with pytest.raises(KeyboardInterrupt):
+            fresh.fit(X)
+    assert _state(previous) == before
+    with pytest.raises(NotFittedError):
+        fresh.transform(X)
+    assert vars(fresh) == vars(SparseAutoencoderTransformer(max_iter=5, **PARAMS))
+
+
+@pytest.mark.parametrize("error", [RuntimeError, MemoryError, KeyboardInterrupt])
+@pytest.mark.parametrize("new_data", ["same", "other-features", "sparse"])
+def test_failure_mid_fit_leaves_the_previous_fit_intact(
+    X, error, new_data, monkeypatch
+):
+    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=10, **PARAMS), X)
+    before = _state(sae)
+    codes = sae.transform(X)
+    X_new = {
+        "same": X,
+        "other-features": X[:, :6],
+        "sparse": sp.csr_matrix(np.where(X > 0.5, X, 0.0)),
+    }[new_data]
+    # a KeyboardInterrupt on the first evaluation has nothing to keep
+    _patch_objective(
+        monkeypatch, raise_at=1 if error is KeyboardInterrupt else 4, error=error
+    )
+    with pytest.raises(error):
+        sae.fit(X_new)
+    assert _state(sae) == before
+    np.testing.assert_array_equal(sae.transform(X), codes)
+
+
+def test_failure_mid_fit_restores_feature_names(X, monkeypatch):
+    pd = pytest.importorskip("pandas")
+    named = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), named)
+    unnamed = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    before, before_unnamed = _state(sae), _state(unnamed)
+    _patch_objective(monkeypatch, raise_at=3, error=RuntimeError)
+    with pytest.raises(RuntimeError):
+        sae.fit(X[:, :6])  # no feature names, other width
+    assert _state(sae) == before
+    assert list(sae.feature_names_in_) == list(named.columns)
+    with pytest.raises(RuntimeError):
+        unnamed.fit(named.iloc[:, :6])
+    assert _state(unnamed) == before_unnamed
+    assert not hasattr(unnamed, "feature_names_in_")
+
+
+def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkeypatch):
+    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    before = _state(sae)
+
+    def out_of_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(estimator_module, "mean_hidden_activation", out_of_memory)
+    with pytest.raises(MemoryError):
+        _fit_quietly(sae, X[:, :6])
+    assert _state(sae) == before
+
+
+def test_first_fit_that_fails_leaves_an_unfitted_estimator(X, monkeypatch):
+    sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS)
+    pristine = _state(sae)
+    _patch_objective(monkeypatch, raise_at=3, error=RuntimeError)
+    with pytest.raises(RuntimeError):
+        sae.fit(X)
+    assert _state(sae) == pristine
+    with pytest.raises(NotFittedError):
+        sae.transform(X)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch):
+    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    before = _state(sae)
+
+    def diverging(self, objective, theta0):
+        theta = theta0.copy()
+        theta[3] = bad
+        return theta, 1.0, [1.0], 1
+
+    monkeypatch.setattr(SparseAutoencoderTransformer, "_minimize", diverging)
+    with pytest.raises(
+        ValueError, match="Solver produced non-finite parameter weights"
+    ):
+        sae.fit(X)
+    assert _state(sae) == before
