@@ -44,7 +44,7 @@ _INTEGER_PARAMETERS = {
 
 
 class _NonFiniteObjective(Exception):
-    """The objective is not finite at the initial weights."""
+    """The objective was not finite at a point L-BFGS-B asked for."""
 
 
 class SparseAutoencoderTransformer(
@@ -364,18 +364,22 @@ class SparseAutoencoderTransformer(
 
         ``objective(theta)`` returns ``(loss, float64 gradient)``. Every
         evaluation runs under :func:`numpy.errstate` with overflow, invalid
-        values and division by zero raised: a trial point where the objective
-        is not finite is reported to L-BFGS-B as an infinite loss, which makes
-        its line search step back instead of carrying NaN into the weights.
-        A non-finite objective at ``theta0`` raises a ValueError before any
-        iteration.
+        values and division by zero raised, and its result is checked: NaN
+        never reaches the weights. A non-finite objective at ``theta0`` raises
+        a ValueError before any iteration; later on (a trial point of the line
+        search overflowed) the optimisation stops with a ConvergenceWarning and
+        keeps the best weights. Answering L-BFGS-B with an infinite loss
+        instead would make its line search shrink the step to nothing and
+        report convergence, hiding the problem.
 
         A KeyboardInterrupt stops the optimisation and keeps the best weights
         evaluated so far (with a warning), so that a long fit is never lost;
         ``n_iter`` and ``loss_curve`` then describe the completed iterations.
+        An interrupt before the first evaluation has nothing to keep and is
+        re-raised.
         """
         loss_curve = []
-        # (theta, loss) of the lowest finite objective evaluated so far.
+        # (theta, loss) of the lowest objective evaluated so far.
         best = {"theta": None, "loss": np.inf}
 
         def evaluate(theta):
@@ -387,9 +391,7 @@ class SparseAutoencoderTransformer(
             except FloatingPointError:
                 finite = False
             if not finite:
-                if best["theta"] is None:
-                    raise _NonFiniteObjective()
-                return np.inf, np.zeros_like(theta)
+                raise _NonFiniteObjective()
             if loss < best["loss"]:
                 # scipy may reuse the buffer behind ``theta``: keep a copy.
                 best["theta"], best["loss"] = np.array(theta, copy=True), loss
@@ -414,12 +416,23 @@ class SparseAutoencoderTransformer(
                 },
             )
         except _NonFiniteObjective:
-            raise ValueError(
-                "The sparse autoencoder objective is not finite (it overflows) "
-                "at the initial weights: the input data has values too large "
-                "for the model. Scale X, for instance with "
-                "sklearn.preprocessing.StandardScaler or MinMaxScaler."
-            ) from None
+            if best["theta"] is None:
+                raise ValueError(
+                    "The sparse autoencoder objective is not finite (it "
+                    "overflows) at the initial weights: the input data has "
+                    "values too large for the model. Scale X, for instance with "
+                    "sklearn.preprocessing.StandardScaler or MinMaxScaler."
+                ) from None
+            n_iter = len(loss_curve)
+            warnings.warn(
+                f"L-BFGS stopped after {n_iter} iteration(s): the objective "
+                "was not finite (it overflowed) at a trial point. The model "
+                "keeps the best weights found so far. Scale X (for instance "
+                "with sklearn.preprocessing.StandardScaler or MinMaxScaler) "
+                "to fit further.",
+                ConvergenceWarning,
+            )
+            return best["theta"], best["loss"], loss_curve, n_iter
         except KeyboardInterrupt:
             if best["theta"] is None:
                 # Nothing was computed yet: there is no work to keep.
@@ -434,10 +447,6 @@ class SparseAutoencoderTransformer(
 
         n_iter = min(int(result.nit), self.max_iter)
         theta, loss = result.x, float(result.fun)
-        if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
-            # L-BFGS-B can end on a failed line search and report the value of
-            # its last trial point: fall back to the best finite evaluation.
-            theta, loss = best["theta"], best["loss"]
         if result.status != 0:
             message = (
                 f"L-BFGS failed to converge after {n_iter} iteration(s) "

@@ -1,0 +1,273 @@
+"""Numerically awkward data: the loss and gradient stay finite (issue 5).
+
+pyproject.toml turns numpy's RuntimeWarnings (overflow, invalid value,
+division by zero) into errors for the whole suite, so any of them raised
+while fitting or evaluating the objective fails these tests. On top of that,
+every evaluation made during these fits is recorded and must be finite: the
+estimator's guard, which steps L-BFGS back from non-finite trial points, must
+never have been needed on this data.
+"""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import ConvergenceWarning
+
+import skl_sparseae._sparse_autoencoder as estimator_module
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._objective import (
+    SparseAutoencoderObjective,
+    loss_and_gradient,
+    pack,
+)
+
+FITTED_ARRAYS = [
+    "components_",
+    "intercept_hidden_",
+    "decoder_components_",
+    "intercept_visible_",
+    "mean_activation_",
+]
+
+
+@pytest.fixture
+def evaluations(monkeypatch):
+    """Record (finite loss, finite gradient) for every evaluation of fit."""
+    records = []
+
+    class Objective(SparseAutoencoderObjective):
+        def __call__(self, theta):
+            loss, grad = super().__call__(theta)
+            records.append(bool(np.isfinite(loss) and np.all(np.isfinite(grad))))
+            return loss, grad
+
+    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    return records
+
+
+def _uniform(shape=(30, 8), seed=0):
+    return np.random.RandomState(seed).uniform(size=shape)
+
+
+def _zero_rows():
+    X = _uniform()
+    X[::3] = 0.0
+    return X
+
+
+def _constant_columns():
+    X = _uniform()
+    X[:, 2] = 0.5
+    X[:, 5] = 0.0
+    return X
+
+
+# (id, data builder, parameters); data for the sigmoid decoder lies in [0, 1].
+CASES = [
+    (
+        "scaled-1e6-identity",
+        lambda: _uniform() * 1e6,
+        dict(decoder_activation="identity"),
+    ),
+    (
+        "centred-1e6-identity",
+        lambda: np.random.RandomState(1).normal(size=(30, 8)) * 1e6,
+        dict(decoder_activation="identity"),
+    ),
+    (
+        "scaled-1e6-identity-csr",
+        lambda: sp.csr_matrix(np.where(_uniform() > 0.6, _uniform() * 1e6, 0.0)),
+        dict(decoder_activation="identity"),
+    ),
+    ("all-zero-rows", _zero_rows, {}),
+    ("all-zero-data", lambda: np.zeros((10, 4)), {}),
+    ("constant-columns", _constant_columns, {}),
+    ("duplicated-rows", lambda: np.repeat(_uniform((3, 8)), 10, axis=0), {}),
+    ("single-sample", lambda: _uniform((1, 8)), {}),
+    ("one-by-one", lambda: _uniform((1, 1)), {}),
+    ("overcomplete", lambda: _uniform((30, 4)), dict(n_components=100)),
+    ("rho=1e-4", _uniform, dict(rho=1e-4)),
+    ("rho=0.999", _uniform, dict(rho=0.999)),
+    ("beta=1e4", _uniform, dict(beta=1e4, max_iter=100)),
+    ("beta=1e4-rho=1e-4", _uniform, dict(beta=1e4, rho=1e-4)),
+    ("alpha=0", _uniform, dict(alpha=0.0, max_iter=100)),
+    (
+        "float32-tiny",
+        lambda: (_uniform() * 1e-30).astype(np.float32),
+        {},
+    ),
+    (
+        "float32-subnormal",
+        lambda: (_uniform() * 1e-40).astype(np.float32),
+        dict(decoder_activation="identity"),
+    ),
+    (
+        "float32-tiny-csr",
+        lambda: sp.csr_matrix((_zero_rows() * 1e-30).astype(np.float32)),
+        {},
+    ),
+    (
+        "float32-scaled-1e6-identity",
+        lambda: (_uniform() * 1e6).astype(np.float32),
+        dict(decoder_activation="identity"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "make_X, params", [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_fit_stays_finite_on_awkward_data(make_X, params, evaluations):
+    X = make_X()
+    params = {"n_components": 5, "random_state": 0, **params}
+    sae = SparseAutoencoderTransformer(**params)
+    with warnings.catch_warnings():
+        # reaching max_iter is fine here; a RuntimeWarning is still an error
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(X)
+
+    assert evaluations and all(evaluations)
+    assert np.isfinite(sae.loss_)
+    assert np.all(np.isfinite(sae.loss_curve_))
+    for name in FITTED_ARRAYS:
+        values = getattr(sae, name)
+        assert values.dtype == X.dtype
+        assert np.all(np.isfinite(values)), name
+    assert np.all((sae.mean_activation_ >= 0) & (sae.mean_activation_ <= 1))
+
+    # the objective itself, outside the estimator's guard, at the solution
+    theta = pack(
+        sae.components_.T,
+        sae.intercept_hidden_,
+        sae.decoder_components_,
+        sae.intercept_visible_,
+    )
+    loss, grad = loss_and_gradient(
+        theta,
+        X,
+        sae.components_.shape[0],
+        rho=sae.rho,
+        beta=sae.beta,
+        alpha=sae.alpha,
+        decoder_activation=sae.decoder_activation,
+    )
+    assert np.isfinite(loss) and np.all(np.isfinite(grad))
+    assert grad.dtype == np.float64
+
+    codes = sae.transform(X)
+    assert np.all(np.isfinite(codes))
+    assert np.all(np.isfinite(sae.inverse_transform(codes)))
+    scores = sae.score_samples(X)
+    assert np.all(np.isfinite(scores)) and np.all(scores <= 0)
+
+
+@pytest.mark.parametrize("rho", [1e-4, 0.05, 0.999])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("theta_scale", [0.0, 1.0, 1e3])
+def test_objective_is_finite_for_saturated_units(rho, dtype, theta_scale):
+    # Large weights saturate every unit (mean activation 0 or 1): the clipped
+    # KL term and its slope must stay finite even with beta=1e4.
+    X = _uniform((20, 6)).astype(dtype)
+    rng = np.random.RandomState(0)
+    n_params = 2 * 6 * 4 + 6 + 4
+    theta = theta_scale * rng.uniform(-1, 1, size=n_params)
+    for decoder in ["sigmoid", "identity"]:
+        loss, grad = loss_and_gradient(
+            theta,
+            X,
+            4,
+            rho=rho,
+            beta=1e4,
+            alpha=1e-4,
+            decoder_activation=decoder,
+        )
+        assert np.isfinite(loss) and np.all(np.isfinite(grad))
+
+
+def test_overflowing_data_raises_before_any_iteration(evaluations):
+    # Data this large overflows the squared error at the initial weights.
+    X = np.random.RandomState(0).normal(size=(20, 5)) * 1e200
+    previous = SparseAutoencoderTransformer(
+        decoder_activation="identity", max_iter=3, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        previous.fit(_uniform((20, 5)))
+    before = {name: getattr(previous, name).copy() for name in FITTED_ARRAYS}
+    evaluations.clear()
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            "The sparse autoencoder objective is not finite (it overflows) at "
+            "the initial weights: the input data has values too large for the "
+            "model. Scale X, for instance with "
+            "sklearn.preprocessing.StandardScaler or MinMaxScaler."
+        ),
+    ):
+        previous.fit(X)
+    assert evaluations == [False]
+    for name, values in before.items():
+        np.testing.assert_array_equal(getattr(previous, name), values)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_overflow_is_reported_not_warned(dtype):
+    # 1e20 squared overflows float32 but not float64.
+    X = (np.random.RandomState(0).normal(size=(20, 5)) * 1e20).astype(dtype)
+    sae = SparseAutoencoderTransformer(
+        decoder_activation="identity", max_iter=5, random_state=0
+    )
+    if dtype is np.float32:
+        with pytest.raises(ValueError, match="not finite .* initial weights"):
+            sae.fit(X)
+    else:
+        with pytest.warns(ConvergenceWarning, match="badly scaled"):
+            sae.fit(X)
+        assert np.isfinite(sae.loss_)
+
+
+@pytest.mark.parametrize("failure", ["nan", "inf-gradient", "overflow"])
+def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch):
+    """A NaN or overflow at a trial point never reaches the weights."""
+    X = _uniform()
+    losses = []
+
+    class Objective(SparseAutoencoderObjective):
+        def __call__(self, theta):
+            if len(losses) == 8:
+                if failure == "nan":
+                    return np.nan, np.zeros_like(theta)
+                if failure == "inf-gradient":
+                    return 1.0, np.full_like(theta, np.inf)
+                # an overflow inside the objective, as numpy reports it
+                np.multiply(np.float64(1e300), np.float64(1e300))
+            loss, grad = super().__call__(theta)
+            losses.append(loss)
+            return loss, grad
+
+    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    sae = SparseAutoencoderTransformer(n_components=4, random_state=0)
+    with pytest.warns(
+        ConvergenceWarning,
+        match=r"^L-BFGS stopped after \d+ iteration\(s\): the objective was not "
+        r"finite \(it overflowed\) at a trial point\. The model keeps the best "
+        r"weights found so far\. Scale X",
+    ):
+        sae.fit(X)
+    assert len(losses) == 8
+    assert sae.n_iter_ == len(sae.loss_curve_) >= 1
+    assert sae.loss_ == min(losses)
+    assert np.isfinite(sae.loss_) and np.all(np.isfinite(sae.loss_curve_))
+    for name in FITTED_ARRAYS:
+        assert np.all(np.isfinite(getattr(sae, name)))
+    theta = pack(
+        sae.components_.T,
+        sae.intercept_hidden_,
+        sae.decoder_components_,
+        sae.intercept_visible_,
+    )
+    loss, _ = loss_and_gradient(theta, X, 4, rho=0.05, beta=1.0, alpha=1e-4)
+    assert sae.loss_ == pytest.approx(loss, rel=1e-12)
