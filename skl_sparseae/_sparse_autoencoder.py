@@ -237,6 +237,13 @@ class SparseAutoencoderTransformer(
     def fit(self, X, y=None):
         """Fit the autoencoder to X.
 
+        A fit is never lost and never leaves a half-updated estimator: an
+        interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the optimisation
+        keeps the best weights found so far as the fitted model, with a
+        warning, and ``n_iter_`` and ``loss_curve_`` describe the iterations
+        completed; any other error leaves the estimator exactly as it was
+        before the call.
+
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
