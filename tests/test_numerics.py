@@ -122,7 +122,7 @@ CASES = [
 )
 def test_fit_stays_finite_on_awkward_data(make_X, params, evaluations):
     X = make_X()
-    params = {"n_components": 5, "random_state": 0, **params}
+    params = {"n_components": 5, "max_iter": 150, "random_state": 0, **params}
     sae = SparseAutoencoderTransformer(**params)
     with warnings.catch_warnings():
         # reaching max_iter is fine here; a RuntimeWarning is still an error
