@@ -93,10 +93,24 @@ def test_filter_display_uses_given_ax_and_colour(pyplot):
     assert not ax1.images
 
 
+def test_filter_display_decoder_weights(pyplot, fitted_sae):
+    display = FilterDisplay.from_estimator(
+        fitted_sae, weights="decoder", normalize=False, padding=0, n_cols=12
+    )
+    expected = (
+        fitted_sae.decoder_components_ / np.abs(fitted_sae.decoder_components_).max()
+    )
+    np.testing.assert_allclose(
+        display.mosaic_[:, :8], expected[0].reshape(8, 8), rtol=1e-6
+    )
+
+
 def test_filter_display_pipeline_and_other_estimators(pyplot, digits):
     X, y = digits
     pca = PCA(n_components=6).fit(X)
     assert FilterDisplay.from_estimator(pca).mosaic_.shape == (19, 28)
+    with pytest.raises(ValueError, match="needs a fitted estimator"):
+        FilterDisplay.from_estimator(pca, weights="decoder")
     pipe = make_pipeline(MinMaxScaler(), PCA(n_components=4), LogisticRegression())
     pipe.fit(X, y)
     display = FilterDisplay.from_estimator(pipe, max_filters=2, n_cols=2)
@@ -110,7 +124,7 @@ def test_filter_display_pipeline_and_other_estimators(pyplot, digits):
         ({"image_shape": (4, 4, 4)}, "image_shape must be"),
         ({"n_cols": 0}, "n_cols must be"),
         ({"max_filters": 0}, "max_filters must be"),
-        ({"attribute": "no_such_attribute_"}, "needs a fitted estimator"),
+        ({"weights": "hidden"}, "weights must be"),
     ],
 )
 def test_filter_display_errors(pyplot, fitted_sae, kwargs, message):

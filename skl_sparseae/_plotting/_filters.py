@@ -144,7 +144,7 @@ class FilterDisplay:
         estimator,
         *,
         image_shape=None,
-        attribute="components_",
+        weights="encoder",
         max_filters=None,
         n_cols=None,
         normalize=True,
@@ -171,9 +171,10 @@ class FilterDisplay:
             square grey-level image, which needs ``n_features`` to be a
             perfect square.
 
-        attribute : str, default="components_"
-            Fitted attribute that holds the filters, one per row. Use
-            ``"decoder_components_"`` to show the decoder's basis images.
+        weights : {"encoder", "decoder"}, default="encoder"
+            Which weights to draw: the encoder filters ``components_`` (the
+            only choice for estimators other than a sparse autoencoder), or
+            the decoder's basis images ``decoder_components_``.
 
         max_filters : int, default=None
             Plot only the first ``max_filters`` filters. None plots all.
@@ -219,6 +220,12 @@ class FilterDisplay:
         """
         caller = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(caller)
+        attributes = {"encoder": "components_", "decoder": "decoder_components_"}
+        if weights not in attributes:
+            raise ValueError(
+                f"weights must be 'encoder' or 'decoder'; got {weights!r}."
+            )
+        attribute = attributes[weights]
         step = find_fitted_step(estimator, (attribute,), caller)
         filters = np.asarray(getattr(step, attribute))
         if filters.ndim != 2:
