@@ -56,7 +56,7 @@ with warnings.catch_warnings():
 
 # score_samples is higher for normal samples; ROC AUC wants higher = anomaly.
 sae_score = -sae.score_samples(X_test)
-print(f"ROC AUC, reconstruction error: {roc_auc_score(is_anomaly, sae_score):.3f}")
+print(f"ROC AUC, reconstruction error: {roc_auc_score(is_anomaly, sae_score):.4f}")
 
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
 bins = np.linspace(0, sae_score.max(), 40)
@@ -96,12 +96,13 @@ scores = {
     ),
 }
 
-fig, ax = plt.subplots(figsize=(6, 5), layout="constrained")
+fig, ax = plt.subplots(figsize=(6, 6.5), layout="constrained")
 for name, score in scores.items():
     RocCurveDisplay.from_predictions(is_anomaly, score, name=name, ax=ax)
     print(f"ROC AUC, {name}: {roc_auc_score(is_anomaly, score):.4f}")
 ax.plot([0, 1], [0, 1], color="grey", linestyle=":")
-ax.set_title("Detecting unseen digit classes (5-9)")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), fontsize="small")
+_ = ax.set_title("Detecting unseen digit classes (5-9)")
 
 # %%
 # The forest does *worse than chance* on the sparse codes. The reason is in

@@ -68,19 +68,13 @@ for ax, (beta, code) in zip(axes, codes.items()):
 # -------------------
 # Each row is the code of one digit: one column per hidden unit. The sparse
 # codes are mostly dark with a few bright units.
-fig, axes = plt.subplots(
-    1, 3, figsize=(10, 3.5), width_ratios=[1, 4, 4], layout="constrained"
-)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True, layout="constrained")
 samples = np.array([np.flatnonzero(y == digit)[0] for digit in range(10)])
-axes[0].imshow(
-    np.vstack([X[i].reshape(8, 8) for i in samples]), cmap="gray_r", aspect="auto"
-)
-axes[0].set_axis_off()
-axes[0].set_title("digit")
-for ax, (beta, code) in zip(axes[1:], codes.items()):
+for ax, (beta, code) in zip(axes, codes.items()):
     image = ax.imshow(code[samples], cmap="magma", vmin=0, vmax=1, aspect="auto")
-    ax.set(title=f"beta = {beta:g}", xlabel="hidden unit", yticks=[])
-fig.colorbar(image, ax=axes[1:], label="activation")
+    ax.set(title=f"beta = {beta:g}", xlabel="hidden unit")
+axes[0].set(yticks=range(10), yticklabels=y[samples], ylabel="code of a digit")
+fig.colorbar(image, ax=axes, label="activation")
 
 # %%
 # Mean activations against the target

@@ -48,7 +48,7 @@ fig, axes = plt.subplots(1, 2, figsize=(8, 3))
 for ax, image in zip(axes, images):
     ax.imshow(image, cmap="gray", vmin=-3, vmax=3)
     ax.set_axis_off()
-fig.suptitle("Whitened sample images")
+_ = fig.suptitle("Whitened sample images")
 
 # %%
 # Patches, normalised as in the exercise
@@ -101,8 +101,9 @@ print(
 # 8x8 tile, scaled to its own contrast range: grey is zero, white a positive
 # weight and black a negative one. Most units have become oriented edge or
 # bar detectors at different positions, orientations and scales.
-display = FilterDisplay.from_estimator(sae, image_shape=(8, 8))
-display.ax_.set_title("Encoder filters (components_)")
+fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
+display = FilterDisplay.from_estimator(sae, image_shape=(8, 8), ax=ax)
+_ = display.ax_.set_title("Encoder filters (components_)")
 
 # %%
 # Did the sparsity target hold?

@@ -35,6 +35,22 @@ SKLEARN_TERMS = [
     "feature",
     "sample",
 ]
+# Labels that the docstrings of scikit-learn's mixins (inherited by our
+# estimator and shown in its API page) refer to with :ref:.
+SKLEARN_LABELS = [
+    ("metadata_routing", "metadata_routing.html#metadata-routing", "Metadata Routing"),
+    (
+        "df_output_transform",
+        "modules/df_output_transform.html#df-output-transform",
+        "Pandas/Polars Output for Transformers with set_output API",
+    ),
+    (
+        "sphx_glr_auto_examples_miscellaneous_plot_set_output.py",
+        "auto_examples/miscellaneous/plot_set_output.html"
+        "#sphx-glr-auto-examples-miscellaneous-plot-set-output-py",
+        "Introducing the set_output API",
+    ),
+]
 MATPLOTLIB_NAMES = {
     "py:class": ["matplotlib.axes.Axes", "matplotlib.figure.Figure"],
     "py:method": [
@@ -50,11 +66,15 @@ def write_inventory(path, project, version, entries):
         f"# Version: {version}\n"
         "# The remainder of this file is compressed using zlib.\n"
     )
+    # Entries are (name, role, uri) or (name, role, uri, display name).
+    entries = sorted(
+        set(entry if len(entry) == 4 else (*entry, "-") for entry in entries)
+    )
     body = "".join(
-        f"{name} {role} 1 {uri} -\n" for name, role, uri in sorted(set(entries))
+        f"{name} {role} 1 {uri} {display}\n" for name, role, uri, display in entries
     )
     path.write_bytes(header.encode() + zlib.compress(body.encode(), 9))
-    print(f"{path}: {len(set(entries))} entries")
+    print(f"{path}: {len(entries)} entries")
 
 
 def sklearn_entries():
@@ -86,6 +106,8 @@ def sklearn_entries():
             (term, "std:term", f"glossary.html#term-{term.replace(' ', '-')}")
         )
     entries.append(("glossary", "std:doc", "glossary.html"))
+    for label, uri, title in SKLEARN_LABELS:
+        entries.append((label, "std:label", uri, title))
     return entries
 
 

@@ -88,7 +88,8 @@ class SparsityDisplay:
 
         bins : int or sequence of float, default=20
             Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
-            integer spans ``[0, 1.1 * max(rho, largest mean activation)]``.
+            integer means that many equal bins spanning ``rho`` and all the
+            mean activations, with a 10% margin.
 
         hist_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
@@ -117,8 +118,12 @@ class SparsityDisplay:
 
         hist_ax, loss_ax = self._make_axes(ax, plt)
         if np.ndim(bins) == 0:
-            upper = 1.1 * max(rho, float(mean_activation.max()))
-            bins = np.linspace(0.0, min(upper, 1.0), int(bins) + 1)
+            # Span the data and rho, so that a tight cluster around the target
+            # is resolved into several bars instead of one.
+            low = min(rho, float(mean_activation.min()))
+            high = max(rho, float(mean_activation.max()))
+            pad = 0.1 * (high - low) if high > low else 0.05 * rho
+            bins = np.linspace(max(low - pad, 0.0), min(high + pad, 1.0), int(bins) + 1)
         hist_kw = {"color": "tab:blue", "alpha": 0.8, **(hist_kw or {})}
         _, _, self.bars_ = hist_ax.hist(mean_activation, bins=bins, **hist_kw)
         self.rho_line_ = hist_ax.axvline(
@@ -133,7 +138,7 @@ class SparsityDisplay:
             ylabel="number of hidden units",
             title="Hidden-unit mean activations",
         )
-        hist_ax.legend(loc="upper right")
+        hist_ax.legend(loc="best")
 
         self.loss_line_ = None
         if loss_curve is not None and loss_curve.size:
