@@ -7,14 +7,11 @@ uses only data that scikit-learn bundles.
 """
 
 import os
-import sys
-import warnings
 
 import skl_sparseae
 
 # The gallery draws with matplotlib; never open windows during a build.
 os.environ.setdefault("MPLBACKEND", "Agg")
-sys.path.insert(0, os.path.abspath("."))
 
 project = "skl_sparseae"
 author = "The skl_sparseae developers"
@@ -70,14 +67,6 @@ sphinx_gallery_conf = {
     # source tree.
     "write_computation_times": False,
 }
-
-# Warnings that examples raise on purpose must not reach the -W build as
-# errors; the examples themselves silence what they expect.
-warnings.filterwarnings(
-    "ignore",
-    category=UserWarning,
-    message="Matplotlib is currently using agg",
-)
 
 # -- HTML -------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
