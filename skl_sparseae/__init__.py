@@ -2,8 +2,14 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._plotting import FilterDisplay, SparsityDisplay
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["SparseAutoencoderTransformer", "__version__"]
+__all__ = [
+    "FilterDisplay",
+    "SparseAutoencoderTransformer",
+    "SparsityDisplay",
+    "__version__",
+]

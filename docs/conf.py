@@ -1,0 +1,81 @@
+"""Sphinx configuration for the skl_sparseae documentation.
+
+Build with ``.ci/build_docs`` (or ``sphinx-build -W -b html docs docs/_build/html``
+after ``pip install -e ".[docs]"``). The build never touches the network:
+intersphinx reads the inventories shipped in ``_inventories/`` and the gallery
+uses only data that scikit-learn bundles.
+"""
+
+import os
+
+import skl_sparseae
+
+# The gallery draws with matplotlib; never open windows during a build.
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+project = "skl_sparseae"
+author = "The skl_sparseae developers"
+copyright = "The skl_sparseae developers"
+release = skl_sparseae.__version__
+version = ".".join(release.split(".")[:2])
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.intersphinx",
+    "sphinx.ext.mathjax",
+    "numpydoc",
+    "sphinx_gallery.gen_gallery",
+]
+
+templates_path = ["_templates"]
+exclude_patterns = ["_build", "tools", "Thumbs.db", ".DS_Store"]
+default_role = "literal"
+
+# -- API reference ----------------------------------------------------------
+autosummary_generate = True
+autodoc_default_options = {"members": True}
+numpydoc_show_class_members = False
+numpydoc_class_members_toctree = False
+numpydoc_attributes_as_param_list = False
+
+# -- Cross-references, offline ----------------------------------------------
+# Local inventories (see tools/make_inventories.py): links point to the
+# upstream docs, but nothing is fetched while building.
+intersphinx_mapping = {
+    "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn.inv"),
+    "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),
+}
+intersphinx_disabled_reftypes = ["std:doc"]
+
+# -- Gallery ----------------------------------------------------------------
+sphinx_gallery_conf = {
+    "examples_dirs": "../examples",
+    "gallery_dirs": "auto_examples",
+    "filename_pattern": r"/plot_",
+    "doc_module": ("skl_sparseae",),
+    "backreferences_dir": "gen_modules/backreferences",
+    "reference_url": {"skl_sparseae": None},
+    "within_subsection_order": "FileNameSortKey",
+    "matplotlib_animations": False,
+    "remove_config_comments": True,
+    # A failing example must fail the build.
+    "abort_on_example_error": True,
+    "only_warn_on_example_error": False,
+    "show_memory": False,
+    # Timings go to the build log; a generated page would land in the
+    # source tree.
+    "write_computation_times": False,
+}
+
+# -- HTML -------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"skl_sparseae {release}"
+html_static_path = ["_static"]
+html_theme_options = {
+    "navigation_with_keys": False,
+    "show_toc_level": 2,
+    "secondary_sidebar_items": ["page-toc", "sourcelink"],
+}
+html_sidebars = {"changelog": [], "getting_started": []}
+html_show_sourcelink = False

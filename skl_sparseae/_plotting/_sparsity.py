@@ -1,0 +1,255 @@
+"""Mean hidden activations against the sparsity target, and the loss curve."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+
+from ._utils import check_matplotlib_support, find_fitted_step
+
+
+class SparsityDisplay:
+    """Sparsity diagnostics of a fitted sparse autoencoder.
+
+    Two panels: the histogram of the hidden units' mean activations with the
+    target ``rho`` marked, and the objective after each L-BFGS iteration.
+    A well-tuned model has its histogram bunched around ``rho`` and a loss
+    curve that has flattened out. It is recommended to create it with
+    :meth:`from_estimator`; all parameters are stored as attributes.
+
+    Parameters
+    ----------
+    mean_activation : array-like of shape (n_components,)
+        Mean activation of each hidden unit, for instance
+        ``mean_activation_`` of a fitted
+        :class:`~skl_sparseae.SparseAutoencoderTransformer`.
+
+    rho : float
+        Target mean activation.
+
+    loss_curve : array-like of shape (n_iter,), default=None
+        Objective after each iteration. None leaves the loss panel empty.
+
+    Attributes
+    ----------
+    bars_ : matplotlib BarContainer
+        The histogram's bars.
+
+    rho_line_ : matplotlib Line2D
+        Vertical line at ``rho``.
+
+    mean_line_ : matplotlib Line2D
+        Vertical line at the average of ``mean_activation``.
+
+    loss_line_ : matplotlib Line2D or None
+        The loss curve; None when there is no loss curve to draw.
+
+    ax_ : ndarray of shape (2,), dtype=object
+        The histogram's axes and the loss curve's axes.
+
+    figure_ : matplotlib Figure
+        Figure containing both panels.
+
+    bounding_ax_ : matplotlib Axes or None
+        The single axes given as ``ax``, inside which both panels are drawn;
+        None otherwise.
+
+    See Also
+    --------
+    SparsityDisplay.from_estimator : Plot the diagnostics of a fitted model.
+    FilterDisplay : The learned filters as image tiles.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skl_sparseae import SparsityDisplay
+    >>> display = SparsityDisplay(
+    ...     mean_activation=[0.04, 0.05, 0.06], rho=0.05, loss_curve=[3.0, 2.0, 1.5]
+    ... ).plot()
+    >>> display.ax_.shape
+    (2,)
+    """
+
+    def __init__(self, *, mean_activation, rho, loss_curve=None):
+        self.mean_activation = mean_activation
+        self.rho = rho
+        self.loss_curve = loss_curve
+
+    def plot(self, *, ax=None, bins=20, hist_kw=None, line_kw=None):
+        """Plot the histogram and the loss curve.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or array-like of two Axes, default=None
+            Where to draw. None creates a new figure with two side-by-side
+            axes. Two axes receive the histogram and the loss curve. A single
+            axes is used as a bounding box: it is hidden and the two panels
+            are drawn inside its area (it must belong to a grid of subplots).
+
+        bins : int or sequence of float, default=20
+            Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
+            integer means that many equal bins spanning ``rho`` and all the
+            mean activations, with a 10% margin.
+
+        hist_kw : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
+
+        line_kw : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot` for
+            the loss curve.
+
+        Returns
+        -------
+        display : :class:`~skl_sparseae.SparsityDisplay`
+            The display, with the artists, ``ax_`` and ``figure_`` set.
+        """
+        check_matplotlib_support(f"{type(self).__name__}.plot")
+        import matplotlib.pyplot as plt
+
+        mean_activation = np.asarray(self.mean_activation, dtype=np.float64).ravel()
+        if mean_activation.size == 0:
+            raise ValueError("mean_activation is empty: there is nothing to plot.")
+        rho = float(self.rho)
+        loss_curve = (
+            None
+            if self.loss_curve is None
+            else np.asarray(self.loss_curve, dtype=np.float64).ravel()
+        )
+
+        hist_ax, loss_ax = self._make_axes(ax, plt)
+        if np.ndim(bins) == 0:
+            # Span the data and rho, so that a tight cluster around the target
+            # is resolved into several bars instead of one.
+            low = min(rho, float(mean_activation.min()))
+            high = max(rho, float(mean_activation.max()))
+            pad = 0.1 * (high - low) if high > low else 0.05 * rho
+            bins = np.linspace(max(low - pad, 0.0), min(high + pad, 1.0), int(bins) + 1)
+        hist_kw = {"color": "tab:blue", "alpha": 0.8, **(hist_kw or {})}
+        _, _, self.bars_ = hist_ax.hist(mean_activation, bins=bins, **hist_kw)
+        self.rho_line_ = hist_ax.axvline(
+            rho, color="tab:red", linestyle="-", label=f"target rho = {rho:.3g}"
+        )
+        average = float(mean_activation.mean())
+        self.mean_line_ = hist_ax.axvline(
+            average, color="black", linestyle="--", label=f"average = {average:.3g}"
+        )
+        hist_ax.set(
+            xlabel="mean activation of a hidden unit",
+            ylabel="number of hidden units",
+            title="Hidden-unit mean activations",
+        )
+        hist_ax.legend(loc="best")
+
+        self.loss_line_ = None
+        if loss_curve is not None and loss_curve.size:
+            line_kw = {"color": "tab:blue", **(line_kw or {})}
+            iterations = np.arange(1, loss_curve.size + 1)
+            (self.loss_line_,) = loss_ax.plot(iterations, loss_curve, **line_kw)
+            # The loss falls by orders of magnitude in the first iterations.
+            if np.all(loss_curve > 0):
+                loss_ax.set_yscale("log")
+        else:
+            loss_ax.text(
+                0.5,
+                0.5,
+                "no loss curve",
+                ha="center",
+                va="center",
+                transform=loss_ax.transAxes,
+            )
+        loss_ax.set(xlabel="L-BFGS iteration", ylabel="objective J", title="Loss curve")
+
+        self.ax_ = np.array([hist_ax, loss_ax], dtype=object)
+        self.figure_ = hist_ax.figure
+        return self
+
+    def _make_axes(self, ax, plt):
+        self.bounding_ax_ = None
+        if ax is None:
+            _, axes = plt.subplots(1, 2, figsize=(9.0, 3.5), layout="constrained")
+            return axes[0], axes[1]
+        if hasattr(ax, "get_subplotspec"):
+            subplotspec = ax.get_subplotspec()
+            if subplotspec is None:
+                raise ValueError(
+                    "A single ax is used as a bounding box and must be part of a "
+                    "grid of subplots (plt.subplots or fig.add_subplot); pass two "
+                    "axes instead."
+                )
+            from matplotlib.gridspec import GridSpecFromSubplotSpec
+
+            ax.set_axis_off()
+            self.bounding_ax_ = ax
+            grid = GridSpecFromSubplotSpec(1, 2, subplot_spec=subplotspec, wspace=0.35)
+            figure = ax.figure
+            return figure.add_subplot(grid[0]), figure.add_subplot(grid[1])
+        axes = np.asarray(ax, dtype=object).ravel()
+        if axes.size != 2:
+            raise ValueError(
+                f"ax must be one Axes or two Axes; got {axes.size} objects."
+            )
+        return axes[0], axes[1]
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X=None, *, ax=None, bins=20, hist_kw=None, line_kw=None
+    ):
+        """Plot the sparsity diagnostics of a fitted sparse autoencoder.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            A fitted :class:`~skl_sparseae.SparseAutoencoderTransformer`, or a
+            fitted :class:`~sklearn.pipeline.Pipeline` containing one.
+
+        X : {array-like, sparse matrix} of shape (n_samples, n_features), \
+                default=None
+            Data on which to measure the mean activations, already
+            transformed by the pipeline's earlier steps if ``estimator`` is a
+            Pipeline. None uses ``mean_activation_``, measured on the
+            training data.
+
+        ax : matplotlib Axes or array-like of two Axes, default=None
+            Where to draw; see :meth:`plot`.
+
+        bins : int or sequence of float, default=20
+            Histogram bins; see :meth:`plot`.
+
+        hist_kw : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
+
+        line_kw : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+
+        Returns
+        -------
+        display : :class:`~skl_sparseae.SparsityDisplay`
+            The display, with the artists, ``ax_`` and ``figure_`` set.
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> from sklearn.datasets import load_digits
+        >>> from skl_sparseae import SparseAutoencoderTransformer, SparsityDisplay
+        >>> X, _ = load_digits(return_X_y=True)
+        >>> sae = SparseAutoencoderTransformer(
+        ...     n_components=16, beta=3.0, max_iter=20, random_state=0
+        ... ).fit(X / 16.0)
+        >>> display = SparsityDisplay.from_estimator(sae)
+        >>> len(display.loss_line_.get_xdata()) == sae.n_iter_
+        True
+        """
+        caller = f"{cls.__name__}.from_estimator"
+        check_matplotlib_support(caller)
+        step = find_fitted_step(
+            estimator, ("mean_activation_", "loss_curve_", "rho"), caller
+        )
+        if X is None:
+            mean_activation = step.mean_activation_
+        else:
+            mean_activation = np.asarray(step.transform(X)).mean(axis=0)
+        display = cls(
+            mean_activation=mean_activation, rho=step.rho, loss_curve=step.loss_curve_
+        )
+        return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
