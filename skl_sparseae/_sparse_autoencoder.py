@@ -19,6 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _dask
 from ._objective import (
     SparseAutoencoderObjective,
     decode,
@@ -261,6 +262,8 @@ class SparseAutoencoderTransformer(
         return self
 
     def _fit(self, X):
+        if _dask.is_dask_collection(X):
+            return _dask.fit(self, X)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
         n_components = (
@@ -426,6 +429,8 @@ class SparseAutoencoderTransformer(
             Hidden activations ``sigmoid(X @ components_.T + intercept_hidden_)``.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.transform(self, X)
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
@@ -445,6 +450,8 @@ class SparseAutoencoderTransformer(
             Reconstruction ``g(X @ decoder_components_ + intercept_visible_)``.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.inverse_transform(self, X)
         X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
         n_components = self.components_.shape[0]
         if X.shape[1] != n_components:
@@ -476,6 +483,8 @@ class SparseAutoencoderTransformer(
             Scores, all lower than or equal to 0.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.score_samples(self, X)
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
