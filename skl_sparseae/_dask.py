@@ -48,8 +48,8 @@ from ._objective import (
 
 INSTALL_HINT = 'pip install "skl-sparseae[dask]"'
 
-# Partial gradient sums are added on the workers in groups of this many, so
-# that the client receives one gradient per evaluation, not one per chunk.
+# Beyond this many groups of chunks, partial gradient sums are added on the
+# workers in groups of this many before the client receives them.
 _REDUCTION_FAN_IN = 8
 
 
@@ -189,34 +189,54 @@ def _chunk_summary(X_chunk):
     return X_chunk.shape[0], float(values.min()), float(values.max())
 
 
-def _chunk_activations(X_chunk, theta, n_features, n_components):
+def _group_activations(theta, n_features, n_components, *X_chunks):
+    """Hidden activations of a group of chunks, and their column sums.
+
+    A group is the chunks that one worker thread holds: one task per group
+    instead of one per chunk keeps the scheduler's share of an evaluation
+    small. The column sums are added in chunk order, in float64.
+    """
     W1, b1, _, _ = unpack(theta, n_features, n_components)
-    return hidden_activations(X_chunk, W1, b1)
+    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
+    column_sums = np.zeros(n_components, dtype=np.float64)
+    for A_chunk in activations:
+        column_sums += A_chunk.sum(axis=0, dtype=np.float64)
+    return activations, column_sums
 
 
 def _identity(value):
     return value
 
 
-def _column_sums(A_chunk):
-    return A_chunk.sum(axis=0, dtype=np.float64)
+def _second(pair):
+    return pair[1]
 
 
-def _chunk_gradient_sums(
-    X_chunk, A_chunk, theta, kl_slope, n_features, n_components, decoder_activation
+def _group_gradient_sums(
+    group_activations,
+    theta,
+    kl_slope,
+    n_features,
+    n_components,
+    decoder_activation,
+    *X_chunks,
 ):
-    """Squared error and un-normalised gradient sums of one chunk.
+    """Squared error and un-normalised gradient sums of a group of chunks.
 
-    The chunk is processed in row blocks sized from ``working_memory``, as
+    Each chunk is processed in row blocks sized from ``working_memory``, as
     the in-memory objective does, so a worker never holds more than one
-    block's temporaries.
+    block's temporaries; the sums of all the group's chunks accumulate in
+    one set of arrays.
     """
+    activations, _ = group_activations
     _, _, W2, b2 = unpack(theta, n_features, n_components)
-    dtype = A_chunk.dtype
+    dtype = np.dtype(theta.dtype)
     sums = zero_gradient_sums(n_features, n_components, dtype)
-    n_rows = X_chunk.shape[0]
     squared_error = 0.0
-    if n_rows:
+    for X_chunk, A_chunk in zip(X_chunks, activations):
+        n_rows = X_chunk.shape[0]
+        if n_rows == 0:
+            continue
         batch_size = row_batch_size(n_rows, n_features, n_components, dtype.itemsize)
         workspace = BlockWorkspace(
             min(batch_size, n_rows),
@@ -240,7 +260,7 @@ def _chunk_gradient_sums(
 
 
 def _add_partials(*partials):
-    """Element-wise sum of several ``_chunk_gradient_sums`` results."""
+    """Element-wise sum of several ``_group_gradient_sums`` results."""
     squared_error = sum(part[0] for part in partials)
     arrays = [np.array(a, copy=True) for a in partials[0][1:]]
     for part in partials[1:]:
@@ -287,61 +307,96 @@ class _ClusterChunks:
         # One future per chunk, in row order; the tasks keep their lineage,
         # so the scheduler recomputes a chunk whose worker is lost.
         self.chunks = client.compute(X.to_delayed().ravel().tolist())
+        self.groups = [self.chunks]
 
     def summaries(self):
-        return self._gather(
+        summaries = self._gather(
             self.client.map(_chunk_summary, self.chunks, key="sae-check-X")
         )
+        self.groups = self._co_located_groups()
+        return summaries
+
+    def _co_located_groups(self):
+        """Split the chunks into groups held by one worker, one per worker thread.
+
+        The scheduler runs each group's task where its chunks are. If a chunk
+        moves later (a worker died), its group still runs, after a transfer.
+        """
+        who_has = self.client.who_has(self.chunks)
+        n_threads = self.client.nthreads()
+        by_worker = {}
+        for index, future in enumerate(self.chunks):
+            holders = sorted(who_has.get(future.key, ())) or [None]
+            by_worker.setdefault(holders[0], []).append(index)
+        groups = []
+        for address, indices in by_worker.items():
+            n_groups = min(n_threads.get(address, 1), len(indices))
+            groups.extend(np.array_split(indices, n_groups))
+        groups.sort(key=lambda indices: indices[0])
+        return [[self.chunks[index] for index in indices] for indices in groups]
 
     def broadcast(self, theta):
-        # One task holds the parameters and every chunk task depends on it,
-        # so they travel once to each worker rather than once per chunk. A
-        # task, unlike scattered data, keeps its lineage: if its worker dies
-        # the scheduler runs it again instead of failing the evaluation.
+        # One task holds the parameters and every group's task depends on it,
+        # so they travel once to each worker. A task, unlike scattered data,
+        # keeps its lineage: if its worker dies the scheduler runs it again
+        # instead of failing the evaluation.
         return self.client.submit(_identity, theta, key=f"sae-parameters-{_token()}")
 
     def activations(self, params, n_components):
-        activations = self.client.map(
-            _chunk_activations,
-            self.chunks,
-            theta=params,
-            n_features=self.n_features,
-            n_components=n_components,
-            key="sae-activations",
-            pure=False,
-        )
-        sums = self._gather(
-            self.client.map(
-                _column_sums, activations, key="sae-activation-sums", pure=False
+        token = _token()
+        activations = [
+            self.client.submit(
+                _group_activations,
+                params,
+                self.n_features,
+                n_components,
+                *group,
+                key=f"sae-activations-{index}-{token}",
             )
+            for index, group in enumerate(self.groups)
+        ]
+        column_sums = self._gather(
+            [
+                self.client.submit(
+                    _second, group, key=f"sae-activation-sums-{index}-{token}"
+                )
+                for index, group in enumerate(activations)
+            ]
         )
-        return activations, sums
+        return activations, column_sums
 
     def gradient_sums(self, activations, params, kl_slope, n_components, decoder):
-        partials = self.client.map(
-            _chunk_gradient_sums,
-            self.chunks,
-            activations,
-            theta=params,
-            kl_slope=kl_slope,
-            n_features=self.n_features,
-            n_components=n_components,
-            decoder_activation=decoder,
-            key="sae-gradient-sums",
-            pure=False,
-        )
-        # A tree over consecutive chunks: a fixed order of addition, and
-        # one gradient sent to the client.
-        while len(partials) > 1:
+        token = _token()
+        partials = [
+            self.client.submit(
+                _group_gradient_sums,
+                group_activations,
+                params,
+                kl_slope,
+                self.n_features,
+                n_components,
+                decoder,
+                *group,
+                key=f"sae-gradient-sums-{index}-{token}",
+            )
+            for index, (group, group_activations) in enumerate(
+                zip(self.groups, activations)
+            )
+        ]
+        # Large clusters: add the partial sums in a tree on the workers, in
+        # a fixed order, so that the client receives few gradients.
+        level = 0
+        while len(partials) > _REDUCTION_FAN_IN:
             partials = [
                 self.client.submit(
                     _add_partials,
                     *partials[start : start + _REDUCTION_FAN_IN],
-                    key=f"sae-add-gradient-sums-{_token()}",
+                    key=f"sae-add-gradient-sums-{level}-{start}-{token}",
                 )
                 for start in range(0, len(partials), _REDUCTION_FAN_IN)
             ]
-        return self._gather(partials)[0]
+            level += 1
+        return _add_partials(*self._gather(partials))
 
     def _gather(self, futures):
         from distributed import CancelledError, KilledWorker
@@ -362,7 +417,7 @@ class _ClusterChunks:
     def release(self):
         # Dropping our futures lets the workers free the chunks; cancelling
         # them could also cancel keys that the caller persisted.
-        self.chunks = None
+        self.chunks = self.groups = None
 
 
 class _LocalChunks:
@@ -381,20 +436,20 @@ class _LocalChunks:
         return theta
 
     def activations(self, params, n_components):
-        activations = [
-            _chunk_activations(chunk, params, self.n_features, n_components)
-            for chunk in self.chunks
-        ]
-        return activations, [_column_sums(A) for A in activations]
+        activations = _group_activations(
+            params, self.n_features, n_components, *self.chunks
+        )
+        return activations, [activations[1]]
 
     def gradient_sums(self, activations, params, kl_slope, n_components, decoder):
-        return _add_partials(
-            *(
-                _chunk_gradient_sums(
-                    chunk, A, params, kl_slope, self.n_features, n_components, decoder
-                )
-                for chunk, A in zip(self.chunks, activations)
-            )
+        return _group_gradient_sums(
+            activations,
+            params,
+            kl_slope,
+            self.n_features,
+            n_components,
+            decoder,
+            *self.chunks,
         )
 
     def release(self):

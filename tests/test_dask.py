@@ -66,7 +66,7 @@ def client():
 @pytest.fixture
 def two_workers(client):
     # A previous test may have killed a worker; its nanny restarts it.
-    client.wait_for_workers(2, timeout=60)
+    client.wait_for_workers(2, timeout=120)
     return client
 
 
@@ -244,53 +244,6 @@ def test_dataframe_collection_gets_clear_error(two_workers):
         make_estimator().fit(frame)
 
 
-def kill_one_worker_after(monkeypatch, client, n_evaluations):
-    """Kill a worker process (SIGKILL) at the given objective evaluation."""
-    original_call = _dask.DaskSparseAutoencoderObjective.__call__
-    state = {"calls": 0, "killed": None}
-
-    def call(self, theta):
-        state["calls"] += 1
-        if state["calls"] == n_evaluations:
-            address = sorted(client.scheduler_info()["workers"])[0]
-            os.kill(client.run(os.getpid)[address], signal.SIGKILL)
-            state["killed"] = address
-        return original_call(self, theta)
-
-    monkeypatch.setattr(_dask.DaskSparseAutoencoderObjective, "__call__", call)
-    return state
-
-
-def test_worker_killed_mid_fit_completes_on_survivors(two_workers, monkeypatch):
-    # Chunks built by a dask graph keep their lineage: the scheduler
-    # recomputes the lost ones elsewhere and the fit must still be exact.
-    X = unit_data()
-    reference = fit_quietly(make_estimator(), X)
-    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
-    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=40))
-    assert state["killed"] is not None
-    assert_same_model(fitted, reference)
-
-
-def test_worker_killed_with_unrecoverable_data_raises(two_workers, monkeypatch):
-    # Scattered chunks have no lineage: losing one must stop the fit with a
-    # clear error, never return a model fitted on part of the data.
-    X = unit_data()
-    futures = two_workers.scatter(
-        [X[start : start + 40] for start in range(0, 240, 40)]
-    )
-    X_dask = da.concatenate(
-        [da.from_delayed(future, shape=(40, 12), dtype=X.dtype) for future in futures]
-    )
-    estimator = make_estimator()
-    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
-    with pytest.raises(RuntimeError, match="The dask cluster lost work"):
-        fit_quietly(estimator, X_dask)
-    assert state["killed"] is not None
-    assert not hasattr(estimator, "components_")
-    assert not hasattr(estimator, "n_features_in_")
-
-
 def test_grid_search_dask_backend_equals_loky(two_workers):
     X, y = load_digits(return_X_y=True)
     X, y = X[:500] / 16.0, y[:500]
@@ -358,3 +311,54 @@ def test_core_package_works_without_dask():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(30, 1)"
+
+
+# The tests that kill a worker come last: its nanny restarts it, but not at
+# once.
+
+
+def kill_one_worker_after(monkeypatch, client, n_evaluations):
+    """Kill a worker process (SIGKILL) at the given objective evaluation."""
+    original_call = _dask.DaskSparseAutoencoderObjective.__call__
+    state = {"calls": 0, "killed": None}
+
+    def call(self, theta):
+        state["calls"] += 1
+        if state["calls"] == n_evaluations:
+            address = sorted(client.scheduler_info()["workers"])[0]
+            os.kill(client.run(os.getpid)[address], signal.SIGKILL)
+            state["killed"] = address
+        return original_call(self, theta)
+
+    monkeypatch.setattr(_dask.DaskSparseAutoencoderObjective, "__call__", call)
+    return state
+
+
+def test_worker_killed_mid_fit_completes_on_survivors(two_workers, monkeypatch):
+    # Chunks built by a dask graph keep their lineage: the scheduler
+    # recomputes the lost ones elsewhere and the fit must still be exact.
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=40))
+    assert state["killed"] is not None
+    assert_same_model(fitted, reference)
+
+
+def test_worker_killed_with_unrecoverable_data_raises(two_workers, monkeypatch):
+    # Scattered chunks have no lineage: losing one must stop the fit with a
+    # clear error, never return a model fitted on part of the data.
+    X = unit_data()
+    futures = two_workers.scatter(
+        [X[start : start + 40] for start in range(0, 240, 40)]
+    )
+    X_dask = da.concatenate(
+        [da.from_delayed(future, shape=(40, 12), dtype=X.dtype) for future in futures]
+    )
+    estimator = make_estimator()
+    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
+    with pytest.raises(RuntimeError, match="The dask cluster lost work"):
+        fit_quietly(estimator, X_dask)
+    assert state["killed"] is not None
+    assert not hasattr(estimator, "components_")
+    assert not hasattr(estimator, "n_features_in_")
