@@ -1,7 +1,7 @@
 """
-=================================================
+=========================================================
 Fitting on a Dask cluster, and a cluster-wide grid search
-=================================================
+=========================================================
 
 Two ways to use more than one machine with
 :class:`~skl_sparseae.SparseAutoencoderTransformer`:
