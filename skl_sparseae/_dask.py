@@ -3,13 +3,13 @@
 :class:`~skl_sparseae.SparseAutoencoderTransformer` hands a dask array to the
 functions here. The L-BFGS loop stays in the calling process (the client);
 each objective evaluation is a map-reduce over the chunks of X, computed on
-the workers that hold them:
+the workers that hold them, one task per worker thread and pass:
 
-1. every chunk computes its hidden activations ``A`` and their column sums;
-   the client adds the sums into ``rho_hat``, which needs all the rows;
-2. given ``rho_hat``, every chunk computes its squared error and
-   un-normalised gradient sums, which are added up on the workers in a tree
-   and sent back once.
+1. the hidden activations ``A`` of every chunk, kept on its worker, and their
+   column sums, which the client adds into ``rho_hat`` (it needs all rows);
+2. given ``rho_hat``, the squared error and un-normalised gradient sums of
+   every chunk, added up per worker thread (and, on large clusters, in a tree
+   on the workers) before the client receives them.
 
 The chunks are validated and persisted on the workers once per fit; each
 evaluation sends only the parameter vector. The maths are the building blocks
@@ -25,6 +25,7 @@ Nothing here imports dask at module level: the core package works without it.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import sys
+import uuid
 import warnings
 
 import numpy as np
@@ -457,8 +458,6 @@ class _LocalChunks:
 
 
 def _token():
-    import uuid
-
     return uuid.uuid4().hex
 
 

@@ -124,6 +124,21 @@ def test_column_chunks_are_merged(two_workers):
     assert_same_model(fitted, reference)
 
 
+def test_tree_reduction_of_many_groups(two_workers, monkeypatch):
+    # Large clusters have more groups (worker threads) than the fan-in: the
+    # partial sums are then added on the workers first.
+    monkeypatch.setattr(_dask, "_REDUCTION_FAN_IN", 2)
+    monkeypatch.setattr(
+        _dask._ClusterChunks,
+        "_co_located_groups",
+        lambda self: [[chunk] for chunk in self.chunks],
+    )
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=(40, 12)))
+    assert_same_model(fitted, reference)
+
+
 def test_float32_stays_float32(two_workers):
     X = unit_data().astype(np.float32)
     reference = fit_quietly(make_estimator(max_iter=10), X)
