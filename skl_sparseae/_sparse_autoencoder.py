@@ -23,6 +23,7 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _dask
 from ._objective import (
     SparseAutoencoderObjective,
     decode,
@@ -283,6 +284,8 @@ class SparseAutoencoderTransformer(
                     f"The {name!r} parameter of {type(self).__name__} must be "
                     f"{expected}. Got {value!r} instead."
                 )
+        if _dask.is_dask_collection(X):
+            return _dask.fit(self, X)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
         n_samples, n_features = X.shape
         n_components = (
@@ -502,6 +505,8 @@ class SparseAutoencoderTransformer(
             Hidden activations ``sigmoid(X @ components_.T + intercept_hidden_)``.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.transform(self, X)
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
@@ -521,6 +526,8 @@ class SparseAutoencoderTransformer(
             Reconstruction ``g(X @ decoder_components_ + intercept_visible_)``.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.inverse_transform(self, X)
         X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
         n_components = self.components_.shape[0]
         if X.shape[1] != n_components:
@@ -552,6 +559,8 @@ class SparseAutoencoderTransformer(
             Scores, all lower than or equal to 0.
         """
         check_is_fitted(self)
+        if _dask.is_dask_collection(X):
+            return _dask.score_samples(self, X)
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )

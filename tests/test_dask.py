@@ -1,0 +1,379 @@
+"""Fitting on a dask.distributed cluster equals fitting in memory.
+
+CI installs the ``dask`` extra; the module is skipped only where it is not
+installed, because it needs a real cluster.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+da = pytest.importorskip(
+    "dask.array", reason="the dask extra (pip install 'skl-sparseae[dask]') is needed"
+)
+distributed = pytest.importorskip(
+    "distributed", reason="the dask extra (pip install 'skl-sparseae[dask]') is needed"
+)
+
+from joblib import parallel_backend  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+
+from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
+from skl_sparseae import _dask  # noqa: E402
+
+# Tolerances of the equality with the in-memory fit (float64).
+LOSS_RTOL = 1e-8
+WEIGHTS_ATOL = 1e-6
+
+FITTED_ARRAYS = (
+    "components_",
+    "intercept_hidden_",
+    "decoder_components_",
+    "intercept_visible_",
+    "mean_activation_",
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real cluster on loopback: two worker processes, one thread each."""
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def two_workers(client):
+    # A previous test may have killed a worker; its nanny restarts it.
+    client.wait_for_workers(2, timeout=120)
+    return client
+
+
+def unit_data(n_samples=240, n_features=12, seed=0):
+    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
+
+
+def make_estimator(**params):
+    defaults = dict(n_components=5, rho=0.1, beta=2.0, max_iter=25, random_state=0)
+    defaults.update(params)
+    return SparseAutoencoderTransformer(**defaults)
+
+
+def fit_quietly(estimator, X):
+    # Both fits stop on max_iter: the warning is expected and identical.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+def assert_same_model(fitted, reference):
+    assert fitted.n_iter_ == reference.n_iter_
+    assert fitted.loss_ == pytest.approx(reference.loss_, rel=LOSS_RTOL, abs=0)
+    assert_allclose(fitted.loss_curve_, reference.loss_curve_, rtol=LOSS_RTOL)
+    for name in FITTED_ARRAYS:
+        value, expected = getattr(fitted, name), getattr(reference, name)
+        assert value.dtype == expected.dtype, name
+        assert_allclose(value, expected, rtol=0, atol=WEIGHTS_ATOL, err_msg=name)
+
+
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+@pytest.mark.parametrize(
+    "row_chunks",
+    [240, 60, (100, 7, 133), (0, 150, 90)],
+    ids=["one-chunk", "even", "uneven", "empty-chunk"],
+)
+def test_cluster_fit_equals_in_memory_fit(two_workers, decoder_activation, row_chunks):
+    X = unit_data()
+    if decoder_activation == "identity":
+        X = X - 0.5
+    params = dict(decoder_activation=decoder_activation)
+    reference = fit_quietly(make_estimator(**params), X)
+
+    X_dask = da.from_array(X, chunks=(row_chunks, X.shape[1]))
+    fitted = fit_quietly(make_estimator(**params), X_dask)
+
+    assert_same_model(fitted, reference)
+    assert fitted.n_features_in_ == X.shape[1]
+
+
+def test_column_chunks_are_merged(two_workers):
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=(80, 5)))
+    assert_same_model(fitted, reference)
+
+
+def test_tree_reduction_of_many_groups(two_workers, monkeypatch):
+    # Large clusters have more groups (worker threads) than the fan-in: the
+    # partial sums are then added on the workers first.
+    monkeypatch.setattr(_dask, "_REDUCTION_FAN_IN", 2)
+    monkeypatch.setattr(
+        _dask._ClusterChunks,
+        "_co_located_groups",
+        lambda self: [[chunk] for chunk in self.chunks],
+    )
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=(40, 12)))
+    assert_same_model(fitted, reference)
+
+
+def test_float32_stays_float32(two_workers):
+    X = unit_data().astype(np.float32)
+    reference = fit_quietly(make_estimator(max_iter=10), X)
+    fitted = fit_quietly(make_estimator(max_iter=10), da.from_array(X, chunks=70))
+    for name in FITTED_ARRAYS:
+        assert getattr(fitted, name).dtype == np.float32
+        # float32 round-off, amplified by ten L-BFGS steps
+        assert_allclose(getattr(fitted, name), getattr(reference, name), atol=1e-4)
+    codes = fitted.transform(da.from_array(X, chunks=70))
+    assert codes.dtype == np.float32
+    assert codes.compute().dtype == np.float32
+
+
+def test_integer_input_becomes_float64(two_workers):
+    X = (unit_data() > 0.5).astype(np.int64)
+    reference = fit_quietly(make_estimator(max_iter=5), X)
+    fitted = fit_quietly(make_estimator(max_iter=5), da.from_array(X, chunks=100))
+    assert fitted.components_.dtype == np.float64
+    assert_same_model(fitted, reference)
+
+
+def test_fit_without_client_uses_local_scheduler(monkeypatch):
+    # No distributed client: the same map-reduce runs over chunks in this process.
+    monkeypatch.setattr(_dask, "_current_client", lambda: None)
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=((100, 7, 133), 12)))
+    assert_same_model(fitted, reference)
+
+
+def test_methods_on_dask_arrays_are_lazy_and_equal(two_workers):
+    X = unit_data()
+    estimator = fit_quietly(make_estimator(), X)
+    X_dask = da.from_array(X, chunks=((100, 7, 133), 12))
+
+    codes = estimator.transform(X_dask)
+    scores = estimator.score_samples(X_dask)
+    reconstruction = estimator.inverse_transform(codes)
+    for result in (codes, scores, reconstruction):
+        assert isinstance(result, da.Array)
+        assert result.chunks[0] == X_dask.chunks[0]
+    assert codes.shape == (240, 5)
+    assert scores.shape == (240,)
+    assert reconstruction.shape == X.shape
+
+    expected_codes = estimator.transform(X)
+    assert_allclose(codes.compute(), expected_codes, rtol=1e-12)
+    assert_allclose(scores.compute(), estimator.score_samples(X), rtol=1e-12)
+    assert_allclose(
+        reconstruction.compute(),
+        estimator.inverse_transform(expected_codes),
+        rtol=1e-12,
+    )
+    assert estimator.score(X_dask) == pytest.approx(estimator.score(X), rel=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        refitted_codes = estimator.fit_transform(X_dask)
+    assert isinstance(refitted_codes, da.Array)
+    assert_allclose(refitted_codes.compute(), estimator.transform(X), rtol=1e-12)
+
+
+def test_fitted_estimator_holds_no_dask_objects(two_workers):
+    fitted = fit_quietly(make_estimator(max_iter=3), da.from_array(unit_data(), 60))
+    for name, value in vars(fitted).items():
+        assert not type(value).__module__.startswith(("dask", "distributed")), name
+    restored = pickle.loads(pickle.dumps(fitted))
+    assert_array_equal(restored.components_, fitted.components_)
+
+
+def test_validation_messages_follow_scikit_learn(two_workers):
+    X = unit_data()
+    estimator = fit_quietly(make_estimator(max_iter=3), X)
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array instead"):
+        make_estimator().fit(da.from_array(X[:, 0], chunks=100))
+    with pytest.raises(ValueError, match="Found array with dim 3"):
+        make_estimator().fit(da.from_array(X.reshape(240, 3, 4), chunks=100))
+    with pytest.raises(
+        ValueError,
+        match="X has 11 features, but SparseAutoencoderTransformer is expecting "
+        "12 features as input",
+    ):
+        estimator.transform(da.from_array(X[:, :11], chunks=100))
+    with pytest.raises(ValueError, match="expects n_components=5 columns"):
+        estimator.inverse_transform(da.from_array(X, chunks=100))
+    with pytest.raises(ValueError, match="Found array with 0 sample"):
+        make_estimator().fit(da.from_array(X[:0], chunks=100))
+
+    X_nan = X.copy()
+    X_nan[200, 3] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        make_estimator().fit(da.from_array(X_nan, chunks=100))
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        estimator.transform(da.from_array(X_nan, chunks=100)).compute()
+
+
+def test_failed_fit_keeps_previous_model(two_workers):
+    estimator = fit_quietly(make_estimator(max_iter=3), unit_data())
+    components = estimator.components_.copy()
+    X_nan = unit_data(n_features=7)
+    X_nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        estimator.fit(da.from_array(X_nan, chunks=100))
+    assert estimator.n_features_in_ == 12
+    assert_array_equal(estimator.components_, components)
+
+
+def test_sigmoid_decoder_warns_outside_unit_interval(two_workers):
+    X = unit_data() * 3.0
+    with pytest.warns(UserWarning, match="MinMaxScaler"):
+        fit_quietly(make_estimator(max_iter=2), da.from_array(X, chunks=100))
+
+
+def test_dataframe_collection_gets_clear_error(two_workers):
+    dd = pytest.importorskip("dask.dataframe", reason="needs dask[dataframe]")
+    pd = pytest.importorskip("pandas")
+    frame = dd.from_pandas(pd.DataFrame(unit_data()), npartitions=2)
+    with pytest.raises(TypeError, match="to_dask_array"):
+        make_estimator().fit(frame)
+
+
+def test_grid_search_dask_backend_equals_loky(two_workers):
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:500] / 16.0, y[:500]
+    pipeline = Pipeline(
+        [
+            (
+                "sae",
+                SparseAutoencoderTransformer(
+                    n_components=16, max_iter=30, random_state=0
+                ),
+            ),
+            ("clf", LogisticRegression(max_iter=300)),
+        ]
+    )
+    grid = {"sae__rho": [0.05, 0.2], "sae__beta": [0.5, 3.0]}
+
+    def search(backend):
+        search = GridSearchCV(pipeline, grid, cv=3, n_jobs=-1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            with parallel_backend(backend):
+                return search.fit(X, y)
+
+    on_cluster = search("dask")
+    on_loky = search("loky")
+    assert on_cluster.best_params_ == on_loky.best_params_
+    for key, values in on_loky.cv_results_.items():
+        if key.endswith("_test_score"):
+            assert_array_equal(on_cluster.cv_results_[key], values, err_msg=key)
+    # The cluster really ran the fits.
+    assert any(
+        "fit" in str(key) for key in two_workers.run_on_scheduler(_task_prefixes)
+    )
+
+
+def _task_prefixes(dask_scheduler):
+    return list(dask_scheduler.task_prefixes)
+
+
+def test_error_names_the_extra_without_dask(monkeypatch):
+    X_dask = da.from_array(unit_data(), chunks=100)
+    # Simulate an environment without the extra: the imports fail.
+    for name in ("dask", "dask.array", "distributed"):
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(ImportError, match=r'pip install "skl-sparseae\[dask\]"'):
+        make_estimator().fit(X_dask)
+
+
+def test_core_package_works_without_dask():
+    code = (
+        "import sys\n"
+        "sys.modules['dask'] = None\n"
+        "sys.modules['distributed'] = None\n"
+        "import numpy as np\n"
+        "from skl_sparseae import SparseAutoencoderTransformer\n"
+        "X = np.random.RandomState(0).uniform(size=(30, 6))\n"
+        "est = SparseAutoencoderTransformer(max_iter=5).fit(X)\n"
+        "print(est.transform(X).shape)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "(30, 1)"
+
+
+# The tests that kill a worker come last: its nanny restarts it, but not at
+# once.
+
+
+def kill_one_worker_after(monkeypatch, client, n_evaluations):
+    """Kill a worker process (SIGKILL) at the given objective evaluation."""
+    original_call = _dask.DaskSparseAutoencoderObjective.__call__
+    state = {"calls": 0, "killed": None}
+
+    def call(self, theta):
+        state["calls"] += 1
+        if state["calls"] == n_evaluations:
+            address = sorted(client.scheduler_info()["workers"])[0]
+            os.kill(client.run(os.getpid)[address], signal.SIGKILL)
+            state["killed"] = address
+        return original_call(self, theta)
+
+    monkeypatch.setattr(_dask.DaskSparseAutoencoderObjective, "__call__", call)
+    return state
+
+
+def test_worker_killed_mid_fit_completes_on_survivors(two_workers, monkeypatch):
+    # Chunks built by a dask graph keep their lineage: the scheduler
+    # recomputes the lost ones elsewhere and the fit must still be exact.
+    X = unit_data()
+    reference = fit_quietly(make_estimator(), X)
+    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
+    fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=40))
+    assert state["killed"] is not None
+    assert_same_model(fitted, reference)
+
+
+def test_worker_killed_with_unrecoverable_data_raises(two_workers, monkeypatch):
+    # Scattered chunks have no lineage: losing one must stop the fit with a
+    # clear error, never return a model fitted on part of the data.
+    X = unit_data()
+    futures = two_workers.scatter(
+        [X[start : start + 40] for start in range(0, 240, 40)]
+    )
+    X_dask = da.concatenate(
+        [da.from_delayed(future, shape=(40, 12), dtype=X.dtype) for future in futures]
+    )
+    estimator = make_estimator()
+    state = kill_one_worker_after(monkeypatch, two_workers, n_evaluations=5)
+    with pytest.raises(RuntimeError, match="The dask cluster lost work"):
+        fit_quietly(estimator, X_dask)
+    assert state["killed"] is not None
+    assert not hasattr(estimator, "components_")
+    assert not hasattr(estimator, "n_features_in_")
