@@ -283,13 +283,11 @@ class SparseAutoencoderObjective:
 
     def _allocate(self):
         m, d, h = self.n_samples, self.n_features, self.n_components
-        # Each worker gets a contiguous share of whole blocks.
+        # Each worker gets an equal, contiguous share of the rows, which it
+        # then goes through in blocks.
         n_blocks = -(-m // self.batch_size)
         n_workers = max(1, min(self.n_threads_, n_blocks))
-        bounds = [
-            self.batch_size * (n_blocks * w // n_workers) for w in range(n_workers)
-        ]
-        bounds.append(m)
+        bounds = [m * w // n_workers for w in range(n_workers + 1)]
         n_rows = min(self.batch_size, m)
         self._buffers = {
             "hidden": np.empty((m, h), dtype=self.dtype),
