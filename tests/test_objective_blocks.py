@@ -118,6 +118,23 @@ def test_blocks_match_the_plain_formula(
     assert_same_gradient(grad, grad_ref, tol)
 
 
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 50])
+@pytest.mark.parametrize("container", ["dense", "csr_matrix"])
+def test_block_threads_match_the_plain_formula(n_threads, container):
+    X, theta = make_problem(container)
+    objective = SparseAutoencoderObjective(
+        X, H, decoder_activation="sigmoid", batch_size=5, n_threads=n_threads, **PARAMS
+    )
+    J, grad = objective(theta)
+    # Never more threads than blocks (37 rows in blocks of 5: 8 blocks).
+    assert len(objective._buffers["workspaces"]) == min(n_threads, 8)
+    J_ref, grad_ref = plain_loss_and_gradient(
+        theta, X, H, decoder_activation="sigmoid", **PARAMS
+    )
+    assert J == pytest.approx(J_ref, rel=1e-10)
+    assert_same_gradient(grad, grad_ref, 1e-10)
+
+
 @pytest.mark.parametrize("container", ["dense", "csr_matrix"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_reused_buffers_do_not_leak_between_evaluations(container, dtype):
