@@ -1,0 +1,304 @@
+"""The optimised, block-wise objective against the plain formula.
+
+The evaluation reuses buffers between calls, works in row blocks sized from
+scikit-learn's ``working_memory``, subtracts a sparse target entry by entry and
+computes float32 data in float32. None of that may change J or its gradient
+beyond round-off.
+"""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn import config_context
+
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._objective import (
+    MIN_BLOCK_ROWS,
+    BlockWorkspace,
+    SparseAutoencoderObjective,
+    add_block_gradient_sums,
+    hidden_activations,
+    loss_and_gradient,
+    n_parameters,
+    row_batch_size,
+    sigmoid,
+    squared_reconstruction_error,
+    unpack,
+    zero_gradient_sums,
+)
+
+M, D, H = 37, 11, 6
+PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-2)
+
+
+def plain_loss_and_gradient(theta, X, h, rho, beta, alpha, decoder_activation):
+    """J and its gradient written as whole-array float64 formulas, no blocks."""
+    X = X.toarray() if sp.issparse(X) else np.asarray(X)
+    X = X.astype(np.float64)
+    m, d = X.shape
+    W1, b1, W2, b2 = unpack(theta, d, h)
+    A = expit(X @ W1 + b1)
+    Z = A @ W2 + b2
+    X_hat = expit(Z) if decoder_activation == "sigmoid" else Z
+    residual = X_hat - X
+    rho_hat = A.mean(axis=0)
+    kl = np.sum(
+        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    )
+    J = (
+        np.sum(residual**2) / (2 * m)
+        + alpha / 2 * (np.sum(W1**2) + np.sum(W2**2))
+        + beta * kl
+    )
+    out_delta = residual
+    if decoder_activation == "sigmoid":
+        out_delta = residual * X_hat * (1 - X_hat)
+    kl_slope = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    hidden_delta = (out_delta @ W2.T + kl_slope) * A * (1 - A)
+    grad = np.concatenate(
+        [
+            (X.T @ hidden_delta / m + alpha * W1).ravel(),
+            hidden_delta.sum(axis=0) / m,
+            (A.T @ out_delta / m + alpha * W2).ravel(),
+            out_delta.sum(axis=0) / m,
+        ]
+    )
+    return J, grad
+
+
+def make_problem(container="dense", dtype=np.float64, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(M, D))
+    if container != "dense":
+        X[X < 0.6] = 0.0
+        X = {"csr_matrix": sp.csr_matrix, "csr_array": sp.csr_array}[container](X)
+    X = X.astype(dtype)
+    theta = rng.normal(scale=0.5, size=n_parameters(D, H))
+    return X, theta
+
+
+def relative_error(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
+
+
+def assert_same_gradient(grad, expected, tol):
+    assert grad.dtype == np.float64
+    assert relative_error(grad, expected) < tol
+    for part, expected_part in zip(unpack(grad, D, H), unpack(expected, D, H)):
+        assert relative_error(part, expected_part) < tol
+
+
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+@pytest.mark.parametrize("container", ["dense", "csr_matrix", "csr_array"])
+@pytest.mark.parametrize(
+    "dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-4)], ids=["f64", "f32"]
+)
+# 37 rows: blocks of 1 row, blocks that do not divide m (5, 8), exactly one
+# block (37) and a block size larger than m (100).
+@pytest.mark.parametrize("batch_size", [1, 5, 8, 37, 100])
+def test_blocks_match_the_plain_formula(
+    decoder_activation, container, dtype, tol, batch_size
+):
+    X, theta = make_problem(container, dtype)
+    J, grad = loss_and_gradient(
+        theta,
+        X,
+        H,
+        batch_size=batch_size,
+        decoder_activation=decoder_activation,
+        **PARAMS,
+    )
+    J_ref, grad_ref = plain_loss_and_gradient(
+        theta, X, H, decoder_activation=decoder_activation, **PARAMS
+    )
+    assert J == pytest.approx(J_ref, rel=tol)
+    assert_same_gradient(grad, grad_ref, tol)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3, 50])
+@pytest.mark.parametrize("container", ["dense", "csr_matrix"])
+def test_block_threads_match_the_plain_formula(n_threads, container):
+    X, theta = make_problem(container)
+    objective = SparseAutoencoderObjective(
+        X, H, decoder_activation="sigmoid", batch_size=5, n_threads=n_threads, **PARAMS
+    )
+    J, grad = objective(theta)
+    # Never more threads than blocks (37 rows in blocks of 5: 8 blocks).
+    assert len(objective._buffers["workspaces"]) == min(n_threads, 8)
+    J_ref, grad_ref = plain_loss_and_gradient(
+        theta, X, H, decoder_activation="sigmoid", **PARAMS
+    )
+    assert J == pytest.approx(J_ref, rel=1e-10)
+    assert_same_gradient(grad, grad_ref, 1e-10)
+
+
+@pytest.mark.parametrize("container", ["dense", "csr_matrix"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reused_buffers_do_not_leak_between_evaluations(container, dtype):
+    X, theta = make_problem(container, dtype)
+    other = np.random.RandomState(1).normal(scale=0.5, size=theta.size)
+    objective = SparseAutoencoderObjective(
+        X, H, decoder_activation="sigmoid", batch_size=8, **PARAMS
+    )
+    J1, g1 = objective(theta)
+    objective(other)
+    J2, g2 = objective(theta)
+    assert J2 == J1
+    np.testing.assert_array_equal(g2, g1)
+    # Each call hands L-BFGS a gradient of its own.
+    assert not np.shares_memory(g1, g2)
+
+
+def test_float32_stays_float32_inside_the_evaluation():
+    X, theta = make_problem(dtype=np.float32)
+    objective = SparseAutoencoderObjective(
+        X, H, decoder_activation="sigmoid", batch_size=8, **PARAMS
+    )
+    objective(theta)
+    buffers = objective._buffers
+    assert buffers["hidden"].dtype == np.float32
+    assert buffers["workspaces"][0].recon.dtype == np.float32
+    assert all(s.dtype == np.float32 for s in buffers["sums"][0])
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_block_sums_without_workspace_equal_those_with_one(sparse):
+    X, theta = make_problem("csr_matrix" if sparse else "dense")
+    W1, b1, W2, b2 = unpack(theta, D, H)
+    A = hidden_activations(X, W1, b1)
+    kl_slope = np.linspace(-1, 1, H)
+    sums_fresh = zero_gradient_sums(D, H, np.float64)
+    sums_reused = zero_gradient_sums(D, H, np.float64)
+    workspace = BlockWorkspace(10, D, H, np.float64)
+    err_fresh = err_reused = 0.0
+    for start in range(0, M, 10):
+        rows = slice(start, start + 10)
+        args = (X[rows], A[rows], W2, b2, kl_slope, "sigmoid")
+        err_fresh += add_block_gradient_sums(*args, sums_fresh)
+        err_reused += add_block_gradient_sums(*args, sums_reused, workspace)
+    assert err_fresh == err_reused
+    for a, b in zip(sums_fresh, sums_reused):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sparse_input_with_duplicate_entries_is_summed_not_dropped():
+    X, theta = make_problem("dense")
+    csr = sp.csr_matrix(X)
+    # Store every value as two duplicate entries of half its size.
+    indptr = 2 * csr.indptr
+    indices = np.repeat(csr.indices, 2)
+    data = np.repeat(csr.data / 2, 2)
+    doubled = sp.csr_matrix((data, indices, indptr), shape=X.shape)
+    assert not doubled.has_canonical_format
+    J, grad = loss_and_gradient(theta, doubled, H, batch_size=5, **PARAMS)
+    J_ref, grad_ref = plain_loss_and_gradient(
+        theta, X, H, decoder_activation="sigmoid", **PARAMS
+    )
+    assert J == pytest.approx(J_ref, rel=1e-10)
+    assert_same_gradient(grad, grad_ref, 1e-10)
+
+
+def test_sigmoid_equals_expit_and_saturates_quietly():
+    z = np.r_[np.linspace(-40, 40, 1001), -800.0, 800.0, 0.0]
+    with np.errstate(all="raise"):
+        s = sigmoid(z)
+    np.testing.assert_allclose(s, expit(z), rtol=1e-15, atol=0)
+    assert s[-3] == 0.0 and s[-2] == 1.0
+    z32 = z.astype(np.float32)
+    np.testing.assert_allclose(sigmoid(z32), expit(z32), rtol=1e-6, atol=0)
+    assert sigmoid(z32).dtype == np.float32
+    # In place when asked.
+    buffer = z.copy()
+    assert sigmoid(buffer, out=buffer) is buffer
+
+
+def test_row_batch_size_follows_working_memory_and_is_capped():
+    n, d, h = 1_000_000, 784, 196
+    row_bytes = (2 * d + 2 * h) * 8
+    # The default working_memory (1 GiB) would allow tens of thousands of
+    # rows; the cap keeps the block buffers to a few MiB.
+    default = row_batch_size(n, d, h, 8)
+    assert default * row_bytes <= 8 * 2**20
+    assert default >= MIN_BLOCK_ROWS
+    # A smaller working_memory wins over the cap.
+    with config_context(working_memory=0.1):
+        small = row_batch_size(n, d, h, 8)
+    assert small == int(0.1 * 2**20 // row_bytes)
+    # Never more rows than samples, never fewer than one.
+    assert row_batch_size(10, d, h, 8) == 10
+    with config_context(working_memory=1e-6), pytest.warns(UserWarning):
+        assert row_batch_size(n, d, h, 8) == 1
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_under_tiny_working_memory_equals_default_fit(sparse, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(120, 20))
+    if sparse:
+        X[X < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    X = X.astype(dtype)
+    params = dict(n_components=8, rho=0.1, beta=3.0, max_iter=15, random_state=0)
+    # 7 rows of (2 * 20 + 2 * 8) values: blocks that do not divide 120.
+    tiny = 7 * (2 * 20 + 2 * 8) * np.dtype(dtype).itemsize / 2**20
+    with config_context(working_memory=tiny):
+        assert row_batch_size(120, 20, 8, np.dtype(dtype).itemsize) == 7
+        small_blocks = SparseAutoencoderTransformer(**params).fit(X)
+        scores_small = small_blocks.score_samples(X)
+    default = SparseAutoencoderTransformer(**params).fit(X)
+    rtol = 1e-8 if dtype == np.float64 else 1e-3
+    assert small_blocks.n_iter_ == default.n_iter_
+    for name in ("components_", "decoder_components_", "intercept_visible_"):
+        np.testing.assert_allclose(
+            getattr(small_blocks, name), getattr(default, name), rtol=rtol, atol=rtol
+        )
+    assert small_blocks.loss_ == pytest.approx(default.loss_, rel=rtol)
+    np.testing.assert_allclose(
+        scores_small, default.score_samples(X), rtol=rtol, atol=rtol
+    )
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_squared_reconstruction_error_in_blocks(sparse):
+    X, theta = make_problem("csr_matrix" if sparse else "dense")
+    W1, b1, W2, b2 = unpack(theta, D, H)
+    dense = X.toarray() if sparse else X
+    expected = np.sum((expit(expit(dense @ W1 + b1) @ W2 + b2) - dense) ** 2, axis=1)
+    for batch_size in (1, 5, 37, 100):
+        errors = squared_reconstruction_error(
+            X, W1, b1, W2, b2, "sigmoid", batch_size
+        )
+        np.testing.assert_allclose(errors, expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_extra_memory_of_an_evaluation_is_well_below_the_data(dtype):
+    # 4,000 x 400: large enough that a single (n_samples, n_features)
+    # temporary would show, small enough to run in a fraction of a second.
+    rng = np.random.RandomState(0)
+    X = rng.uniform(size=(4000, 400)).astype(dtype)
+    h = 40
+    theta = rng.normal(scale=0.1, size=n_parameters(400, h))
+    objective = SparseAutoencoderObjective(
+        X, h, decoder_activation="sigmoid", batch_size=250, n_threads=2, **PARAMS
+    )
+    tracemalloc.start()
+    try:
+        objective(theta)  # first call: allocates the reused buffers
+        buffers, first_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        objective(theta)
+        second_peak = tracemalloc.get_traced_memory()[1] - buffers
+    finally:
+        tracemalloc.stop()
+    # Hidden activations (n x h, a tenth of X here) plus, for each of the
+    # two threads, the buffers of a block of 250 rows (an eighth of X) plus
+    # the float64 gradient.
+    assert first_peak < 0.6 * X.nbytes
+    # Later calls reuse the buffers: they only allocate the gradient and
+    # small per-call vectors.
+    assert second_peak < 4 * n_parameters(400, h) * 8
