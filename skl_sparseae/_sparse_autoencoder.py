@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _dask
 from ._objective import (
@@ -413,18 +414,23 @@ class SparseAutoencoderTransformer(
                 self._print_progress(objective, intermediate_result, len(loss_curve))
 
         try:
-            result = scipy.optimize.minimize(
-                evaluate,
-                theta0,
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={
-                    "maxiter": self.max_iter,
-                    "maxfun": self.max_fun,
-                    "gtol": self.tol,
-                },
-            )
+            # L-BFGS-B's own vector operations are tiny, and a multi-threaded
+            # BLAS spinning for them made fits up to 5x slower (see
+            # benchmarks/README.md). The objective has already read how many
+            # threads it may use for its row blocks, each on a one-thread BLAS.
+            with threadpool_limits(limits=1, user_api="blas"):
+                result = scipy.optimize.minimize(
+                    evaluate,
+                    theta0,
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=callback,
+                    options={
+                        "maxiter": self.max_iter,
+                        "maxfun": self.max_fun,
+                        "gtol": self.tol,
+                    },
+                )
         except _NonFiniteObjective:
             if best["theta"] is None:
                 raise ValueError(
