@@ -564,58 +564,24 @@ def fit(estimator, X):
         if hasattr(estimator, "feature_names_in_"):
             del estimator.feature_names_in_
 
-        n_components = (
-            max(1, n_features // 4)
-            if estimator.n_components is None
-            else estimator.n_components
-        )
-        for param in ("beta", "alpha"):
-            if not np.isfinite(getattr(estimator, param)):
-                raise ValueError(
-                    f"The '{param}' parameter of {name} must be a finite float. "
-                    f"Got {getattr(estimator, param)!r} instead."
-                )
         if estimator.decoder_activation == "sigmoid":
             low = min(low for _, low, _ in summaries)
             high = max(high for _, _, high in summaries)
             # The estimator's own check, given just the extremes of X.
             estimator._warn_if_outside_unit_interval(np.array([low, high]))
 
-        theta0 = estimator._initial_theta(n_features, n_components)
+        n_components = estimator._resolve_n_components(n_features)
         objective = DaskSparseAutoencoderObjective(
             chunks,
             n_samples,
             n_features,
             n_components,
             dtype,
-            rho=estimator.rho,
-            beta=estimator.beta,
-            alpha=estimator.alpha,
-            decoder_activation=estimator.decoder_activation,
+            **estimator._objective_params(),
         )
-        theta, loss, loss_curve, n_iter = estimator._minimize(objective, theta0)
-        if not np.all(np.isfinite(theta)):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
-            )
-        W1, b1, W2, b2 = (
-            np.array(w, dtype=dtype, order="C")
-            for w in unpack(theta, n_features, n_components)
-        )
-        mean_activation = objective.mean_activation(theta).astype(dtype)
+        return estimator._fit_objective(objective, n_features, n_components, dtype)
     finally:
         chunks.release()
-    return {
-        "components_": np.ascontiguousarray(W1.T),
-        "intercept_hidden_": b1,
-        "decoder_components_": W2,
-        "intercept_visible_": b2,
-        "mean_activation_": mean_activation,
-        "loss_": loss,
-        "loss_curve_": loss_curve,
-        "n_iter_": n_iter,
-    }
 
 
 def _output_dtype(X, weights):

@@ -281,6 +281,14 @@ class SparseAutoencoderObjective:
         self.last_terms_ = None
         self._buffers = None
 
+    def mean_activation(self, theta):
+        """Mean activation of each hidden unit over all rows at ``theta`` (float64)."""
+        W1, b1, _, _ = (
+            w.astype(self.dtype, copy=False)
+            for w in unpack(theta, self.n_features, self.n_components)
+        )
+        return mean_hidden_activation(self.X, W1, b1, self.batch_size)
+
     def _allocate(self):
         m, d, h = self.n_samples, self.n_features, self.n_components
         # Each worker gets an equal, contiguous share of the rows, which it

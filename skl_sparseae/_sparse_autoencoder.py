@@ -30,7 +30,6 @@ from ._objective import (
     decode,
     hidden_activations,
     initial_parameters,
-    mean_hidden_activation,
     pack,
     row_batch_size,
     squared_reconstruction_error,
@@ -288,48 +287,52 @@ class SparseAutoencoderTransformer(
         if _dask.is_dask_collection(X):
             return _dask.fit(self, X)
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
-        n_samples, n_features = X.shape
-        n_components = (
-            max(1, n_features // 4) if self.n_components is None else self.n_components
-        )
-        for name in ("beta", "alpha"):
-            if not np.isfinite(getattr(self, name)):
-                raise ValueError(
-                    f"The '{name}' parameter of {type(self).__name__} must be a "
-                    f"finite float. Got {getattr(self, name)!r} instead."
-                )
+        n_features = X.shape[1]
         if self.decoder_activation == "sigmoid":
             self._warn_if_outside_unit_interval(X)
-
-        theta0 = self._initial_theta(n_features, n_components)
+        n_components = self._resolve_n_components(n_features)
         objective = SparseAutoencoderObjective(
-            X,
-            n_components,
-            rho=self.rho,
-            beta=self.beta,
-            alpha=self.alpha,
-            decoder_activation=self.decoder_activation,
+            X, n_components, **self._objective_params()
         )
-        theta, loss, loss_curve, n_iter = self._minimize(objective, theta0)
+        return self._fit_objective(objective, n_features, n_components, X.dtype)
 
+    def _resolve_n_components(self, n_features):
+        return (
+            max(1, n_features // 4) if self.n_components is None else self.n_components
+        )
+
+    def _objective_params(self):
+        return {
+            "rho": self.rho,
+            "beta": self.beta,
+            "alpha": self.alpha,
+            "decoder_activation": self.decoder_activation,
+        }
+
+    def _fit_objective(self, objective, n_features, n_components, dtype):
+        """Minimise ``objective`` from the initial weights; return fitted attributes.
+
+        ``objective`` evaluates in memory or on a dask cluster: it only needs
+        ``__call__(theta) -> (loss, float64 grad)``, ``last_terms_`` and
+        ``mean_activation(theta)``.
+        """
+        theta0 = self._initial_theta(n_features, n_components)
+        theta, loss, loss_curve, n_iter = self._minimize(objective, theta0)
         if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
             )
         W1, b1, W2, b2 = (
-            np.array(w, dtype=X.dtype, order="C")
+            np.array(w, dtype=dtype, order="C")
             for w in unpack(theta, n_features, n_components)
         )
-        mean_activation = mean_hidden_activation(
-            X, W1, b1, objective.batch_size
-        ).astype(X.dtype)
         return {
             "components_": np.ascontiguousarray(W1.T),
             "intercept_hidden_": b1,
             "decoder_components_": W2,
             "intercept_visible_": b2,
-            "mean_activation_": mean_activation,
+            "mean_activation_": objective.mean_activation(theta).astype(dtype),
             "loss_": loss,
             "loss_curve_": loss_curve,
             "n_iter_": n_iter,

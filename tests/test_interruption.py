@@ -221,7 +221,10 @@ def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkey
     def out_of_memory(*args, **kwargs):
         raise MemoryError
 
-    monkeypatch.setattr(estimator_module, "mean_hidden_activation", out_of_memory)
+    # the last step of a fit, after the optimisation
+    monkeypatch.setattr(
+        estimator_module.SparseAutoencoderObjective, "mean_activation", out_of_memory
+    )
     with pytest.raises(MemoryError):
         _fit_quietly(sae, X[:, :6])
     assert _state(sae) == before
