@@ -469,7 +469,7 @@ class SparseAutoencoderTransformer(
         if result.status != 0:
             message = (
                 f"L-BFGS failed to converge after {n_iter} iteration(s) "
-                f"(status={result.status}): {result.message}"
+                f"(status={result.status}): {result.message.rstrip('.')}."
             )
             if n_iter == self.max_iter:
                 message += (
