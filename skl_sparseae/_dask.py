@@ -612,13 +612,8 @@ def inverse_transform(estimator, X):
     _import_dask()
     name = type(estimator).__name__
     W2 = estimator.decoder_components_
-    n_components = W2.shape[0]
     X = _check_dask_array(X, estimator)
-    if X.shape[1] != n_components:
-        raise ValueError(
-            f"X has {X.shape[1]} columns, but inverse_transform expects "
-            f"n_components={n_components} columns (the hidden activations)."
-        )
+    estimator._check_hidden_columns(X.shape[1])
     out_dtype = _output_dtype(X, W2)
     return X.map_blocks(
         _inverse_transform_chunk,

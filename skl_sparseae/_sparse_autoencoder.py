@@ -538,18 +538,21 @@ class SparseAutoencoderTransformer(
         if _dask.is_dask_collection(X):
             return _dask.inverse_transform(self, X)
         X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
-        n_components = self.components_.shape[0]
-        if X.shape[1] != n_components:
-            raise ValueError(
-                f"X has {X.shape[1]} columns, but inverse_transform expects "
-                f"n_components={n_components} columns (the hidden activations)."
-            )
+        self._check_hidden_columns(X.shape[1])
         return decode(
             X,
             self.decoder_components_,
             self.intercept_visible_,
             self.decoder_activation,
         )
+
+    def _check_hidden_columns(self, n_columns):
+        n_components = self.components_.shape[0]
+        if n_columns != n_components:
+            raise ValueError(
+                f"X has {n_columns} columns, but inverse_transform expects "
+                f"n_components={n_components} columns (the hidden activations)."
+            )
 
     def score_samples(self, X):
         """Negative half squared reconstruction error of each sample.
