@@ -1,6 +1,6 @@
 """Where the time of the digits fit (question d) goes.
 
-    python benchmarks/profile_d.py [--max-iter 400] [--lbfgs-one-thread]
+    cd benchmarks && python profile_d.py [--max-iter 400] [--repeats 3]
 
 Splits the wall time of one fit of question d into the objective's
 evaluations, and within them the five matrix products (timed alone on the
@@ -22,14 +22,13 @@ from threadpoolctl import threadpool_limits
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._objective import SparseAutoencoderObjective
 
-from run import _lbfgs_threads, five_gemms, shifted_digits
+from run import five_gemms, shifted_digits
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-iter", type=int, default=400)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--lbfgs-one-thread", action="store_true")
     args = parser.parse_args(argv)
 
     X = shifted_digits()
@@ -53,7 +52,7 @@ def main(argv=None):
 
     SparseAutoencoderObjective.__call__ = timed_call
     try:
-        with warnings.catch_warnings(), _lbfgs_threads(args, ours=True):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             start = time.perf_counter()
             est = SparseAutoencoderTransformer(
@@ -64,9 +63,9 @@ def main(argv=None):
     finally:
         SparseAutoencoderObjective.__call__ = original_call
 
-    # The five products alone, on the same shapes, as the objective runs
-    # them (one BLAS thread per block thread when --lbfgs-one-thread or
-    # block threads are on; here: the library's default threads).
+    # The five products alone, on the same shapes: once on the default BLAS
+    # threads, once on one thread (as each of the objective's block threads
+    # runs them).
     gemm = five_gemms(X, h)
     gemm_times = []
     for _ in range(20):
@@ -84,7 +83,7 @@ def main(argv=None):
     n_eval = len(evaluations)
     t_eval = float(np.sum(evaluations))
     print(f"shifted digits {X.shape}, h={h}, {est.n_iter_} iterations, "
-          f"{n_eval} evaluations, lbfgs_one_thread={args.lbfgs_one_thread}")
+          f"{n_eval} evaluations")
     print(f"BernoulliRBM fit (median of {args.repeats}): {t_rbm:.3f} s")
     print(f"our fit:                    {t_fit:.3f} s  (ratio {t_fit / t_rbm:.2f})")
     print(f"  in evaluations:           {t_eval:.3f} s  "

@@ -2,9 +2,8 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py                 # all questions, about 5-10 minutes
+    python benchmarks/run.py                 # all questions, about 2-10 minutes
     python benchmarks/run.py --only a,b,f    # a subset
-    python benchmarks/run.py --lbfgs-one-thread   # see "L-BFGS threads" below
     python benchmarks/run.py --threads 1     # everything on one BLAS thread
 
 Every figure is a ratio against a baseline measured in the same process, on
@@ -24,10 +23,9 @@ e. peak memory of fit above the input, 60,000 x 784, float32 and float64, as a
 f. sparse CSR 20,000 x 5,000 at 1 %, h=256: evaluation / the equivalent sparse
    and dense products.
 
-L-BFGS threads: ``--lbfgs-one-thread`` runs the estimator's optimiser under
-``threadpool_limits(1)`` (the objective keeps its own block threads), which is
-the change to ``_sparse_autoencoder.py`` proposed in benchmarks/README.md. Its
-baselines (MLPRegressor, BernoulliRBM) are left at the default threads.
+The estimator runs scipy's L-BFGS-B on a one-thread BLAS (its objective keeps
+its own block threads); the baselines (MLPRegressor, BernoulliRBM, the bare
+products) keep the default threads unless ``--threads`` is given.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -169,8 +167,7 @@ def bench_c(args):
     }
     for _ in range(args.repeats):
         for name, run in runs.items():
-            with _lbfgs_threads(args, ours=name != "mlp"):
-                run()
+            run()
             per[name].append(per_iteration.last)
     med = {k: float(np.median(v)) for k, v in per.items()}
     results = {"c64": med["sae64"] / med["mlp"], "c32": med["sae32"] / med["mlp"]}
@@ -207,7 +204,7 @@ def bench_d(args):
         ).fit(X)
 
     def sae():
-        with warnings.catch_warnings(), _lbfgs_threads(args, ours=True):
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             est = SparseAutoencoderTransformer(
                 n_components=100,
@@ -224,7 +221,7 @@ def bench_d(args):
     return {"d": t_sae / t_rbm}, {"d": (t_sae, t_rbm)}, note
 
 
-def memory_child(dtype_name, n_samples, lbfgs_one_thread):
+def memory_child(dtype_name, n_samples):
     """Fit once in this (child) process; print peak memory above X as JSON."""
     dtype = np.dtype(dtype_name)
     X = dense_problem(n_samples, 784, dtype)
@@ -232,11 +229,9 @@ def memory_child(dtype_name, n_samples, lbfgs_one_thread):
     tracemalloc.start()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        args = argparse.Namespace(lbfgs_one_thread=lbfgs_one_thread)
-        with _lbfgs_threads(args, ours=True):
-            SparseAutoencoderTransformer(
-                n_components=196, max_iter=2, random_state=0
-            ).fit(X)
+        SparseAutoencoderTransformer(
+            n_components=196, max_iter=2, random_state=0
+        ).fit(X)
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak over
@@ -267,8 +262,6 @@ def bench_e(args):
     results, extra = {}, {}
     for dtype, key in (("float32", "e32"), ("float64", "e64")):
         command = [sys.executable, __file__, "--memory-child", dtype, str(n)]
-        if args.lbfgs_one_thread:
-            command.append("--lbfgs-one-thread")
         out = subprocess.run(command, capture_output=True, text=True, check=True)
         report = json.loads(out.stdout.strip().splitlines()[-1])
         results[key] = report["traced_peak"] / report["nbytes"]
@@ -305,35 +298,6 @@ def bench_f(args):
     return {"f": evaluation / base}, {"f": (evaluation, base)}, (
         f"CSR {m} x {d}, density 0.01, h={h}, float64"
     )
-
-
-class _lbfgs_threads:
-    """Context: with --lbfgs-one-thread, run our fit's L-BFGS on one BLAS thread.
-
-    Emulates the proposed estimator change: the objective is created first
-    (it reads the BLAS thread count for its block threads), then scipy's
-    minimize runs under ``threadpool_limits(1)``.
-    """
-
-    def __init__(self, args, ours):
-        self.active = bool(getattr(args, "lbfgs_one_thread", False)) and ours
-
-    def __enter__(self):
-        if self.active:
-            cls = SparseAutoencoderTransformer
-            self.original = cls._minimize
-
-            def _minimize(est, objective, theta0):
-                with threadpool_limits(limits=1, user_api="blas"):
-                    return self.original(est, objective, theta0)
-
-            cls._minimize = _minimize
-        return self
-
-    def __exit__(self, *exc):
-        if self.active:
-            SparseAutoencoderTransformer._minimize = self.original
-        return False
 
 
 def machine_description():
@@ -382,19 +346,17 @@ def main(argv=None):
                         help="smaller problems, for a smoke test")
     parser.add_argument("--threads", type=int, default=None,
                         help="hold every BLAS to this many threads")
-    parser.add_argument("--lbfgs-one-thread", action="store_true")
     parser.add_argument("--memory-child", nargs=2, metavar=("DTYPE", "N"))
     args = parser.parse_args(argv)
 
     if args.memory_child:
-        memory_child(args.memory_child[0], int(args.memory_child[1]),
-                     args.lbfgs_one_thread)
+        memory_child(args.memory_child[0], int(args.memory_child[1]))
         return
 
     for line in machine_description():
         print(line)
     print(f"repeats={args.repeats}, threads={args.threads or 'default'}, "
-          f"lbfgs_one_thread={args.lbfgs_one_thread}, quick={args.quick}")
+          f"quick={args.quick}")
     wanted = args.only.split(",")
     done = set()
     rows = []
