@@ -38,6 +38,7 @@ from ._objective import (
     add_block_gradient_sums,
     clip_mean_activation,
     decode,
+    evaluation_terms,
     finish_loss_and_gradient,
     hidden_activations,
     sparsity_penalty,
@@ -521,12 +522,9 @@ class DaskSparseAutoencoderObjective:
         loss, grad, reconstruction_term = finish_loss_and_gradient(
             squared_error, kl_term, sums, W1, W2, m, alpha=self.alpha, beta=self.beta
         )
-        self.last_terms_ = {
-            "theta": theta,
-            "reconstruction": reconstruction_term,
-            "sparsity": self.beta * kl_term,
-            "mean_activation": rho_hat,
-        }
+        self.last_terms_ = evaluation_terms(
+            theta, reconstruction_term, self.beta * kl_term, rho_hat
+        )
         return loss, grad
 
 

@@ -387,12 +387,9 @@ class SparseAutoencoderObjective:
             alpha=self.alpha,
             beta=self.beta,
         )
-        self.last_terms_ = {
-            "theta": theta,
-            "reconstruction": reconstruction_term,
-            "sparsity": self.beta * kl_term,
-            "mean_activation": rho_hat,
-        }
+        self.last_terms_ = evaluation_terms(
+            theta, reconstruction_term, self.beta * kl_term, rho_hat
+        )
         return loss, grad
 
 
@@ -570,6 +567,16 @@ def add_block_gradient_sums(
     _add_transposed_product(sum_W1, X_blk, delta, workspace.product_dh)
     sum_b1 += _column_sums(delta, workspace.ones)
     return squared_error
+
+
+def evaluation_terms(theta, reconstruction_term, sparsity_term, rho_hat):
+    """The ``last_terms_`` of an objective: its parts at ``theta``, for monitoring."""
+    return {
+        "theta": theta,
+        "reconstruction": reconstruction_term,
+        "sparsity": sparsity_term,
+        "mean_activation": rho_hat,
+    }
 
 
 def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, beta):
