@@ -519,7 +519,10 @@ class SparseAutoencoderTransformer(
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
-        return hidden_activations(X, self.components_.T, self.intercept_hidden_)
+        return self._without_overflow(
+            "transform",
+            lambda: hidden_activations(X, self.components_.T, self.intercept_hidden_),
+        )
 
     def inverse_transform(self, X):
         """Decode hidden activations back to input space.
@@ -539,11 +542,14 @@ class SparseAutoencoderTransformer(
             return _dask.inverse_transform(self, X)
         X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
         self._check_hidden_columns(X.shape[1])
-        return decode(
-            X,
-            self.decoder_components_,
-            self.intercept_visible_,
-            self.decoder_activation,
+        return self._without_overflow(
+            "inverse_transform",
+            lambda: decode(
+                X,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+            ),
         )
 
     def _check_hidden_columns(self, n_columns):
@@ -580,17 +586,37 @@ class SparseAutoencoderTransformer(
         batch_size = row_batch_size(
             n_samples, n_features, self.components_.shape[0], X.dtype.itemsize
         )
-        errors = squared_reconstruction_error(
-            X,
-            self.components_.T,
-            self.intercept_hidden_,
-            self.decoder_components_,
-            self.intercept_visible_,
-            self.decoder_activation,
-            batch_size,
+        errors = self._without_overflow(
+            "score_samples",
+            lambda: squared_reconstruction_error(
+                X,
+                self.components_.T,
+                self.intercept_hidden_,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+                batch_size,
+            ),
         )
         errors *= -0.5
         return errors
+
+    def _without_overflow(self, method, compute):
+        """``compute()`` with overflow allowed to saturate, but never to give NaN.
+
+        Finite data far larger than the training data can overflow the
+        products: +-inf is still a meaningful answer (a saturated unit, an
+        infinitely bad reconstruction), NaN (inf - inf) is not.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = compute()
+        if np.isnan(result).any():
+            raise ValueError(
+                f"{method} overflowed: X has values too large for this "
+                f"{type(self).__name__}. Scale X the way the training data was "
+                "scaled (for instance with the same MinMaxScaler or StandardScaler)."
+            )
+        return result
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X.

@@ -271,3 +271,60 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     )
     loss, _ = loss_and_gradient(theta, X, 4, rho=0.05, beta=1.0, alpha=1e-4)
     assert sae.loss_ == pytest.approx(loss, rel=1e-12)
+
+
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+@pytest.mark.parametrize("scale", [1e200, 1e300, -1e308])
+def test_extreme_finite_data_saturates_without_numpy_warnings(
+    decoder_activation, scale
+):
+    # RuntimeWarnings are errors in this suite: overflow inside the products
+    # must neither warn nor turn into NaN.
+    rng = np.random.RandomState(0)
+    sae = SparseAutoencoderTransformer(
+        n_components=3,
+        decoder_activation=decoder_activation,
+        max_iter=20,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(rng.uniform(size=(40, 6)))
+    X = np.full((2, 6), scale)
+    X[1, ::2] *= -1  # mixed signs: positive and negative overflows meet
+    codes = sae.transform(X)
+    assert np.all((codes >= 0) & (codes <= 1))
+    scores = sae.score_samples(X)
+    assert not np.any(np.isnan(scores)) and np.all(scores <= 0)
+
+
+@pytest.mark.parametrize(
+    "method, helper",
+    [
+        ("transform", "hidden_activations"),
+        ("inverse_transform", "decode"),
+        ("score_samples", "squared_reconstruction_error"),
+    ],
+)
+def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
+    rng = np.random.RandomState(0)
+    sae = SparseAutoencoderTransformer(n_components=2, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(rng.uniform(size=(30, 4)))
+    X = (
+        sae.transform(rng.uniform(size=(3, 4)))
+        if method == "inverse_transform"
+        else (rng.uniform(size=(3, 4)))
+    )
+    expected = getattr(sae, method)(X)
+    assert not np.any(np.isnan(expected))
+
+    # Which sums overflow into inf - inf depends on the BLAS kernel's blocking:
+    # stand in for it with the same arithmetic, inside the method's numerics.
+    def overflowing(*args, **kwargs):
+        return np.full(expected.shape, np.inf) - np.inf
+
+    monkeypatch.setattr(estimator_module, helper, overflowing)
+    with pytest.raises(ValueError, match=f"^{method} overflowed: X has values too"):
+        getattr(sae, method)(X)
