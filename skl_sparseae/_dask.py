@@ -37,12 +37,10 @@ from ._objective import (
     BlockWorkspace,
     add_block_gradient_sums,
     clip_mean_activation,
-    decode,
     evaluation_terms,
     finish_loss_and_gradient,
     hidden_activations,
     sparsity_penalty,
-    squared_reconstruction_error,
     row_batch_size,
     unpack,
     zero_gradient_sums,
@@ -271,29 +269,24 @@ def _add_partials(*partials):
     return (squared_error, *arrays)
 
 
-def _transform_chunk(X_chunk, W1, b1, estimator_name):
-    X_chunk = _check_chunk(X_chunk, estimator_name, (np.float64, np.float32))
-    return hidden_activations(X_chunk, W1, b1)
+def _transform_chunk(X_chunk, estimator):
+    X_chunk = _check_chunk(X_chunk, type(estimator).__name__, (np.float64, np.float32))
+    return estimator._encode(X_chunk)
 
 
-def _inverse_transform_chunk(A_chunk, W2, b2, decoder_activation, estimator_name):
-    A_chunk = _check_chunk(A_chunk, estimator_name, (np.float64, np.float32))
+def _inverse_transform_chunk(A_chunk, estimator):
+    A_chunk = _check_chunk(A_chunk, type(estimator).__name__, (np.float64, np.float32))
     if sp.issparse(A_chunk):
         A_chunk = A_chunk.toarray()
-    return decode(A_chunk, W2, b2, decoder_activation)
+    return estimator._decode(A_chunk)
 
 
-def _score_samples_chunk(X_chunk, W1, b1, W2, b2, decoder_activation, estimator_name):
-    X_chunk = _check_chunk(X_chunk, estimator_name, (np.float64, np.float32))
-    n_rows, n_features = X_chunk.shape
-    if n_rows == 0:
-        return np.empty(0, dtype=np.result_type(X_chunk.dtype, W1.dtype))
-    batch_size = row_batch_size(n_rows, n_features, W1.shape[1], X_chunk.dtype.itemsize)
-    errors = squared_reconstruction_error(
-        X_chunk, W1, b1, W2, b2, decoder_activation, batch_size
-    )
-    errors *= -0.5
-    return errors
+def _score_samples_chunk(X_chunk, estimator):
+    X_chunk = _check_chunk(X_chunk, type(estimator).__name__, (np.float64, np.float32))
+    if X_chunk.shape[0] == 0:
+        dtype = np.result_type(X_chunk.dtype, estimator.components_.dtype)
+        return np.empty(0, dtype=dtype)
+    return estimator._score(X_chunk)
 
 
 # --------------------------------------------------------------------------
@@ -589,17 +582,13 @@ def _output_dtype(X, weights):
 def transform(estimator, X):
     """Hidden activations of the dask array X, as a lazy dask array."""
     _import_dask()
-    name = type(estimator).__name__
     X = _check_dask_array(X, estimator, n_columns=estimator.n_features_in_)
     _check_feature_names(estimator)
-    W1 = estimator.components_.T
-    out_dtype = _output_dtype(X, W1)
+    out_dtype = _output_dtype(X, estimator.components_)
     return X.map_blocks(
         _transform_chunk,
-        W1=W1,
-        b1=estimator.intercept_hidden_,
-        estimator_name=name,
-        chunks=(X.chunks[0], (W1.shape[1],)),
+        estimator=estimator,
+        chunks=(X.chunks[0], (estimator.components_.shape[0],)),
         dtype=out_dtype,
         meta=np.empty((0, 0), dtype=out_dtype),
     )
@@ -608,18 +597,13 @@ def transform(estimator, X):
 def inverse_transform(estimator, X):
     """Reconstruction of the hidden activations X, as a lazy dask array."""
     _import_dask()
-    name = type(estimator).__name__
-    W2 = estimator.decoder_components_
     X = _check_dask_array(X, estimator)
     estimator._check_hidden_columns(X.shape[1])
-    out_dtype = _output_dtype(X, W2)
+    out_dtype = _output_dtype(X, estimator.decoder_components_)
     return X.map_blocks(
         _inverse_transform_chunk,
-        W2=W2,
-        b2=estimator.intercept_visible_,
-        decoder_activation=estimator.decoder_activation,
-        estimator_name=name,
-        chunks=(X.chunks[0], (W2.shape[1],)),
+        estimator=estimator,
+        chunks=(X.chunks[0], (estimator.decoder_components_.shape[1],)),
         dtype=out_dtype,
         meta=np.empty((0, 0), dtype=out_dtype),
     )
@@ -628,19 +612,12 @@ def inverse_transform(estimator, X):
 def score_samples(estimator, X):
     """Negative half squared reconstruction error per row, as a lazy dask array."""
     _import_dask()
-    name = type(estimator).__name__
     X = _check_dask_array(X, estimator, n_columns=estimator.n_features_in_)
     _check_feature_names(estimator)
-    W1 = estimator.components_.T
-    out_dtype = _output_dtype(X, W1)
+    out_dtype = _output_dtype(X, estimator.components_)
     return X.map_blocks(
         _score_samples_chunk,
-        W1=W1,
-        b1=estimator.intercept_hidden_,
-        W2=estimator.decoder_components_,
-        b2=estimator.intercept_visible_,
-        decoder_activation=estimator.decoder_activation,
-        estimator_name=name,
+        estimator=estimator,
         drop_axis=1,
         chunks=(X.chunks[0],),
         dtype=out_dtype,

@@ -519,10 +519,7 @@ class SparseAutoencoderTransformer(
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
-        return self._without_overflow(
-            "transform",
-            lambda: hidden_activations(X, self.components_.T, self.intercept_hidden_),
-        )
+        return self._encode(X)
 
     def inverse_transform(self, X):
         """Decode hidden activations back to input space.
@@ -542,15 +539,7 @@ class SparseAutoencoderTransformer(
             return _dask.inverse_transform(self, X)
         X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
         self._check_hidden_columns(X.shape[1])
-        return self._without_overflow(
-            "inverse_transform",
-            lambda: decode(
-                X,
-                self.decoder_components_,
-                self.intercept_visible_,
-                self.decoder_activation,
-            ),
-        )
+        return self._decode(X)
 
     def _check_hidden_columns(self, n_columns):
         n_components = self.components_.shape[0]
@@ -582,6 +571,33 @@ class SparseAutoencoderTransformer(
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
         )
+        return self._score(X)
+
+    # The array-level computations below serve both the methods above and the
+    # chunks of a dask array (see _dask.py), so that both give the same numbers
+    # and the same overflow handling.
+
+    def _encode(self, X):
+        """Hidden activations of validated X."""
+        return self._without_overflow(
+            "transform",
+            lambda: hidden_activations(X, self.components_.T, self.intercept_hidden_),
+        )
+
+    def _decode(self, A):
+        """Reconstruction of validated hidden activations A."""
+        return self._without_overflow(
+            "inverse_transform",
+            lambda: decode(
+                A,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+            ),
+        )
+
+    def _score(self, X):
+        """score_samples of validated X (at least one row), block by block."""
         n_samples, n_features = X.shape
         batch_size = row_batch_size(
             n_samples, n_features, self.components_.shape[0], X.dtype.itemsize

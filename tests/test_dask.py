@@ -200,6 +200,33 @@ def test_methods_on_dask_arrays_are_lazy_and_equal(two_workers):
     assert_allclose(refitted_codes.compute(), estimator.transform(X), rtol=1e-12)
 
 
+def test_chunks_share_the_estimators_overflow_handling(two_workers):
+    # The chunks run the estimator's own array computations: extreme finite
+    # data saturates without numpy warnings (errors in this suite), exactly
+    # as in memory.
+    estimator = fit_quietly(make_estimator(), unit_data())
+    X = np.full((4, 12), 1e300)
+    X[1::2, ::2] *= -1
+    X_dask = da.from_array(X, chunks=(2, 12))
+    assert_array_equal(estimator.transform(X_dask).compute(), estimator.transform(X))
+    assert_array_equal(
+        estimator.score_samples(X_dask).compute(), estimator.score_samples(X)
+    )
+
+
+def test_overflow_to_nan_in_a_chunk_raises(monkeypatch):
+    estimator = fit_quietly(make_estimator(), unit_data())
+    codes = da.from_array(estimator.transform(unit_data()), chunks=(100, 5))
+
+    def overflowing(A, *args, **kwargs):
+        return np.full((A.shape[0], 12), np.inf) - np.inf
+
+    # the patch lives in this process: compute the chunks here
+    monkeypatch.setattr("skl_sparseae._sparse_autoencoder.decode", overflowing)
+    with pytest.raises(ValueError, match="^inverse_transform overflowed"):
+        estimator.inverse_transform(codes).compute(scheduler="synchronous")
+
+
 def test_fitted_estimator_holds_no_dask_objects(two_workers):
     fitted = fit_quietly(make_estimator(max_iter=3), da.from_array(unit_data(), 60))
     for name, value in vars(fitted).items():
