@@ -11,6 +11,13 @@ the same data, with the timings of the two interleaved (baseline, candidate,
 baseline, candidate, ...) so that a neighbour's load hits both alike; each
 time is the median of ``--repeats`` runs.
 
+Every timed run starts after a pause of ``--settle`` seconds (0.5 by
+default). After a multi-threaded call, OpenBLAS keeps its idle worker
+threads spinning for a while (``OPENBLAS_THREAD_TIMEOUT``, 2**28 cycles by
+default) and MKL does the same (``KMP_BLOCKTIME``): without the pause, the
+baseline's spinning BLAS threads take a core from whatever runs next. On 2
+cores this inflated figure a by 0.1 to 0.25 (see benchmarks/README.md).
+
 a. objective evaluation / the five GEMMs of the same shapes and dtype,
    dense 20,000 x 784, h=196, float64 and float32;
 b. float32 evaluation / float64 evaluation;
@@ -63,11 +70,22 @@ TARGETS = {
 }
 
 
+# Seconds to wait before each timed run (set from --settle by main).
+SETTLE = 0.5
+
+
+def settle():
+    """Let the BLAS threads of the previous run go idle (see the docstring)."""
+    if SETTLE > 0:
+        time.sleep(SETTLE)
+
+
 def interleaved_medians(functions, repeats):
     """Median wall time of each function, timed in turn ``repeats`` times."""
     times = [[] for _ in functions]
     for _ in range(repeats):
         for f, bucket in zip(functions, times):
+            settle()
             start = time.perf_counter()
             f()
             bucket.append(time.perf_counter() - start)
@@ -137,6 +155,7 @@ def bench_c(args):
             est = make()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
+                settle()
                 start = time.perf_counter()
                 est.fit(X, y) if y is not None else est.fit(X)
                 elapsed = time.perf_counter() - start
@@ -326,7 +345,9 @@ def machine_description():
         "OPENBLAS_CORETYPE="
         + os.environ.get("OPENBLAS_CORETYPE", "(unset)")
         + ", OPENBLAS_L2_SIZE="
-        + os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
+        + os.environ.get("OPENBLAS_L2_SIZE", "(unset)")
+        + ", OPENBLAS_THREAD_TIMEOUT="
+        + os.environ.get("OPENBLAS_THREAD_TIMEOUT", "(unset)"),
     ]
 
 
@@ -335,6 +356,7 @@ BENCHES = {"a": bench_a_b, "b": bench_a_b, "c": bench_c, "d": bench_d,
 
 
 def main(argv=None):
+    global SETTLE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="a,b,c,d,e,f")
     parser.add_argument("--repeats", type=int, default=3)
@@ -346,8 +368,11 @@ def main(argv=None):
                         help="smaller problems, for a smoke test")
     parser.add_argument("--threads", type=int, default=None,
                         help="hold every BLAS to this many threads")
+    parser.add_argument("--settle", type=float, default=SETTLE,
+                        help="seconds of pause before each timed run")
     parser.add_argument("--memory-child", nargs=2, metavar=("DTYPE", "N"))
     args = parser.parse_args(argv)
+    SETTLE = args.settle
 
     if args.memory_child:
         memory_child(args.memory_child[0], int(args.memory_child[1]))
@@ -356,7 +381,7 @@ def main(argv=None):
     for line in machine_description():
         print(line)
     print(f"repeats={args.repeats}, threads={args.threads or 'default'}, "
-          f"quick={args.quick}")
+          f"settle={args.settle:g} s, quick={args.quick}")
     wanted = args.only.split(",")
     done = set()
     rows = []
