@@ -17,12 +17,53 @@ import warnings
 
 import numpy as np
 from sklearn.neural_network import BernoulliRBM
+from concurrent.futures import ThreadPoolExecutor
+
 from threadpoolctl import threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import SparseAutoencoderObjective
+from skl_sparseae._objective import SparseAutoencoderObjective, row_batch_size
 
 from run import five_gemms, shifted_digits
+
+
+def blocked_products(X, h, n_threads=2):
+    """The five products on the objective's row blocks, in ``n_threads`` threads.
+
+    This is how the objective itself runs them (each thread on its own rows,
+    on a one-thread BLAS). On these thin shapes, blocks of a few thousand rows
+    are faster than whole-array products.
+    """
+    m, d = X.shape
+    batch = row_batch_size(m, d, h, X.itemsize)
+    rng = np.random.default_rng(1)
+    W1 = rng.standard_normal((d, h)) * 0.05
+    W2 = rng.standard_normal((h, d)) * 0.05
+    bounds = [m * w // n_threads for w in range(n_threads + 1)]
+    # Per-thread buffers, allocated once as the objective's are.
+    buffers = [
+        (np.empty((batch, h)), np.empty((batch, d)), np.empty((batch, h)),
+         np.empty((h, d)), np.empty((d, h)))
+        for _ in range(n_threads)
+    ]
+
+    def rows(low, high, A, R, H, gW2, gW1):
+        for start in range(low, high, batch):
+            n = min(start + batch, high) - start
+            x = X[start:start + n]
+            np.dot(x, W1, out=A[:n])
+            np.dot(A[:n], W2, out=R[:n])
+            np.dot(A[:n].T, R[:n], out=gW2)
+            np.dot(R[:n], W2.T, out=H[:n])
+            np.dot(x.T, H[:n], out=gW1)
+
+    def run():
+        with threadpool_limits(limits=1, user_api="blas"):
+            with ThreadPoolExecutor(n_threads) as executor:
+                work = zip(bounds[:-1], bounds[1:], buffers)
+                list(executor.map(lambda w: rows(w[0], w[1], *w[2]), work))
+
+    return run
 
 
 def main(argv=None):
@@ -78,8 +119,16 @@ def main(argv=None):
             start = time.perf_counter()
             gemm()
             gemm_times_1.append(time.perf_counter() - start)
+    blocked = blocked_products(X, h)
+    blocked()
+    blocked_times = []
+    for _ in range(20):
+        start = time.perf_counter()
+        blocked()
+        blocked_times.append(time.perf_counter() - start)
     t_gemm = float(np.median(gemm_times))
     t_gemm_1 = float(np.median(gemm_times_1))
+    t_blocked = float(np.median(blocked_times))
     n_eval = len(evaluations)
     t_eval = float(np.sum(evaluations))
     print(f"shifted digits {X.shape}, h={h}, {est.n_iter_} iterations, "
@@ -91,9 +140,13 @@ def main(argv=None):
     print(f"  outside (L-BFGS, Python): {t_fit - t_eval:.3f} s")
     print(f"five GEMMs alone: {1e3 * t_gemm:.2f} ms (default BLAS threads), "
           f"{1e3 * t_gemm_1:.2f} ms (one thread)")
-    floor = n_eval * min(t_gemm, t_gemm_1 / 2)
-    print(f"GEMMs x evaluations, at the better of 2 threads or 2 x 1 thread: "
+    print(f"five GEMMs on the objective's row blocks, 2 threads of one-thread "
+          f"BLAS: {1e3 * t_blocked:.2f} ms")
+    floor = n_eval * min(t_gemm, t_gemm_1 / 2, t_blocked)
+    print(f"GEMMs x evaluations, at the best of the three: "
           f"{floor:.3f} s -> ratio floor {floor / t_rbm:.2f} against the RBM")
+    print(f"  with L-BFGS and Python as measured: {floor + t_fit - t_eval:.3f} s "
+          f"-> {(floor + t_fit - t_eval) / t_rbm:.2f}")
 
 
 if __name__ == "__main__":
