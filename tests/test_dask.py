@@ -34,17 +34,11 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
 from skl_sparseae import _dask  # noqa: E402
 
+from _fitted import FITTED_ARRAYS  # noqa: E402
+
 # Tolerances of the equality with the in-memory fit (float64).
 LOSS_RTOL = 1e-8
 WEIGHTS_ATOL = 1e-6
-
-FITTED_ARRAYS = (
-    "components_",
-    "intercept_hidden_",
-    "decoder_components_",
-    "intercept_visible_",
-    "mean_activation_",
-)
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,7 @@ from skl_sparseae._objective import (
     pack,
 )
 
-FITTED_ARRAYS = [
-    "components_",
-    "intercept_hidden_",
-    "decoder_components_",
-    "intercept_visible_",
-    "mean_activation_",
-]
+from _fitted import FITTED_ARRAYS
 
 
 @pytest.fixture

@@ -13,6 +13,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from skl_sparseae import SparseAutoencoderTransformer
 
+from _fitted import FITTED_ATTRIBUTES
+
 
 def _pickle(estimator, tmp_path):
     return pickle.loads(pickle.dumps(estimator, protocol=pickle.HIGHEST_PROTOCOL))
@@ -108,17 +110,7 @@ def test_fitted_round_trip_is_bit_for_bit(kind, round_trip, tmp_path):
     assert type(restored) is SparseAutoencoderTransformer
     assert restored.get_params() == sae.get_params()
     fitted = {name for name in vars(sae) if name.endswith("_")}
-    assert fitted >= {
-        "components_",
-        "intercept_hidden_",
-        "decoder_components_",
-        "intercept_visible_",
-        "mean_activation_",
-        "loss_",
-        "loss_curve_",
-        "n_iter_",
-        "n_features_in_",
-    }
+    assert fitted >= set(FITTED_ATTRIBUTES)
     assert ("feature_names_in_" in fitted) == (kind == "pandas")
     assert set(vars(restored)) == set(vars(sae))
     for name, value in vars(sae).items():

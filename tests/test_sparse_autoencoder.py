@@ -18,17 +18,7 @@ from sklearn.preprocessing import MinMaxScaler
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._objective import loss_and_gradient, pack
 
-FITTED_ATTRIBUTES = [
-    "components_",
-    "intercept_hidden_",
-    "decoder_components_",
-    "intercept_visible_",
-    "mean_activation_",
-    "loss_",
-    "loss_curve_",
-    "n_iter_",
-    "n_features_in_",
-]
+from _fitted import FITTED_ATTRIBUTES
 
 
 @pytest.fixture(scope="module")
