@@ -16,7 +16,7 @@ default). After a multi-threaded call, OpenBLAS keeps its idle worker
 threads spinning for a while (``OPENBLAS_THREAD_TIMEOUT``, 2**28 cycles by
 default) and MKL does the same (``KMP_BLOCKTIME``): without the pause, the
 baseline's spinning BLAS threads take a core from whatever runs next. On 2
-cores this inflated figure a by 0.1 to 0.25 (see benchmarks/README.md).
+cores this inflated figure a by 0.08 to 0.25 (see benchmarks/README.md).
 
 a. objective evaluation / the five GEMMs of the same shapes and dtype,
    dense 20,000 x 784, h=196, float64 and float32;
