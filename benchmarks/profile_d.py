@@ -14,17 +14,16 @@ ratio this fit could reach if everything but the matrix products were free.
 import argparse
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from sklearn.neural_network import BernoulliRBM
-from concurrent.futures import ThreadPoolExecutor
-
 from threadpoolctl import threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._objective import SparseAutoencoderObjective, row_batch_size
 
-from run import five_gemms, shifted_digits
+from run import five_gemms, five_products, shifted_digits
 
 
 def blocked_products(X, h, n_threads=2):
@@ -42,20 +41,15 @@ def blocked_products(X, h, n_threads=2):
     bounds = [m * w // n_threads for w in range(n_threads + 1)]
     # Per-thread buffers, allocated once as the objective's are.
     buffers = [
-        (np.empty((batch, h)), np.empty((batch, d)), np.empty((batch, h)),
-         np.empty((h, d)), np.empty((d, h)))
+        (np.empty((batch, h)), np.empty((batch, d)), np.empty((h, d)),
+         np.empty((batch, h)), np.empty((d, h)))
         for _ in range(n_threads)
     ]
 
-    def rows(low, high, A, R, H, gW2, gW1):
+    def rows(low, high, A, R, gW2, H, gW1):
         for start in range(low, high, batch):
             n = min(start + batch, high) - start
-            x = X[start:start + n]
-            np.dot(x, W1, out=A[:n])
-            np.dot(A[:n], W2, out=R[:n])
-            np.dot(A[:n].T, R[:n], out=gW2)
-            np.dot(R[:n], W2.T, out=H[:n])
-            np.dot(x.T, H[:n], out=gW1)
+            five_products(X[start:start + n], W1, W2, A[:n], R[:n], gW2, H[:n], gW1)
 
     def run():
         with threadpool_limits(limits=1, user_api="blas"):
@@ -64,6 +58,17 @@ def blocked_products(X, h, n_threads=2):
                 list(executor.map(lambda w: rows(w[0], w[1], *w[2]), work))
 
     return run
+
+
+def median_seconds(function, repeats=20):
+    """Median wall time of ``function()`` after one warm-up call."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def main(argv=None):
@@ -104,31 +109,13 @@ def main(argv=None):
     finally:
         SparseAutoencoderObjective.__call__ = original_call
 
-    # The five products alone, on the same shapes: once on the default BLAS
-    # threads, once on one thread (as each of the objective's block threads
-    # runs them).
+    # The five products alone, on the same shapes: on the default BLAS
+    # threads, on one thread, and as the objective's block threads run them.
     gemm = five_gemms(X, h)
-    gemm_times = []
-    for _ in range(20):
-        start = time.perf_counter()
-        gemm()
-        gemm_times.append(time.perf_counter() - start)
+    t_gemm = median_seconds(gemm)
     with threadpool_limits(limits=1, user_api="blas"):
-        gemm_times_1 = []
-        for _ in range(20):
-            start = time.perf_counter()
-            gemm()
-            gemm_times_1.append(time.perf_counter() - start)
-    blocked = blocked_products(X, h)
-    blocked()
-    blocked_times = []
-    for _ in range(20):
-        start = time.perf_counter()
-        blocked()
-        blocked_times.append(time.perf_counter() - start)
-    t_gemm = float(np.median(gemm_times))
-    t_gemm_1 = float(np.median(gemm_times_1))
-    t_blocked = float(np.median(blocked_times))
+        t_gemm_1 = median_seconds(gemm)
+    t_blocked = median_seconds(blocked_products(X, h))
     n_eval = len(evaluations)
     t_eval = float(np.sum(evaluations))
     print(f"shifted digits {X.shape}, h={h}, {est.n_iter_} iterations, "

@@ -115,14 +115,16 @@ def five_gemms(X, h):
     H = np.empty((m, h), X.dtype)
     gW1 = np.empty((d, h), X.dtype)
 
-    def run():
-        np.dot(X, W1, out=A)
-        np.dot(A, W2, out=R)
-        np.dot(A.T, R, out=gW2)
-        np.dot(R, W2.T, out=H)
-        np.dot(X.T, H, out=gW1)
+    return lambda: five_products(X, W1, W2, A, R, gW2, H, gW1)
 
-    return run
+
+def five_products(X, W1, W2, A, R, gW2, H, gW1):
+    """Forward, decoder and backward products of an evaluation, into the buffers."""
+    np.dot(X, W1, out=A)
+    np.dot(A, W2, out=R)
+    np.dot(A.T, R, out=gW2)
+    np.dot(R, W2.T, out=H)
+    np.dot(X.T, H, out=gW1)
 
 
 def bench_a_b(args):
