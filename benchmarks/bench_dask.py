@@ -113,6 +113,12 @@ def main():
         distributed.wait(X_dask)
         X = X_dask.compute()  # the same data, in this process
         n_chunks = len(X_dask.chunks[0])
+        # Where the scheduler put the chunks; fit spreads them evenly first.
+        who_has = client.who_has(X_dask)
+        placement = sorted(
+            sum(address in holders for holders in who_has.values())
+            for address in client.nthreads()
+        )
 
         cluster_eval, memory_eval = evaluation_times(client, X_dask, X, h, args.repeats)
 
@@ -147,6 +153,7 @@ def main():
         f"process(es) x {args.threads_per_worker} thread(s); median of "
         f"{args.repeats} evaluations; fits of {args.max_iter} L-BFGS iterations"
     )
+    print(f"# chunks per worker as persisted: {placement}")
     rows = [
         ("evaluation, in memory (s)", f"{memory_eval:.3f}"),
         ("evaluation, cluster (s)", f"{cluster_eval:.3f}"),

@@ -11,7 +11,9 @@ the workers that hold them, one task per worker thread and pass:
    every chunk, added up per worker thread (and, on large clusters, in a tree
    on the workers) before the client receives them.
 
-The chunks are validated and persisted on the workers once per fit; each
+The chunks are validated and persisted on the workers once per fit, and
+spread so that each worker holds rows in proportion to its threads (a
+worker holding more would make every evaluation wait for it); each
 evaluation sends only the parameter vector. The maths are the building blocks
 of :mod:`skl_sparseae._objective`, so the result equals the in-memory fit to
 round-off.
@@ -308,8 +310,34 @@ class _ClusterChunks:
         summaries = self._gather(
             self.client.map(_chunk_summary, self.chunks, key="sae-check-X")
         )
+        self._balance([rows for rows, _, _ in summaries])
         self.groups = self._co_located_groups()
         return summaries
+
+    def _balance(self, rows):
+        """Move chunks so that each worker holds rows in proportion to its threads.
+
+        Every evaluation runs each group of chunks where the chunks are, so a
+        worker that holds more than its share of the rows would make every
+        evaluation wait for it. Moving the surplus once per fit costs one
+        transfer of those chunks. A moved chunk is a task on the original
+        one, so it keeps its lineage.
+        """
+        from distributed import wait
+
+        who_has = self.client.who_has(self.chunks)
+        holders = [set(who_has.get(future.key, ())) for future in self.chunks]
+        moves = _plan_moves(rows, holders, self.client.nthreads())
+        token = _token()
+        for index, address in moves.items():
+            self.chunks[index] = self.client.submit(
+                _identity,
+                self.chunks[index],
+                key=f"sae-chunk-{index}-{token}",
+                workers=[address],
+                allow_other_workers=True,
+            )
+        wait([self.chunks[index] for index in moves])
 
     def _co_located_groups(self):
         """Split the chunks into groups held by one worker, one per worker thread.
@@ -453,6 +481,39 @@ class _LocalChunks:
 
 def _token():
     return uuid.uuid4().hex
+
+
+def _plan_moves(rows, holders, n_threads):
+    """Which chunks to move to which worker so that rows follow worker threads.
+
+    ``rows[i]`` is the number of rows of chunk ``i`` and ``holders[i]`` the
+    set of workers holding it; ``n_threads`` maps each worker to its number
+    of threads. A chunk stays on a holder while that holder is below its
+    share (a chunk may overshoot the share by less than half its rows); the
+    others, largest first, go to the worker furthest below its share.
+    Returns ``{chunk index: worker address}`` for the chunks that move.
+    """
+    total_threads = sum(n_threads.values())
+    share = {
+        address: sum(rows) * count / total_threads
+        for address, count in n_threads.items()
+    }
+    load = dict.fromkeys(n_threads, 0)
+    surplus = []
+    for index, (n_rows, chunk_holders) in enumerate(zip(rows, holders)):
+        for address in sorted(chunk_holders & load.keys(), key=lambda a: (load[a], a)):
+            if load[address] + n_rows / 2 <= share[address]:
+                load[address] += n_rows
+                break
+        else:
+            surplus.append(index)
+    moves = {}
+    for index in sorted(surplus, key=lambda i: (-rows[i], i)):
+        address = max(sorted(load), key=lambda a: share[a] - load[a])
+        load[address] += rows[index]
+        if address not in holders[index]:
+            moves[index] = address
+    return moves
 
 
 # --------------------------------------------------------------------------

@@ -111,6 +111,50 @@ def test_cluster_fit_equals_in_memory_fit(two_workers, decoder_activation, row_c
     assert fitted.n_features_in_ == X.shape[1]
 
 
+@pytest.mark.parametrize(
+    "rows, holders, n_threads, expected",
+    [
+        # Already balanced: nothing moves.
+        ([10] * 4, ["a", "a", "b", "b"], {"a": 1, "b": 1}, {}),
+        # All on one worker: the second half moves.
+        ([10] * 4, ["a"] * 4, {"a": 1, "b": 1}, {2: "b", 3: "b"}),
+        # Shares follow threads: a has 2 threads, b has 1.
+        ([10] * 6, ["a"] * 6, {"a": 2, "b": 1}, {4: "b", 5: "b"}),
+        # Uneven chunks: 150 rows stay on a, the 90-row chunk moves; the empty
+        # chunk never does.
+        ([0, 150, 90], ["a"] * 3, {"a": 1, "b": 1}, {2: "b"}),
+        # One chunk cannot be split: it stays.
+        ([240], ["a"], {"a": 1, "b": 1}, {}),
+    ],
+)
+def test_plan_moves_gives_each_worker_its_share(rows, holders, n_threads, expected):
+    holder_sets = [{address} for address in holders]
+    assert _dask._plan_moves(rows, holder_sets, n_threads) == expected
+
+
+def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
+    # Each evaluation runs where the chunks are: data that a loader left on
+    # one worker would leave the other idle in every evaluation.
+    X = unit_data()
+    first = sorted(two_workers.scheduler_info()["workers"])[0]
+    X_dask = two_workers.persist(da.from_array(X, chunks=(40, 12)), workers=[first])
+    distributed.wait(X_dask)
+    chunks = _dask._ClusterChunks(two_workers, X_dask, X.shape[1])
+    try:
+        chunks.summaries()
+        who_has = two_workers.who_has(chunks.chunks)
+        holders = [sorted(who_has[future.key]) for future in chunks.chunks]
+        held_by_first = sum(first in h for h in holders)
+        assert held_by_first == 3, holders
+        assert all(len(h) >= 1 for h in holders)
+        assert len(chunks.groups) == 2
+    finally:
+        chunks.release()
+
+    reference = fit_quietly(make_estimator(), X)
+    assert_same_model(fit_quietly(make_estimator(), X_dask), reference)
+
+
 def test_column_chunks_are_merged(two_workers):
     X = unit_data()
     reference = fit_quietly(make_estimator(), X)
