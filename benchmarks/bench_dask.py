@@ -27,15 +27,7 @@ import warnings
 
 import numpy as np
 
-
-def median_time(function, repeats):
-    function()  # warm-up: first-call allocations, connections, imports
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+from run import median_time
 
 
 def fit_time_per_iteration(estimator, X):

@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._objective import SparseAutoencoderObjective, row_batch_size
 
-from run import five_gemms, five_products, shifted_digits
+from run import five_gemms, five_products, median_time, shifted_digits
 
 
 def blocked_products(X, h, n_threads=2):
@@ -58,17 +58,6 @@ def blocked_products(X, h, n_threads=2):
                 list(executor.map(lambda w: rows(w[0], w[1], *w[2]), work))
 
     return run
-
-
-def median_seconds(function, repeats=20):
-    """Median wall time of ``function()`` after one warm-up call."""
-    function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def main(argv=None):
@@ -112,10 +101,10 @@ def main(argv=None):
     # The five products alone, on the same shapes: on the default BLAS
     # threads, on one thread, and as the objective's block threads run them.
     gemm = five_gemms(X, h)
-    t_gemm = median_seconds(gemm)
+    t_gemm = median_time(gemm, 20)
     with threadpool_limits(limits=1, user_api="blas"):
-        t_gemm_1 = median_seconds(gemm)
-    t_blocked = median_seconds(blocked_products(X, h))
+        t_gemm_1 = median_time(gemm, 20)
+    t_blocked = median_time(blocked_products(X, h), 20)
     n_eval = len(evaluations)
     t_eval = float(np.sum(evaluations))
     print(f"shifted digits {X.shape}, h={h}, {est.n_iter_} iterations, "

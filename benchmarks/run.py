@@ -80,6 +80,17 @@ def settle():
         time.sleep(SETTLE)
 
 
+def median_time(function, repeats):
+    """Median wall time of ``function()`` alone, after one warm-up call."""
+    function()  # warm-up: first-call allocations, connections, imports
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
 def interleaved_medians(functions, repeats):
     """Median wall time of each function, timed in turn ``repeats`` times."""
     times = [[] for _ in functions]
