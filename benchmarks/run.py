@@ -55,7 +55,9 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 import skl_sparseae
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import SparseAutoencoderObjective, initial_parameters
+from skl_sparseae import _blas
+from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._objective import evaluate, initial_parameters
 
 TARGETS = {
     "a64": 1.25,
@@ -109,9 +111,14 @@ def dense_problem(n_samples, n_features, dtype, seed=0):
 
 
 def objective_for(X, h, **kwargs):
-    return SparseAutoencoderObjective(
-        X, h, rho=0.05, beta=3.0, alpha=1e-4, decoder_activation="sigmoid", **kwargs
-    )
+    """The estimator's evaluation of J and its gradient at ``theta`` on X."""
+    backend = NumpyBackend(X, h, "sigmoid", **kwargs)
+
+    def objective(theta):
+        with _blas.one_thread("numpy"):
+            return evaluate(backend, theta, rho=0.05, beta=3.0, alpha=1e-4)
+
+    return objective
 
 
 def five_gemms(X, h):

@@ -3,11 +3,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import warnings
-from numbers import Integral, Real
+from contextlib import nullcontext
+from numbers import Real
 
 import numpy as np
 import scipy.optimize
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -16,32 +16,25 @@ from sklearn.base import (
 )
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import (
-    Interval,
-    InvalidParameterError,
-    StrOptions,
-)
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
-
-from . import _dask
-from ._objective import (
-    SparseAutoencoderObjective,
-    decode,
-    hidden_activations,
-    initial_parameters,
-    pack,
-    row_batch_size,
-    squared_reconstruction_error,
-    unpack,
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import (
+    _get_feature_names,
+    check_array,
+    check_is_fitted,
+    validate_data,
 )
 
-# Integer parameters: ``Interval(Integral, ...)`` lets booleans through.
-_INTEGER_PARAMETERS = {
-    "n_components": "an int in the range [1, inf) or None",
-    "max_iter": "an int in the range [1, inf)",
-    "max_fun": "an int in the range [1, inf)",
-}
+from . import _backend_dask, _blas
+from ._backend_dask import DaskBackend, is_dask_collection
+from ._backend_numpy import NumpyBackend, encode, reconstruct, score_rows
+from ._objective import evaluate, initial_parameters, pack, unpack
+from ._validation import (
+    FLOAT_DTYPES,
+    IntegerInterval,
+    check_dask_array,
+    check_sample_count,
+    warn_if_outside_unit_interval,
+)
 
 
 class _NonFiniteObjective(Exception):
@@ -194,14 +187,14 @@ class SparseAutoencoderTransformer(
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), None],
+        "n_components": [IntegerInterval(1, None, closed="left"), None],
         "rho": [Interval(Real, 0, 1, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "decoder_activation": [StrOptions({"sigmoid", "identity"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [IntegerInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "max_fun": [IntegerInterval(1, None, closed="left")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -238,18 +231,22 @@ class SparseAutoencoderTransformer(
     def fit(self, X, y=None):
         """Fit the autoencoder to X.
 
-        A fit is never lost and never leaves a half-updated estimator: an
-        interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the optimisation
-        keeps the best weights found so far as the fitted model, with a
-        warning, and ``n_iter_`` and ``loss_curve_`` describe the iterations
-        completed; any other error leaves the estimator exactly as it was
-        before the call.
+        A fit is never lost and never leaves a half-updated estimator: the
+        fitted attributes, ``n_features_in_`` and ``feature_names_in_``
+        included, are all replaced together at the end, so other threads may
+        keep calling :meth:`transform` on the previous model while a refit
+        runs. An interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the
+        optimisation keeps the best weights found so far as the fitted model,
+        with a warning, and ``n_iter_`` and ``loss_curve_`` describe the
+        iterations completed; any other error leaves the estimator exactly as
+        it was before the call.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data. With ``decoder_activation="sigmoid"`` it should
-            lie in [0, 1].
+            lie in [0, 1]. A row-chunked ``dask.array.Array`` is fitted on
+            the cluster of the current ``dask.distributed`` client.
 
         y : Ignored
             Not used, present for API consistency by convention.
@@ -259,84 +256,64 @@ class SparseAutoencoderTransformer(
         self : object
             The fitted estimator.
         """
-        # ``validate_data(reset=True)`` sets n_features_in_ and
-        # feature_names_in_ before the optimisation starts; on any failure
-        # (KeyboardInterrupt included) the whole previous state comes back,
-        # so the estimator is never left half updated.
-        saved_state = dict(vars(self))
-        try:
-            fitted = self._fit(X)
-        except BaseException:
-            vars(self).clear()
-            vars(self).update(saved_state)
-            raise
-        # Publish all fitted attributes together: a fit that fails above
-        # leaves the previous model untouched.
-        for name, value in fitted.items():
-            setattr(self, name, value)
-        return self
-
-    def _fit(self, X):
-        for name, expected in _INTEGER_PARAMETERS.items():
-            value = getattr(self, name)
-            if isinstance(value, (bool, np.bool_)):
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {type(self).__name__} must be "
-                    f"{expected}. Got {value!r} instead."
-                )
-        if _dask.is_dask_collection(X):
-            return _dask.fit(self, X)
-        X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
+        name = type(self).__name__
+        if is_dask_collection(X):
+            feature_names = None
+            X = check_dask_array(X, name)
+        else:
+            feature_names = _get_feature_names(X)
+            X = check_array(
+                X,
+                accept_sparse="csr",
+                dtype=FLOAT_DTYPES,
+                estimator=self,
+                input_name="X",
+            )
         n_features = X.shape[1]
-        if self.decoder_activation == "sigmoid":
-            self._warn_if_outside_unit_interval(X)
-        n_components = self._resolve_n_components(n_features)
-        objective = SparseAutoencoderObjective(
-            X, n_components, **self._objective_params()
-        )
-        return self._fit_objective(objective, n_features, n_components, X.dtype)
-
-    def _resolve_n_components(self, n_features):
-        return (
+        n_components = (
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
-
-    def _objective_params(self):
-        return {
-            "rho": self.rho,
-            "beta": self.beta,
-            "alpha": self.alpha,
-            "decoder_activation": self.decoder_activation,
-        }
-
-    def _fit_objective(self, objective, n_features, n_components, dtype):
-        """Minimise ``objective`` from the initial weights; return fitted attributes.
-
-        ``objective`` evaluates in memory or on a dask cluster: it only needs
-        ``__call__(theta) -> (loss, float64 grad)``, ``last_terms_`` and
-        ``mean_activation(theta)``.
-        """
         theta0 = self._initial_theta(n_features, n_components)
-        theta, loss, loss_curve, n_iter = self._minimize(objective, theta0)
+        with self._backend(X, n_components) as backend:
+            check_sample_count(backend.n_samples, n_features, name)
+            if self.decoder_activation == "sigmoid":
+                warn_if_outside_unit_interval(backend.value_range(), backend.dtype)
+            theta, loss, loss_curve, n_iter = self._minimize(backend, theta0)
+            with _blas.one_thread("numpy"):
+                activation_sums = backend.activation_sums(theta)
+            mean_activation = activation_sums / backend.n_samples
         if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may "
                 "contain large values and need to be preprocessed."
             )
         W1, b1, W2, b2 = (
-            np.array(w, dtype=dtype, order="C")
+            np.array(w, dtype=X.dtype, order="C")
             for w in unpack(theta, n_features, n_components)
         )
-        return {
-            "components_": np.ascontiguousarray(W1.T),
-            "intercept_hidden_": b1,
-            "decoder_components_": W2,
-            "intercept_visible_": b2,
-            "mean_activation_": objective.mean_activation(theta).astype(dtype),
-            "loss_": loss,
-            "loss_curve_": loss_curve,
-            "n_iter_": n_iter,
-        }
+
+        # Everything is published at once, after the last step that can fail.
+        self.n_features_in_ = n_features
+        if feature_names is None:
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        else:
+            self.feature_names_in_ = feature_names
+        self.components_ = np.ascontiguousarray(W1.T)
+        self.intercept_hidden_ = b1
+        self.decoder_components_ = W2
+        self.intercept_visible_ = b2
+        self.mean_activation_ = mean_activation.astype(X.dtype)
+        self.loss_ = loss
+        self.loss_curve_ = loss_curve
+        self.n_iter_ = n_iter
+        return self
+
+    def _backend(self, X, n_components):
+        """The evaluation backend for validated X, as a context manager."""
+        if is_dask_collection(X):
+            return DaskBackend(X, n_components, self.decoder_activation)
+        return nullcontext(NumpyBackend(X, n_components, self.decoder_activation))
 
     def _initial_theta(self, n_features, n_components):
         if self.warm_start and hasattr(self, "components_"):
@@ -358,33 +335,17 @@ class SparseAutoencoderTransformer(
         rng = check_random_state(self.random_state)
         return initial_parameters(n_features, n_components, rng)
 
-    def _warn_if_outside_unit_interval(self, X):
-        values = X.data if sp.issparse(X) else X
-        if values.size == 0:
-            return
-        low, high = float(values.min()), float(values.max())
-        if low < 0.0 or high > 1.0:
-            warnings.warn(
-                f"X has values in [{low:.3g}, {high:.3g}], but "
-                "decoder_activation='sigmoid' can only reconstruct values in "
-                "[0, 1]. Scale X to [0, 1] (for instance with "
-                "sklearn.preprocessing.MinMaxScaler), or use "
-                "decoder_activation='identity' for real-valued data.",
-                UserWarning,
-            )
+    def _minimize(self, backend, theta0):
+        """Run L-BFGS-B on ``backend``'s data; return (theta, loss, loss_curve, n_iter).
 
-    def _minimize(self, objective, theta0):
-        """Run L-BFGS-B; return (theta, loss, loss_curve, n_iter).
-
-        ``objective(theta)`` returns ``(loss, float64 gradient)``. Every
-        evaluation runs under :func:`numpy.errstate` with overflow, invalid
-        values and division by zero raised, and its result is checked: NaN
-        never reaches the weights. A non-finite objective at ``theta0`` raises
-        a ValueError before any iteration; later on (a trial point of the line
-        search overflowed) the optimisation stops with a ConvergenceWarning and
-        keeps the best weights. Answering L-BFGS-B with an infinite loss
-        instead would make its line search shrink the step to nothing and
-        report convergence, hiding the problem.
+        Every evaluation runs under :func:`numpy.errstate` with overflow,
+        invalid values and division by zero raised, and its result is checked:
+        NaN never reaches the weights. A non-finite objective at ``theta0``
+        raises a ValueError before any iteration; later on (a trial point of
+        the line search overflowed) the optimisation stops with a
+        ConvergenceWarning and keeps the best weights. Answering L-BFGS-B with
+        an infinite loss instead would make its line search shrink the step to
+        nothing and report convergence, hiding the problem.
 
         A KeyboardInterrupt stops the optimisation and keeps the best weights
         evaluated so far (with a warning), so that a long fit is never lost;
@@ -395,35 +356,46 @@ class SparseAutoencoderTransformer(
         loss_curve = []
         # (theta, loss) of the lowest objective evaluated so far.
         best = {"theta": None, "loss": np.inf}
+        # (theta, Evaluation) of the latest evaluation, for the progress lines.
+        latest = {"theta": None, "evaluation": None}
 
-        def evaluate(theta):
+        def objective(theta):
             try:
-                with np.errstate(over="raise", invalid="raise", divide="raise"):
-                    loss, grad = objective(theta)
-                    loss = float(loss)
-                    finite = np.isfinite(loss) and np.all(np.isfinite(grad))
+                with (
+                    np.errstate(over="raise", invalid="raise", divide="raise"),
+                    _blas.one_thread("numpy"),
+                ):
+                    result = evaluate(
+                        backend, theta, rho=self.rho, beta=self.beta, alpha=self.alpha
+                    )
+                    loss = float(result.loss)
+                    finite = np.isfinite(loss) and np.all(np.isfinite(result.gradient))
             except FloatingPointError:
                 finite = False
             if not finite:
                 raise _NonFiniteObjective()
+            # scipy may reuse the buffer behind ``theta``: keep copies.
             if loss < best["loss"]:
-                # scipy may reuse the buffer behind ``theta``: keep a copy.
                 best["theta"], best["loss"] = np.array(theta, copy=True), loss
-            return loss, grad
+            if self.verbose:
+                latest["theta"] = np.array(theta, copy=True)
+                latest["evaluation"] = result
+            return loss, result.gradient
 
         def callback(intermediate_result):
             loss_curve.append(float(intermediate_result.fun))
             if self.verbose:
-                self._print_progress(objective, intermediate_result, len(loss_curve))
+                if not np.array_equal(latest["theta"], intermediate_result.x):
+                    objective(intermediate_result.x)
+                self._print_progress(latest["evaluation"], len(loss_curve))
 
         try:
-            # L-BFGS-B's own vector operations are tiny, and a multi-threaded
-            # BLAS spinning for them made fits up to 5x slower (see
-            # benchmarks/README.md). The objective has already read how many
-            # threads it may use for its row blocks, each on a one-thread BLAS.
-            with threadpool_limits(limits=1, user_api="blas"):
+            # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
+            # only spins on them, and splitting them over threads would make
+            # the result depend on the number of cores.
+            with _blas.one_thread("scipy"):
                 result = scipy.optimize.minimize(
-                    evaluate,
+                    objective,
                     theta0,
                     method="L-BFGS-B",
                     jac=True,
@@ -486,27 +458,36 @@ class SparseAutoencoderTransformer(
         return theta, loss, loss_curve, n_iter
 
     @staticmethod
-    def _print_progress(objective, intermediate_result, iteration):
-        terms = objective.last_terms_
-        if terms is None or not np.array_equal(terms["theta"], intermediate_result.x):
-            objective(intermediate_result.x)
-            terms = objective.last_terms_
-        rho_hat = terms["mean_activation"]
+    def _print_progress(evaluation, iteration):
+        rho_hat = evaluation.mean_activation
         print(
-            f"Iteration {iteration}: loss={intermediate_result.fun:.6g}, "
-            f"reconstruction={terms['reconstruction']:.6g}, "
-            f"sparsity={terms['sparsity']:.6g}, "
+            f"Iteration {iteration}: loss={evaluation.loss:.6g}, "
+            f"reconstruction={evaluation.reconstruction:.6g}, "
+            f"sparsity={evaluation.sparsity:.6g}, "
             f"mean activation={rho_hat.mean():.4f}, "
             f"active units (>0.1)={np.mean(rho_hat > 0.1):.3f}"
         )
+
+    def _check_dask_input(self, X, *, n_columns=None):
+        """Validate a dask array for a fitted estimator's method, lazily."""
+        name = type(self).__name__
+        if n_columns is None:
+            # Feature count and names, as validate_data checks them.
+            validate_data(self, X, reset=False, skip_check_array=True)
+        X = check_dask_array(X, name)
+        if n_columns is not None:
+            self._check_hidden_columns(X.shape[1])
+        return X
 
     def transform(self, X):
         """Hidden activations of X, each in (0, 1).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Data to encode.
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to encode. A dask array gives a lazy dask array, computed
+            with the weights of this fit even if the estimator is refitted
+            before it is computed.
 
         Returns
         -------
@@ -514,19 +495,23 @@ class SparseAutoencoderTransformer(
             Hidden activations ``sigmoid(X @ components_.T + intercept_hidden_)``.
         """
         check_is_fitted(self)
-        if _dask.is_dask_collection(X):
-            return _dask.transform(self, X)
+        name = type(self).__name__
+        if is_dask_collection(X):
+            X = self._check_dask_input(X)
+            return _backend_dask.transform(
+                X, self.components_, self.intercept_hidden_, name
+            )
         X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
+            self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
         )
-        return self._encode(X)
+        return encode(X, self.components_, self.intercept_hidden_, name)
 
     def inverse_transform(self, X):
         """Decode hidden activations back to input space.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_components)
+        X : {array-like, dask array} of shape (n_samples, n_components)
             Hidden activations, for instance the output of :meth:`transform`.
 
         Returns
@@ -535,11 +520,26 @@ class SparseAutoencoderTransformer(
             Reconstruction ``g(X @ decoder_components_ + intercept_visible_)``.
         """
         check_is_fitted(self)
-        if _dask.is_dask_collection(X):
-            return _dask.inverse_transform(self, X)
-        X = check_array(X, input_name="X", dtype=(np.float64, np.float32))
+        name = type(self).__name__
+        n_components = self.components_.shape[0]
+        if is_dask_collection(X):
+            X = self._check_dask_input(X, n_columns=n_components)
+            return _backend_dask.inverse_transform(
+                X,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+                name,
+            )
+        X = check_array(X, input_name="X", dtype=FLOAT_DTYPES)
         self._check_hidden_columns(X.shape[1])
-        return self._decode(X)
+        return reconstruct(
+            X,
+            self.decoder_components_,
+            self.intercept_visible_,
+            self.decoder_activation,
+            name,
+        )
 
     def _check_hidden_columns(self, n_columns):
         n_components = self.components_.shape[0]
@@ -557,7 +557,7 @@ class SparseAutoencoderTransformer(
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Data to score.
 
         Returns
@@ -566,73 +566,22 @@ class SparseAutoencoderTransformer(
             Scores, all lower than or equal to 0.
         """
         check_is_fitted(self)
-        if _dask.is_dask_collection(X):
-            return _dask.score_samples(self, X)
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=(np.float64, np.float32)
+        name = type(self).__name__
+        weights = (
+            self.components_,
+            self.intercept_hidden_,
+            self.decoder_components_,
+            self.intercept_visible_,
         )
-        return self._score(X)
-
-    # The array-level computations below serve both the methods above and the
-    # chunks of a dask array (see _dask.py), so that both give the same numbers
-    # and the same overflow handling.
-
-    def _encode(self, X):
-        """Hidden activations of validated X."""
-        return self._without_overflow(
-            "transform",
-            lambda: hidden_activations(X, self.components_.T, self.intercept_hidden_),
-        )
-
-    def _decode(self, A):
-        """Reconstruction of validated hidden activations A."""
-        return self._without_overflow(
-            "inverse_transform",
-            lambda: decode(
-                A,
-                self.decoder_components_,
-                self.intercept_visible_,
-                self.decoder_activation,
-            ),
-        )
-
-    def _score(self, X):
-        """score_samples of validated X (at least one row), block by block."""
-        n_samples, n_features = X.shape
-        batch_size = row_batch_size(
-            n_samples, n_features, self.components_.shape[0], X.dtype.itemsize
-        )
-        errors = self._without_overflow(
-            "score_samples",
-            lambda: squared_reconstruction_error(
-                X,
-                self.components_.T,
-                self.intercept_hidden_,
-                self.decoder_components_,
-                self.intercept_visible_,
-                self.decoder_activation,
-                batch_size,
-            ),
-        )
-        errors *= -0.5
-        return errors
-
-    def _without_overflow(self, method, compute):
-        """``compute()`` with overflow allowed to saturate, but never to give NaN.
-
-        Finite data far larger than the training data can overflow the
-        products: +-inf is still a meaningful answer (a saturated unit, an
-        infinitely bad reconstruction), NaN (inf - inf) is not.
-        """
-        with np.errstate(over="ignore", invalid="ignore"):
-            result = compute()
-        if np.isnan(result).any():
-            raise ValueError(
-                f"{method} overflowed: X has values too large for this "
-                f"{type(self).__name__}. Scale X the way the training data was "
-                "scaled (for instance with the same MinMaxScaler or StandardScaler)."
+        if is_dask_collection(X):
+            X = self._check_dask_input(X)
+            return _backend_dask.score_samples(
+                X, weights, self.decoder_activation, name
             )
-        return result
+        X = validate_data(
+            self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
+        )
+        return score_rows(X, weights, self.decoder_activation, name)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X.

@@ -32,7 +32,9 @@ from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
 from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
-from skl_sparseae import _dask  # noqa: E402
+from skl_sparseae import _backend_dask  # noqa: E402
+from skl_sparseae._objective import evaluate  # noqa: E402
+import skl_sparseae._sparse_autoencoder as estimator_module  # noqa: E402
 
 from _fitted import FITTED_ARRAYS  # noqa: E402
 
@@ -129,7 +131,7 @@ def test_cluster_fit_equals_in_memory_fit(two_workers, decoder_activation, row_c
 )
 def test_plan_moves_gives_each_worker_its_share(rows, holders, n_threads, expected):
     holder_sets = [{address} for address in holders]
-    assert _dask._plan_moves(rows, holder_sets, n_threads) == expected
+    assert _backend_dask.plan_moves(rows, holder_sets, n_threads) == expected
 
 
 def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
@@ -139,7 +141,7 @@ def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
     first = sorted(two_workers.scheduler_info()["workers"])[0]
     X_dask = two_workers.persist(da.from_array(X, chunks=(40, 12)), workers=[first])
     distributed.wait(X_dask)
-    chunks = _dask._ClusterChunks(two_workers, X_dask, X.shape[1])
+    chunks = _backend_dask._ClusterChunks(two_workers, X_dask, 60.0)
     try:
         chunks.summaries()
         who_has = two_workers.who_has(chunks.chunks)
@@ -165,11 +167,11 @@ def test_column_chunks_are_merged(two_workers):
 def test_tree_reduction_of_many_groups(two_workers, monkeypatch):
     # Large clusters have more groups (worker threads) than the fan-in: the
     # partial sums are then added on the workers first.
-    monkeypatch.setattr(_dask, "_REDUCTION_FAN_IN", 2)
+    monkeypatch.setattr(_backend_dask, "REDUCTION_FAN_IN", 2)
     monkeypatch.setattr(
-        _dask._ClusterChunks,
+        _backend_dask._ClusterChunks,
         "_co_located_groups",
-        lambda self: [[chunk] for chunk in self.chunks],
+        lambda self: [[index] for index in range(len(self.chunks))],
     )
     X = unit_data()
     reference = fit_quietly(make_estimator(), X)
@@ -200,7 +202,7 @@ def test_integer_input_becomes_float64(two_workers):
 
 def test_fit_without_client_uses_local_scheduler(monkeypatch):
     # No distributed client: the same map-reduce runs over chunks in this process.
-    monkeypatch.setattr(_dask, "_current_client", lambda: None)
+    monkeypatch.setattr(_backend_dask, "current_client", lambda: None)
     X = unit_data()
     reference = fit_quietly(make_estimator(), X)
     fitted = fit_quietly(make_estimator(), da.from_array(X, chunks=((100, 7, 133), 12)))
@@ -260,7 +262,7 @@ def test_overflow_to_nan_in_a_chunk_raises(monkeypatch):
         return np.full((A.shape[0], 12), np.inf) - np.inf
 
     # the patch lives in this process: compute the chunks here
-    monkeypatch.setattr("skl_sparseae._sparse_autoencoder.decode", overflowing)
+    monkeypatch.setattr("skl_sparseae._backend_numpy.decode", overflowing)
     with pytest.raises(ValueError, match="^inverse_transform overflowed"):
         estimator.inverse_transform(codes).compute(scheduler="synchronous")
 
@@ -399,18 +401,17 @@ def test_core_package_works_without_dask():
 
 def kill_one_worker_after(monkeypatch, client, n_evaluations):
     """Kill a worker process (SIGKILL) at the given objective evaluation."""
-    original_call = _dask.DaskSparseAutoencoderObjective.__call__
     state = {"calls": 0, "killed": None}
 
-    def call(self, theta):
+    def killing_evaluate(backend, theta, **params):
         state["calls"] += 1
         if state["calls"] == n_evaluations:
             address = sorted(client.scheduler_info()["workers"])[0]
             os.kill(client.run(os.getpid)[address], signal.SIGKILL)
             state["killed"] = address
-        return original_call(self, theta)
+        return evaluate(backend, theta, **params)
 
-    monkeypatch.setattr(_dask.DaskSparseAutoencoderObjective, "__call__", call)
+    monkeypatch.setattr(estimator_module, "evaluate", killing_evaluate)
     return state
 
 

@@ -17,11 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 
 import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import (
-    SparseAutoencoderObjective,
-    loss_and_gradient,
-    pack,
-)
+from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._objective import evaluate, pack
 
 PARAMS = dict(n_components=4, rho=0.1, beta=2.0, alpha=1e-3, random_state=0)
 INTERRUPTED = "Training interrupted by the user after"
@@ -45,15 +42,14 @@ def _patch_objective(monkeypatch, raise_at=None, error=KeyboardInterrupt):
     """
     losses = []
 
-    class Objective(SparseAutoencoderObjective):
-        def __call__(self, theta):
-            if len(losses) + 1 == raise_at:
-                raise error()
-            loss, grad = super().__call__(theta)
-            losses.append(loss)
-            return loss, grad
+    def recording_evaluate(backend, theta, **params):
+        if len(losses) + 1 == raise_at:
+            raise error()
+        result = evaluate(backend, theta, **params)
+        losses.append(result.loss)
+        return result
 
-    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    monkeypatch.setattr(estimator_module, "evaluate", recording_evaluate)
     return losses
 
 
@@ -122,7 +118,7 @@ def test_keyboard_interrupt_from_the_callback(X, monkeypatch):
     full = _fit_quietly(SparseAutoencoderTransformer(max_iter=40, **PARAMS), X)
     printed = []
 
-    def interrupt_on_third(objective, intermediate_result, iteration):
+    def interrupt_on_third(evaluation, iteration):
         printed.append(iteration)
         if iteration == 3:
             raise KeyboardInterrupt
@@ -222,9 +218,7 @@ def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkey
         raise MemoryError
 
     # the last step of a fit, after the optimisation
-    monkeypatch.setattr(
-        estimator_module.SparseAutoencoderObjective, "mean_activation", out_of_memory
-    )
+    monkeypatch.setattr(estimator_module, "unpack", out_of_memory)
     with pytest.raises(MemoryError):
         _fit_quietly(sae, X[:, :6])
     assert _state(sae) == before

@@ -18,11 +18,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import (
-    SparseAutoencoderObjective,
-    loss_and_gradient,
-    pack,
-)
+import skl_sparseae._backend_numpy as backend_module
+from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._objective import evaluate, pack
 
 from _fitted import FITTED_ARRAYS
 
@@ -32,13 +30,14 @@ def evaluations(monkeypatch):
     """Record (finite loss, finite gradient) for every evaluation of fit."""
     records = []
 
-    class Objective(SparseAutoencoderObjective):
-        def __call__(self, theta):
-            loss, grad = super().__call__(theta)
-            records.append(bool(np.isfinite(loss) and np.all(np.isfinite(grad))))
-            return loss, grad
+    def recording_evaluate(backend, theta, **params):
+        result = evaluate(backend, theta, **params)
+        records.append(
+            bool(np.isfinite(result.loss) and np.all(np.isfinite(result.gradient)))
+        )
+        return result
 
-    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    monkeypatch.setattr(estimator_module, "evaluate", recording_evaluate)
     return records
 
 
@@ -229,20 +228,19 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     X = _uniform()
     losses = []
 
-    class Objective(SparseAutoencoderObjective):
-        def __call__(self, theta):
-            if len(losses) == 8:
-                if failure == "nan":
-                    return np.nan, np.zeros_like(theta)
-                if failure == "inf-gradient":
-                    return 1.0, np.full_like(theta, np.inf)
-                # an overflow inside the objective, as numpy reports it
-                np.multiply(np.float64(1e300), np.float64(1e300))
-            loss, grad = super().__call__(theta)
-            losses.append(loss)
-            return loss, grad
+    def failing_evaluate(backend, theta, **params):
+        result = evaluate(backend, theta, **params)
+        if len(losses) == 8:
+            if failure == "nan":
+                return result._replace(loss=np.nan, gradient=np.zeros_like(theta))
+            if failure == "inf-gradient":
+                return result._replace(loss=1.0, gradient=np.full_like(theta, np.inf))
+            # an overflow inside the objective, as numpy reports it
+            np.multiply(np.float64(1e300), np.float64(1e300))
+        losses.append(result.loss)
+        return result
 
-    monkeypatch.setattr(estimator_module, "SparseAutoencoderObjective", Objective)
+    monkeypatch.setattr(estimator_module, "evaluate", failing_evaluate)
     sae = SparseAutoencoderTransformer(n_components=4, random_state=0)
     with pytest.warns(
         ConvergenceWarning,
@@ -319,6 +317,6 @@ def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
     def overflowing(*args, **kwargs):
         return np.full(expected.shape, np.inf) - np.inf
 
-    monkeypatch.setattr(estimator_module, helper, overflowing)
+    monkeypatch.setattr(backend_module, helper, overflowing)
     with pytest.raises(ValueError, match=f"^{method} overflowed: X has values too"):
         getattr(sae, method)(X)

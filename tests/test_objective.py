@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import (
-    SparseAutoencoderObjective,
+    evaluate,
     initial_parameters,
-    loss_and_gradient,
     n_parameters,
     pack,
     unpack,
@@ -161,10 +161,8 @@ def test_initial_parameters_follow_the_glorot_uniform_rule():
 
 def test_objective_reports_its_terms():
     X, theta = random_problem()
-    objective = SparseAutoencoderObjective(X, 5, decoder_activation="sigmoid", **PARAMS)
-    J, _ = objective(theta)
-    terms = objective.last_terms_
+    result = evaluate(NumpyBackend(X, 5, "sigmoid"), theta, **PARAMS)
     W1, _, W2, _ = unpack(theta, 7, 5)
     decay = PARAMS["alpha"] / 2 * (np.sum(W1**2) + np.sum(W2**2))
-    assert terms["reconstruction"] + terms["sparsity"] + decay == pytest.approx(J)
-    assert terms["mean_activation"].shape == (5,)
+    assert result.reconstruction + result.sparsity + decay == pytest.approx(result.loss)
+    assert result.mean_activation.shape == (5,)

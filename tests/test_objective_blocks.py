@@ -10,22 +10,27 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn import config_context
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import (
+import skl_sparseae._backend_numpy as backend_module
+from skl_sparseae._backend_numpy import (
     MIN_BLOCK_ROWS,
-    BlockWorkspace,
-    SparseAutoencoderObjective,
-    add_block_gradient_sums,
-    hidden_activations,
+    NumpyBackend,
     loss_and_gradient,
-    n_parameters,
     row_batch_size,
-    sigmoid,
     squared_reconstruction_error,
+)
+from skl_sparseae._objective import (
+    BlockWorkspace,
+    add_block_gradient_sums,
+    evaluate,
+    hidden_activations,
+    n_parameters,
+    sigmoid,
     unpack,
     zero_gradient_sums,
 )
@@ -120,19 +125,27 @@ def test_blocks_match_the_plain_formula(
 
 @pytest.mark.parametrize("n_threads", [1, 2, 3, 50])
 @pytest.mark.parametrize("container", ["dense", "csr_matrix"])
-def test_block_threads_match_the_plain_formula(n_threads, container):
+def test_block_threads_match_the_plain_formula(n_threads, container, monkeypatch):
+    # Eight blocks (37 rows in blocks of 5) in four shares, whatever the
+    # number of cores of the machine running the test.
+    monkeypatch.setattr(backend_module.os, "cpu_count", lambda: 4)
     X, theta = make_problem(container)
-    objective = SparseAutoencoderObjective(
-        X, H, decoder_activation="sigmoid", batch_size=5, n_threads=n_threads, **PARAMS
-    )
-    J, grad = objective(theta)
-    # Never more threads than blocks (37 rows in blocks of 5: 8 blocks).
-    assert len(objective._buffers["workspaces"]) == min(n_threads, 8)
+    backend = NumpyBackend(X, H, "sigmoid", batch_size=5, n_threads=n_threads)
+    assert len(backend.shares) == 4
+    # Never more threads than shares.
+    assert backend.n_threads == min(n_threads, 4)
+    result = evaluate(backend, theta, **PARAMS)
     J_ref, grad_ref = plain_loss_and_gradient(
         theta, X, H, decoder_activation="sigmoid", **PARAMS
     )
-    assert J == pytest.approx(J_ref, rel=1e-10)
-    assert_same_gradient(grad, grad_ref, 1e-10)
+    assert result.loss == pytest.approx(J_ref, rel=1e-10)
+    assert_same_gradient(result.gradient, grad_ref, 1e-10)
+    # The same bits as one thread: threads never change how sums are grouped.
+    one_thread = evaluate(
+        NumpyBackend(X, H, "sigmoid", batch_size=5, n_threads=1), theta, **PARAMS
+    )
+    assert result.loss == one_thread.loss
+    assert_array_equal(result.gradient, one_thread.gradient)
 
 
 @pytest.mark.parametrize("container", ["dense", "csr_matrix"])
@@ -140,28 +153,30 @@ def test_block_threads_match_the_plain_formula(n_threads, container):
 def test_reused_buffers_do_not_leak_between_evaluations(container, dtype):
     X, theta = make_problem(container, dtype)
     other = np.random.RandomState(1).normal(scale=0.5, size=theta.size)
-    objective = SparseAutoencoderObjective(
-        X, H, decoder_activation="sigmoid", batch_size=8, **PARAMS
-    )
-    J1, g1 = objective(theta)
-    objective(other)
-    J2, g2 = objective(theta)
+    backend = NumpyBackend(X, H, "sigmoid", batch_size=8)
+    J1, g1, *_ = evaluate(backend, theta, **PARAMS)
+    evaluate(backend, other, **PARAMS)
+    J2, g2, *_ = evaluate(backend, theta, **PARAMS)
     assert J2 == J1
     np.testing.assert_array_equal(g2, g1)
     # Each call hands L-BFGS a gradient of its own.
     assert not np.shares_memory(g1, g2)
 
 
-def test_float32_stays_float32_inside_the_evaluation():
+def test_float32_stays_float32_inside_the_evaluation(monkeypatch):
     X, theta = make_problem(dtype=np.float32)
-    objective = SparseAutoencoderObjective(
-        X, H, decoder_activation="sigmoid", batch_size=8, **PARAMS
-    )
-    objective(theta)
-    buffers = objective._buffers
-    assert buffers["hidden"].dtype == np.float32
-    assert buffers["workspaces"][0].recon.dtype == np.float32
-    assert all(s.dtype == np.float32 for s in buffers["sums"][0])
+    seen = []
+
+    def recording(X_blk, A_blk, W2, b2, kl_slope, decoder, sums, workspace):
+        arrays = (X_blk, A_blk, W2, b2, kl_slope, *sums, workspace.recon)
+        seen.append({a.dtype for a in arrays})
+        return add_block_gradient_sums(
+            X_blk, A_blk, W2, b2, kl_slope, decoder, sums, workspace
+        )
+
+    monkeypatch.setattr(backend_module, "add_block_gradient_sums", recording)
+    evaluate(NumpyBackend(X, H, "sigmoid", batch_size=8), theta, **PARAMS)
+    assert seen == [{np.dtype(np.float32)}] * 5
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
@@ -283,15 +298,13 @@ def test_extra_memory_of_an_evaluation_is_well_below_the_data(dtype):
     X = rng.uniform(size=(4000, 400)).astype(dtype)
     h = 40
     theta = rng.normal(scale=0.1, size=n_parameters(400, h))
-    objective = SparseAutoencoderObjective(
-        X, h, decoder_activation="sigmoid", batch_size=250, n_threads=2, **PARAMS
-    )
+    backend = NumpyBackend(X, h, "sigmoid", batch_size=250, n_threads=2)
     tracemalloc.start()
     try:
-        objective(theta)  # first call: allocates the reused buffers
+        evaluate(backend, theta, **PARAMS)  # first call: allocates the buffers
         buffers, first_peak = tracemalloc.get_traced_memory()
         tracemalloc.reset_peak()
-        objective(theta)
+        evaluate(backend, theta, **PARAMS)
         second_peak = tracemalloc.get_traced_memory()[1] - buffers
     finally:
         tracemalloc.stop()

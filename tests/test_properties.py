@@ -17,7 +17,8 @@ from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import loss_and_gradient, n_parameters
+from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._objective import n_parameters
 
 # Examples per test (per parametrisation for the fit test: 15 dtype x
 # container combinations); reported in the closing note of issue 5.

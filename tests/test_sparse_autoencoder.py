@@ -16,7 +16,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import loss_and_gradient, pack
+from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._objective import pack
 
 from _fitted import FITTED_ATTRIBUTES
 

@@ -1,0 +1,636 @@
+"""Evaluate the objective over the chunks of a dask array, on a cluster.
+
+The L-BFGS loop stays in the calling process (the client); each pass of an
+evaluation is a map over the chunks of X, computed on the workers that hold
+them, one task per worker thread and pass:
+
+1. the hidden activations ``A`` of every chunk, kept on its worker, and their
+   column sums, which the client adds into the mean activations;
+2. given the KL slope, the squared error and the gradient sums of every
+   chunk, added in chunk order (in a tree on the workers when there are many
+   chunks) before the client receives them.
+
+Every sum is accumulated per chunk and the chunks' sums are added in chunk
+order, so where the chunks live (which worker, which group) never changes a
+bit of the result. The chunks are computed and persisted once per fit, and
+spread so that each worker holds rows in proportion to its threads (a worker
+holding more would make every evaluation wait for it); each evaluation sends
+only the parameter vector.
+
+Without a ``dask.distributed`` client, the chunks are computed by dask's
+local scheduler and the same functions run in this process.
+
+The lazy ``transform``, ``inverse_transform`` and ``score_samples`` map the
+array functions of :mod:`skl_sparseae._backend_numpy` over the chunks, with
+copies of the weights: a result computed later belongs to the model it came
+from, whatever happens to the estimator meanwhile.
+
+Nothing here imports dask at module level: the core package works without it.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import sys
+import time
+import uuid
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import gen_batches
+
+from ._backend_numpy import (
+    canonical_csr,
+    encode,
+    reconstruct,
+    row_batch_size,
+    score_rows,
+    value_range,
+)
+from ._objective import (
+    BlockWorkspace,
+    add_block_gradient_sums,
+    add_in_order,
+    hidden_activations,
+    unpack,
+    zero_gradient_sums,
+)
+
+# When there are more chunks than this, their gradient sums are added on the
+# workers, this many at a time, before the client receives them.
+REDUCTION_FAN_IN = 8
+
+# How long an evaluation waits for a cluster that has no workers left before
+# it fails (seconds). Read from dask's configuration when set there.
+NO_WORKERS_TIMEOUT_KEY = "skl_sparseae.no-workers-timeout"
+DEFAULT_NO_WORKERS_TIMEOUT = 60.0
+
+
+def is_dask_collection(X):
+    """Whether X is a dask collection, decided without importing dask."""
+    return hasattr(type(X), "__dask_graph__") and any(
+        cls.__module__.partition(".")[0] in ("dask", "dask_expr")
+        for cls in type(X).__mro__
+    )
+
+
+def is_dask_array(X):
+    """Whether X is a ``dask.array.Array``, decided without importing dask."""
+    return any(
+        cls.__name__ == "Array" and cls.__module__.partition(".")[0] == "dask"
+        for cls in type(X).__mro__
+    )
+
+
+def current_client():
+    """The active dask.distributed client, or None to use dask's local scheduler."""
+    # A client can only exist if distributed has been imported already.
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return None
+    try:
+        return distributed.default_client()
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------
+# Work on the chunks. These run on the workers and must be importable there.
+
+
+def _chunk_summary(X_chunk):
+    """Number of rows and the value range (or None) of one chunk."""
+    return X_chunk.shape[0], value_range(X_chunk)
+
+
+def _group_activations(theta, n_features, n_components, *X_chunks):
+    """Hidden activations of a group of chunks, and each chunk's column sums.
+
+    A group is the chunks that one worker thread holds: one task per group
+    instead of one per chunk keeps the scheduler's share of an evaluation
+    small. The sums are float64.
+    """
+    W1, b1, _, _ = unpack(theta, n_features, n_components)
+    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
+    column_sums = [A.sum(axis=0, dtype=np.float64) for A in activations]
+    return activations, column_sums
+
+
+def _pin(value):
+    """The value itself: a task that places a copy where the scheduler says."""
+    return value
+
+
+def _column_sums_of(group_activations):
+    return group_activations[1]
+
+
+def _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation):
+    """Squared error and gradient sums of one chunk, in row blocks.
+
+    The blocks are sized from ``working_memory`` as in memory, so a worker
+    never holds more than one block's temporaries.
+    """
+    n_rows, n_features = X_chunk.shape
+    n_components = A_chunk.shape[1]
+    dtype = A_chunk.dtype
+    sums = zero_gradient_sums(n_features, n_components, dtype)
+    if n_rows == 0:
+        return 0.0, sums
+    if sp.issparse(X_chunk):
+        X_chunk = canonical_csr(X_chunk)
+    batch_size = row_batch_size(n_rows, n_features, n_components, dtype.itemsize)
+    workspace = BlockWorkspace(min(batch_size, n_rows), n_features, n_components, dtype)
+    squared_error = 0.0
+    for rows in gen_batches(n_rows, batch_size):
+        squared_error += add_block_gradient_sums(
+            X_chunk[rows],
+            A_chunk[rows],
+            W2,
+            b2,
+            kl_slope,
+            decoder_activation,
+            sums,
+            workspace,
+        )
+    return squared_error, sums
+
+
+def _group_gradient_sums(
+    group_activations,
+    theta,
+    kl_slope,
+    n_features,
+    n_components,
+    decoder_activation,
+    *X_chunks,
+):
+    """Each chunk's squared error and gradient sums, for a group of chunks."""
+    activations, _ = group_activations
+    _, _, W2, b2 = unpack(theta, n_features, n_components)
+    return [
+        _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation)
+        for X_chunk, A_chunk in zip(X_chunks, activations)
+    ]
+
+
+def _add_partials(partials):
+    """Add ``(squared error, sums)`` pairs in the order given."""
+    squared_error = 0.0
+    for part_error, _ in partials:
+        squared_error += part_error
+    return squared_error, add_in_order([sums for _, sums in partials])
+
+
+def _add_selected(picks, *group_results):
+    """Add the chunk partials ``group_results[i][j]`` for ``(i, j)`` in ``picks``."""
+    return _add_partials([group_results[i][j] for i, j in picks])
+
+
+def _add_reduced(*partials):
+    return _add_partials(partials)
+
+
+# --------------------------------------------------------------------------
+# Where the chunks live: on the workers of a cluster, or in this process.
+
+
+class _ClusterChunks:
+    """Chunks of X persisted on the workers of a dask.distributed cluster."""
+
+    def __init__(self, client, X, no_workers_timeout):
+        self.client = client
+        self.no_workers_timeout = no_workers_timeout
+        # One future per chunk, in row order; the tasks keep their lineage,
+        # so the scheduler recomputes a chunk whose worker is lost.
+        self.chunks = client.compute(X.to_delayed().ravel().tolist())
+        self.groups = [list(range(len(self.chunks)))]
+
+    def summaries(self):
+        summaries = self.gather(
+            self.client.map(_chunk_summary, self.chunks, key="sae-check-X")
+        )
+        self._balance([rows for rows, _ in summaries])
+        self.groups = self._co_located_groups()
+        return summaries
+
+    def _balance(self, rows):
+        """Move chunks so that each worker holds rows in proportion to its threads.
+
+        Every evaluation runs each group of chunks where the chunks are, so a
+        worker that holds more than its share of the rows would make every
+        evaluation wait for it. Moving the surplus once per fit costs one
+        transfer of those chunks. A moved chunk is a task on the original
+        one, so it keeps its lineage.
+        """
+        from distributed import wait
+
+        who_has = self.client.who_has(self.chunks)
+        holders = [set(who_has.get(future.key, ())) for future in self.chunks]
+        moves = plan_moves(rows, holders, self.client.nthreads())
+        token = _token()
+        for index, address in moves.items():
+            self.chunks[index] = self.client.submit(
+                _pin,
+                self.chunks[index],
+                key=f"sae-chunk-{index}-{token}",
+                workers=[address],
+                allow_other_workers=True,
+            )
+        wait([self.chunks[index] for index in moves])
+
+    def _co_located_groups(self):
+        """Split the chunk indices into groups held by one worker, one per thread.
+
+        The scheduler runs each group's task where its chunks are. If a chunk
+        moves later (a worker died), its group still runs, after a transfer.
+        """
+        who_has = self.client.who_has(self.chunks)
+        n_threads = self.client.nthreads()
+        by_worker = {}
+        for index, future in enumerate(self.chunks):
+            holders = sorted(who_has.get(future.key, ())) or [None]
+            by_worker.setdefault(holders[0], []).append(index)
+        groups = []
+        for address, indices in by_worker.items():
+            n_groups = min(n_threads.get(address, 1), len(indices))
+            groups.extend(
+                [int(i) for i in part] for part in np.array_split(indices, n_groups)
+            )
+        groups.sort(key=lambda indices: indices[0])
+        return groups
+
+    def _futures(self, group):
+        return [self.chunks[index] for index in group]
+
+    def broadcast(self, theta):
+        # One task holds the parameters and every group's task depends on it,
+        # so they travel once to each worker. A task, unlike scattered data,
+        # keeps its lineage: if its worker dies the scheduler runs it again
+        # instead of failing the evaluation.
+        return self.client.submit(_pin, theta, key=f"sae-parameters-{_token()}")
+
+    def activations(self, params, n_features, n_components):
+        token = _token()
+        activations = [
+            self.client.submit(
+                _group_activations,
+                params,
+                n_features,
+                n_components,
+                *self._futures(group),
+                key=f"sae-activations-{index}-{token}",
+            )
+            for index, group in enumerate(self.groups)
+        ]
+        group_sums = self.gather(
+            [
+                self.client.submit(
+                    _column_sums_of, group, key=f"sae-activation-sums-{index}-{token}"
+                )
+                for index, group in enumerate(activations)
+            ]
+        )
+        return activations, _in_chunk_order(self.groups, group_sums)
+
+    def gradient_sums(self, activations, params, kl_slope, n_features, n_components,
+                      decoder_activation):
+        token = _token()
+        group_results = [
+            self.client.submit(
+                _group_gradient_sums,
+                group_activations,
+                params,
+                kl_slope,
+                n_features,
+                n_components,
+                decoder_activation,
+                *self._futures(group),
+                key=f"sae-gradient-sums-{index}-{token}",
+            )
+            for index, (group, group_activations) in enumerate(
+                zip(self.groups, activations)
+            )
+        ]
+        n_chunks = len(self.chunks)
+        if n_chunks <= REDUCTION_FAN_IN:
+            partials = _in_chunk_order(self.groups, self.gather(group_results))
+            return _add_partials(partials)
+        # Many chunks: add them on the workers in runs of consecutive chunks,
+        # then the runs' sums in a tree, always in chunk order.
+        where = {
+            chunk: (group_index, position)
+            for group_index, group in enumerate(self.groups)
+            for position, chunk in enumerate(group)
+        }
+        reduced = []
+        for start in range(0, n_chunks, REDUCTION_FAN_IN):
+            run = range(start, min(start + REDUCTION_FAN_IN, n_chunks))
+            used = sorted({where[chunk][0] for chunk in run})
+            picks = [(used.index(where[c][0]), where[c][1]) for c in run]
+            reduced.append(
+                self.client.submit(
+                    _add_selected,
+                    picks,
+                    *[group_results[i] for i in used],
+                    key=f"sae-add-chunks-{start}-{token}",
+                )
+            )
+        level = 0
+        while len(reduced) > REDUCTION_FAN_IN:
+            reduced = [
+                self.client.submit(
+                    _add_reduced,
+                    *reduced[start : start + REDUCTION_FAN_IN],
+                    key=f"sae-add-gradient-sums-{level}-{start}-{token}",
+                )
+                for start in range(0, len(reduced), REDUCTION_FAN_IN)
+            ]
+            level += 1
+        return _add_partials(self.gather(reduced))
+
+    def gather(self, futures):
+        """The futures' results; a clear error when the cluster lost them."""
+        from distributed import CancelledError, KilledWorker, wait
+        from distributed.comm import CommClosedError
+
+        try:
+            self._wait_with_workers(futures, wait)
+            return self.client.gather(futures)
+        except (KilledWorker, CancelledError, CommClosedError) as exc:
+            raise RuntimeError(
+                "The dask cluster lost work that this objective evaluation "
+                f"needs ({type(exc).__name__}: {exc}). The fit was stopped and "
+                "no model was fitted. Check the workers' logs and memory limits; "
+                "data scattered to the workers has no lineage and cannot be "
+                "recomputed when a worker dies, while data loaded through a "
+                "dask graph can."
+            ) from exc
+
+    def _wait_with_workers(self, futures, wait):
+        """Wait for ``futures`` as long as the cluster has workers to run them."""
+        without_workers_since = None
+        while True:
+            try:
+                wait(futures, timeout=1.0)
+                return
+            except TimeoutError:
+                pass
+            if self.client.nthreads():
+                without_workers_since = None
+                continue
+            now = time.monotonic()
+            if without_workers_since is None:
+                without_workers_since = now
+            elif now - without_workers_since >= self.no_workers_timeout:
+                raise RuntimeError(
+                    "The dask cluster has had no workers for "
+                    f"{self.no_workers_timeout:g} s, so this objective evaluation "
+                    "cannot run. The fit was stopped and no model was fitted. "
+                    "Add workers to the cluster, or raise the wait with "
+                    f"dask.config.set({{{NO_WORKERS_TIMEOUT_KEY!r}: seconds}})."
+                )
+
+    def release(self):
+        # Dropping our futures lets the workers free the chunks; cancelling
+        # them could also cancel keys that the caller persisted.
+        self.chunks = self.groups = None
+
+
+class _LocalChunks:
+    """Chunks of X computed by dask's local scheduler, held in this process."""
+
+    def __init__(self, X):
+        import dask
+
+        self.chunks = list(dask.compute(*X.to_delayed().ravel().tolist()))
+
+    def summaries(self):
+        return [_chunk_summary(chunk) for chunk in self.chunks]
+
+    def broadcast(self, theta):
+        return theta
+
+    def activations(self, params, n_features, n_components):
+        activations = _group_activations(params, n_features, n_components, *self.chunks)
+        return activations, activations[1]
+
+    def gradient_sums(self, activations, params, kl_slope, n_features, n_components,
+                      decoder_activation):
+        return _add_partials(
+            _group_gradient_sums(
+                activations,
+                params,
+                kl_slope,
+                n_features,
+                n_components,
+                decoder_activation,
+                *self.chunks,
+            )
+        )
+
+    def release(self):
+        self.chunks = None
+
+
+def _in_chunk_order(groups, group_results):
+    """Flatten per-group lists of per-chunk results into chunk order."""
+    by_chunk = {}
+    for group, results in zip(groups, group_results):
+        by_chunk.update(zip(group, results))
+    return [by_chunk[index] for index in sorted(by_chunk)]
+
+
+def _token():
+    return uuid.uuid4().hex
+
+
+def plan_moves(rows, holders, n_threads):
+    """Which chunks to move to which worker so that rows follow worker threads.
+
+    ``rows[i]`` is the number of rows of chunk ``i`` and ``holders[i]`` the
+    set of workers holding it; ``n_threads`` maps each worker to its number
+    of threads. A chunk stays on a holder while that holder is below its
+    share (a chunk may overshoot the share by less than half its rows); the
+    others, largest first, go to the worker furthest below its share.
+    Returns ``{chunk index: worker address}`` for the chunks that move.
+    """
+    total_threads = sum(n_threads.values())
+    share = {
+        address: sum(rows) * count / total_threads
+        for address, count in n_threads.items()
+    }
+    load = dict.fromkeys(n_threads, 0)
+    surplus = []
+    for index, (n_rows, chunk_holders) in enumerate(zip(rows, holders)):
+        for address in sorted(chunk_holders & load.keys(), key=lambda a: (load[a], a)):
+            if load[address] + n_rows / 2 <= share[address]:
+                load[address] += n_rows
+                break
+        else:
+            surplus.append(index)
+    moves = {}
+    for index in sorted(surplus, key=lambda i: (-rows[i], i)):
+        address = max(sorted(load), key=lambda a: share[a] - load[a])
+        load[address] += rows[index]
+        if address not in holders[index]:
+            moves[index] = address
+    return moves
+
+
+def _no_workers_timeout():
+    import dask
+
+    return float(dask.config.get(NO_WORKERS_TIMEOUT_KEY, DEFAULT_NO_WORKERS_TIMEOUT))
+
+
+# --------------------------------------------------------------------------
+# The backend.
+
+
+class DaskBackend:
+    """The two passes of an evaluation over the chunks of a dask array.
+
+    Computes and persists the chunks on creation (on the cluster of the
+    current ``distributed`` client, or in this process without one) and
+    reads their row counts and value range; :meth:`close` releases them.
+
+    Parameters
+    ----------
+    X : dask.array.Array of shape (n_samples, n_features)
+        Validated lazily: float32 or float64, whole rows in each chunk, and
+        a per-chunk validation in its graph.
+
+    n_components : int
+        Number of hidden units.
+
+    decoder_activation : {"sigmoid", "identity"}
+        The output non-linearity.
+    """
+
+    def __init__(self, X, n_components, decoder_activation):
+        self.n_features = X.shape[1]
+        self.n_components = n_components
+        self.decoder_activation = decoder_activation
+        self.dtype = np.dtype(X.dtype)
+        client = current_client()
+        if client is None:
+            self._chunks = _LocalChunks(X)
+        else:
+            self._chunks = _ClusterChunks(client, X, _no_workers_timeout())
+        try:
+            summaries = self._chunks.summaries()
+        except BaseException:
+            self.close()
+            raise
+        self.n_samples = sum(rows for rows, _ in summaries)
+        ranges = [r for _, r in summaries if r is not None]
+        self._value_range = (
+            (min(low for low, _ in ranges), max(high for _, high in ranges))
+            if ranges
+            else None
+        )
+        self._activations = None
+
+    def value_range(self):
+        """Smallest and largest stored value of X, or None when it stores none."""
+        return self._value_range
+
+    def activation_sums(self, theta):
+        """Pass 1: float64 column sums of the hidden activations, in chunk order.
+
+        The activations stay on the workers for :meth:`gradient_sums`.
+        """
+        self._params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
+        self._activations, chunk_sums = self._chunks.activations(
+            self._params, self.n_features, self.n_components
+        )
+        return add_in_order(chunk_sums)
+
+    def gradient_sums(self, theta, kl_slope):
+        """Pass 2: squared error and gradient sums, using pass 1's activations."""
+        try:
+            return self._chunks.gradient_sums(
+                self._activations,
+                self._params,
+                kl_slope,
+                self.n_features,
+                self.n_components,
+                self.decoder_activation,
+            )
+        finally:
+            # The workers may free this evaluation's activations.
+            self._activations = self._params = None
+
+    def close(self):
+        self._chunks.release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+
+# --------------------------------------------------------------------------
+# Lazy transform, inverse transform and score_samples.
+
+
+def _copies(*arrays):
+    return tuple(np.array(a, copy=True) for a in arrays)
+
+
+def transform(X, components, intercept_hidden, estimator_name):
+    """Hidden activations of the validated dask array X, lazily."""
+    components, intercept_hidden = _copies(components, intercept_hidden)
+    out_dtype = np.result_type(X.dtype, components.dtype)
+    return X.map_blocks(
+        encode,
+        components,
+        intercept_hidden,
+        estimator_name,
+        chunks=(X.chunks[0], (components.shape[0],)),
+        dtype=out_dtype,
+        meta=np.empty((0, 0), dtype=out_dtype),
+    )
+
+
+def _dense_reconstruction(A, decoder_components, intercept_visible, decoder, name):
+    if sp.issparse(A):
+        A = A.toarray()
+    return reconstruct(A, decoder_components, intercept_visible, decoder, name)
+
+
+def inverse_transform(
+    A, decoder_components, intercept_visible, decoder_activation, estimator_name
+):
+    """Reconstruction of the validated dask array of activations A, lazily."""
+    decoder_components, intercept_visible = _copies(
+        decoder_components, intercept_visible
+    )
+    out_dtype = np.result_type(A.dtype, decoder_components.dtype)
+    return A.map_blocks(
+        _dense_reconstruction,
+        decoder_components,
+        intercept_visible,
+        decoder_activation,
+        estimator_name,
+        chunks=(A.chunks[0], (decoder_components.shape[1],)),
+        dtype=out_dtype,
+        meta=np.empty((0, 0), dtype=out_dtype),
+    )
+
+
+def score_samples(X, weights, decoder_activation, estimator_name):
+    """Negative half squared reconstruction error per row of X, lazily."""
+    weights = _copies(*weights)
+    out_dtype = np.result_type(X.dtype, weights[0].dtype)
+    return X.map_blocks(
+        score_rows,
+        weights,
+        decoder_activation,
+        estimator_name,
+        drop_axis=1,
+        chunks=(X.chunks[0],),
+        dtype=out_dtype,
+        meta=np.empty((0,), dtype=out_dtype),
+    )

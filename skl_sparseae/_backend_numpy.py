@@ -1,0 +1,359 @@
+"""Evaluate the objective on data held in memory: NumPy arrays and CSR matrices.
+
+The rows are cut into blocks of ``batch_size`` rows, and the blocks into a
+fixed number of contiguous *shares*. Each share's sums are accumulated block
+by block and the shares' sums are added in share order, so an evaluation
+gives the same bits whatever the number of threads that compute the shares:
+threads only decide which share is computed when, never how the sums are
+grouped. Each thread holds one set of block buffers (a
+:class:`~skl_sparseae._objective.BlockWorkspace`), allocated on the first
+evaluation and reused by every later one.
+
+This module also holds the array-level transform, inverse transform and
+reconstruction error that the estimator and the Dask chunks share.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import os
+import queue
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import gen_batches
+from sklearn.utils._chunking import get_chunk_n_rows
+
+from . import _blas
+from ._objective import (
+    BlockWorkspace,
+    add_block_gradient_sums,
+    add_in_order,
+    decode,
+    evaluate,
+    hidden_activations,
+    n_parameters,
+    row_squared_errors,
+    unpack,
+    zero_gradient_sums,
+)
+
+# Rows per block are capped so that the block buffers (two (rows, d) and two
+# (rows, h) arrays) stay near this many bytes, whatever ``working_memory``
+# says. scikit-learn's default working_memory (1 GiB) would otherwise make
+# one block of the whole of a 60,000 x 784 problem, i.e. two more copies of
+# X. Block buffers of a few MiB are as fast as one block of all rows, since
+# each block still feeds the BLAS matrices with hundreds of rows and its
+# element-wise passes run on data that is still in cache
+# (benchmarks/bench_block_size.py).
+MAX_BLOCK_BYTES = 8 * 2**20
+MIN_BLOCK_ROWS = 64
+
+
+def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory=None):
+    """Rows per block so that the block temporaries fit in ``working_memory`` MiB.
+
+    A block holds two (rows, d) buffers (reconstruction and residual) and two
+    (rows, h) buffers. The rows are the smaller of what ``working_memory``
+    (scikit-learn's setting when None) allows and what keeps these buffers
+    near ``MAX_BLOCK_BYTES`` (but at least ``MIN_BLOCK_ROWS``), so that the
+    extra memory of an evaluation stays well below the size of X.
+    """
+    row_bytes = (2 * n_features + 2 * n_components) * itemsize
+    rows = get_chunk_n_rows(
+        row_bytes=row_bytes, max_n_rows=n_samples, working_memory=working_memory
+    )
+    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
+    return max(1, min(rows, cap))
+
+
+def n_shares(n_blocks, data_bytes, sums_bytes):
+    """How many shares the blocks are grouped into; never depends on threads.
+
+    One share per core of the machine (``os.cpu_count()``, a constant of the
+    machine, unlike the number of threads a user allows), at most one per
+    block, and few enough that the shares' gradient sums (``sums_bytes``
+    each) take at most a quarter of the data's memory (or the size of one
+    block's buffers, on small data).
+    """
+    by_memory = max(1, max(data_bytes // 4, MAX_BLOCK_BYTES) // sums_bytes)
+    return max(1, min(n_blocks, os.cpu_count() or 1, by_memory))
+
+
+def canonical_csr(X):
+    """X as CSR without duplicate entries (copied only when it has some)."""
+    if X.format != "csr":
+        X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def value_range(X):
+    """Smallest and largest stored value of X, or None when it stores none."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return None
+    return float(values.min()), float(values.max())
+
+
+def _data_bytes(X):
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
+
+
+class NumpyBackend:
+    """The two passes of an evaluation over in-memory data (see ``_objective``).
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Validated data, float32 or float64; sparse data is used as CSR.
+
+    n_components : int
+        Number of hidden units.
+
+    decoder_activation : {"sigmoid", "identity"}
+        The output non-linearity.
+
+    batch_size : int, default=None
+        Rows per block; None sizes the blocks with :func:`row_batch_size`
+        from scikit-learn's ``working_memory`` setting.
+
+    n_threads : int, default=None
+        Threads that compute shares concurrently, each with a one-thread
+        BLAS. None uses as many as numpy's BLAS may use when the backend is
+        created (so ``threadpoolctl.threadpool_limits`` around a fit is
+        respected), never more than there are shares. The result does not
+        depend on it.
+    """
+
+    def __init__(
+        self, X, n_components, decoder_activation, *, batch_size=None, n_threads=None
+    ):
+        if sp.issparse(X):
+            X = canonical_csr(X)
+        self.X = X
+        self.n_samples, self.n_features = X.shape
+        self.n_components = n_components
+        self.decoder_activation = decoder_activation
+        self.dtype = X.dtype
+        if batch_size is None:
+            batch_size = row_batch_size(
+                self.n_samples, self.n_features, n_components, self.dtype.itemsize
+            )
+        self.batch_size = batch_size
+        blocks = list(gen_batches(self.n_samples, batch_size))
+        sums_bytes = n_parameters(self.n_features, n_components) * self.dtype.itemsize
+        count = n_shares(len(blocks), _data_bytes(X), sums_bytes)
+        self.shares = [
+            blocks[indices[0] : indices[-1] + 1]
+            for indices in np.array_split(np.arange(len(blocks)), count)
+        ]
+        if n_threads is None:
+            n_threads = _blas.available_threads("numpy")
+        self.n_threads = max(1, min(n_threads, len(self.shares)))
+        self._hidden = None
+
+    def value_range(self):
+        """Smallest and largest stored value of X, or None when it stores none."""
+        return value_range(self.X)
+
+    def _weights(self, theta):
+        return unpack(
+            theta.astype(self.dtype, copy=False), self.n_features, self.n_components
+        )
+
+    def _allocate(self):
+        d, h = self.n_features, self.n_components
+        self._hidden = np.empty((self.n_samples, h), dtype=self.dtype)
+        self._share_sums = [
+            zero_gradient_sums(d, h, self.dtype) for _ in self.shares
+        ]
+        self._workspaces = queue.SimpleQueue()
+        n_rows = min(self.batch_size, self.n_samples)
+        for _ in range(self.n_threads):
+            self._workspaces.put(BlockWorkspace(n_rows, d, h, self.dtype))
+
+    def _map_shares(self, function):
+        """``function(index, share)`` for each share, in threads if there are several."""
+        items = list(enumerate(self.shares))
+        with _blas.one_thread("numpy"):
+            if self.n_threads == 1:
+                return [function(*item) for item in items]
+            with ThreadPoolExecutor(max_workers=self.n_threads) as executor:
+                return list(executor.map(lambda item: function(*item), items))
+
+    def activation_sums(self, theta):
+        """Pass 1: float64 column sums of the hidden activations of all rows.
+
+        The activations stay in a buffer for :meth:`gradient_sums`.
+        """
+        if self._hidden is None:
+            self._allocate()
+        W1, b1, _, _ = self._weights(theta)
+        A = self._hidden
+
+        def share_sums(index, share):
+            total = np.zeros(self.n_components, dtype=np.float64)
+            for rows in share:
+                block = hidden_activations(self.X[rows], W1, b1, out=A[rows])
+                total += block.sum(axis=0, dtype=np.float64)
+            return total
+
+        return add_in_order(self._map_shares(share_sums))
+
+    def gradient_sums(self, theta, kl_slope):
+        """Pass 2: squared error and the gradient sums of W1, b1, W2, b2.
+
+        Uses the activations of the latest :meth:`activation_sums`, which
+        must have been called with the same ``theta``.
+        """
+        _, _, W2, b2 = self._weights(theta)
+        A = self._hidden
+
+        def share_sums(index, share):
+            sums = self._share_sums[index]
+            for s in sums:
+                s.fill(0)
+            workspace = self._workspaces.get()
+            try:
+                squared_error = 0.0
+                for rows in share:
+                    squared_error += add_block_gradient_sums(
+                        self.X[rows],
+                        A[rows],
+                        W2,
+                        b2,
+                        kl_slope,
+                        self.decoder_activation,
+                        sums,
+                        workspace,
+                    )
+            finally:
+                self._workspaces.put(workspace)
+            return squared_error, sums
+
+        results = self._map_shares(share_sums)
+        squared_error = 0.0
+        for share_error, _ in results:
+            squared_error += share_error
+        return squared_error, add_in_order([sums for _, sums in results])
+
+
+def loss_and_gradient(
+    theta,
+    X,
+    n_components,
+    *,
+    rho,
+    beta,
+    alpha,
+    decoder_activation="sigmoid",
+    batch_size=None,
+    n_threads=None,
+):
+    """Sparse autoencoder objective J(theta) and its float64 gradient on X."""
+    backend = NumpyBackend(
+        X, n_components, decoder_activation, batch_size=batch_size, n_threads=n_threads
+    )
+    result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
+    return result.loss, result.gradient
+
+
+# --------------------------------------------------------------------------
+# Transform, inverse transform and reconstruction error of validated arrays.
+
+
+def _without_overflow(method, estimator_name, compute):
+    """``compute()`` with overflow allowed to saturate, but never to give NaN.
+
+    Finite data far larger than the training data can overflow the
+    products: +-inf is still a meaningful answer (a saturated unit, an
+    infinitely bad reconstruction), NaN (inf - inf) is not.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        result = compute()
+    if np.isnan(result).any():
+        raise ValueError(
+            f"{method} overflowed: X has values too large for this "
+            f"{estimator_name}. Scale X the way the training data was "
+            "scaled (for instance with the same MinMaxScaler or StandardScaler)."
+        )
+    return result
+
+
+def encode(X, components, intercept_hidden, estimator_name):
+    """Hidden activations of validated X (``transform``)."""
+    return _without_overflow(
+        "transform",
+        estimator_name,
+        lambda: hidden_activations(X, components.T, intercept_hidden),
+    )
+
+
+def reconstruct(A, decoder_components, intercept_visible, decoder_activation, name):
+    """Reconstruction of validated hidden activations A (``inverse_transform``)."""
+    return _without_overflow(
+        "inverse_transform",
+        name,
+        lambda: decode(A, decoder_components, intercept_visible, decoder_activation),
+    )
+
+
+def squared_reconstruction_error(X, W1, b1, W2, b2, decoder_activation, batch_size):
+    """Per-sample ||x_i - x_hat_i||^2, computed block by block.
+
+    Extra memory is two buffers of ``batch_size`` rows (hidden activations
+    and reconstruction), reused by every block; a sparse X is never made
+    dense.
+    """
+    m, n_features = X.shape
+    n_components = W1.shape[1]
+    dtype = np.result_type(X.dtype, W1.dtype)
+    if sp.issparse(X):
+        X = canonical_csr(X)
+    errors = np.empty(m, dtype=dtype)
+    n_rows = max(1, min(batch_size, m))
+    hidden = np.empty((n_rows, n_components), dtype=dtype)
+    recon = np.empty((n_rows, n_features), dtype=dtype)
+    for rows in gen_batches(m, batch_size):
+        X_blk = X[rows]
+        k = X_blk.shape[0]
+        A = hidden_activations(X_blk, W1, b1, out=hidden[:k])
+        errors[rows] = row_squared_errors(
+            X_blk, A, W2, b2, decoder_activation, out=recon[:k]
+        )
+    return errors
+
+
+def score_rows(X, weights, decoder_activation, estimator_name):
+    """``score_samples`` of validated X: -0.5 * squared reconstruction error.
+
+    ``weights`` are the fitted ``(components_, intercept_hidden_,
+    decoder_components_, intercept_visible_)``.
+    """
+    components, intercept_hidden, decoder_components, intercept_visible = weights
+    n_samples, n_features = X.shape
+    if n_samples == 0:
+        return np.empty(0, dtype=np.result_type(X.dtype, components.dtype))
+    batch_size = row_batch_size(
+        n_samples, n_features, components.shape[0], X.dtype.itemsize
+    )
+    errors = _without_overflow(
+        "score_samples",
+        estimator_name,
+        lambda: squared_reconstruction_error(
+            X,
+            components.T,
+            intercept_hidden,
+            decoder_components,
+            intercept_visible,
+            decoder_activation,
+            batch_size,
+        ),
+    )
+    errors *= -0.5
+    return errors
