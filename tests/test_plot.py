@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -132,6 +133,94 @@ def test_filter_display_errors(pyplot, fitted_sae, kwargs, message):
         FilterDisplay.from_estimator(fitted_sae, **kwargs)
 
 
+# Issue 13, item 10: each of these used to fail deep inside numpy or
+# matplotlib with a message that named no parameter ("'int' object is not
+# iterable", a reshape error, a ZeroDivisionError), or to draw something
+# other than what was asked ((4.5, 4) drawn as (4, 4)).
+_FILTERS = np.random.RandomState(0).normal(size=(4, 16))
+
+
+@pytest.mark.parametrize(
+    "filters, image_shape, error, message",
+    [
+        (_FILTERS, 4, TypeError, r"image_shape must be .* got 4 of type int"),
+        (_FILTERS, None, TypeError, r"image_shape must be .* got None"),
+        (_FILTERS, "44", TypeError, r"image_shape must be .* got '44'"),
+        (_FILTERS, (4.5, 4), TypeError, r"int sizes; got \(4.5, 4\)"),
+        (_FILTERS, (4.0, 4.0), TypeError, r"int sizes; got \(4.0, 4.0\)"),
+        (_FILTERS[:, :1], (True, True), TypeError, "int sizes"),
+        (_FILTERS, (-4, -4), ValueError, r"positive sizes; got \(-4, -4\)"),
+        (_FILTERS, (16, 1, 1), ValueError, "3 channels"),
+        (_FILTERS, (2, 2, 2, 2), ValueError, r"got \(2, 2, 2, 2\)"),
+        (_FILTERS, (4, 3), ValueError, "holds 12 values"),
+        (_FILTERS[:0], (4, 4), ValueError, r"empty \(shape \(0, 16\)\)"),
+        (np.zeros((3, 0)), (1, 1), ValueError, "filters is empty"),
+        (_FILTERS[0], (4, 4), ValueError, "filters must be a 2-D array"),
+        (np.full((2, 16), np.nan), (4, 4), ValueError, "filters contains NaN"),
+        (np.full((2, 16), np.inf), (4, 4), ValueError, "filters contains infinity"),
+        ([["a"] * 16], (4, 4), ValueError, "filters must be an array of numbers"),
+    ],
+)
+def test_filter_display_checks_filters_and_image_shape(
+    pyplot, filters, image_shape, error, message
+):
+    with pytest.raises(error, match=message):
+        FilterDisplay(filters, image_shape=image_shape).plot()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"n_cols": 2.0}, TypeError, "n_cols must be an int .* got 2.0 of type float"),
+        ({"n_cols": True}, TypeError, "n_cols must be an int"),
+        ({"n_cols": -1}, ValueError, r"n_cols must be an int in the range \[1, inf\)"),
+        ({"padding": True}, TypeError, "padding must be an int"),
+        ({"padding": 1.5}, TypeError, "padding must be an int"),
+        ({"padding": -1}, ValueError, r"padding must be .* range \[0, inf\)"),
+        ({"normalize": "no"}, TypeError, "normalize must be a bool; got 'no'"),
+        ({"imshow_kw": [1]}, TypeError, "imshow_kw must be a dict"),
+    ],
+)
+def test_filter_display_checks_plot_arguments(pyplot, kwargs, error, message):
+    display = FilterDisplay(_FILTERS, image_shape=(4, 4))
+    with pytest.raises(error, match=message):
+        display.plot(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"image_shape": 8}, TypeError, "image_shape must be"),
+        ({"image_shape": (8.5, 8)}, TypeError, "int sizes"),
+        ({"max_filters": True}, TypeError, "max_filters must be an int"),
+        ({"max_filters": 2.0}, TypeError, "max_filters must be an int"),
+        ({"weights": ["encoder"]}, ValueError, "weights must be"),
+    ],
+)
+def test_filter_display_from_estimator_checks_arguments(
+    pyplot, fitted_sae, kwargs, error, message
+):
+    with pytest.raises(error, match=message):
+        FilterDisplay.from_estimator(fitted_sae, **kwargs)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_array])
+def test_filter_display_sparse_filters(pyplot, container):
+    # Sparse filters used to fail with "setting an array element with a
+    # sequence"; they are drawn as their dense equivalent.
+    filters = _FILTERS * (np.abs(_FILTERS) > 1)
+    expected = FilterDisplay(filters, image_shape=(4, 4)).plot().mosaic_
+    display = FilterDisplay(container(filters), image_shape=(4, 4)).plot()
+    np.testing.assert_array_equal(display.mosaic_, expected)
+
+    class SparseComponents:
+        components_ = container(filters)
+
+    # The first two filters: the first row of the 2 x 2 mosaic above.
+    display = FilterDisplay.from_estimator(SparseComponents(), max_filters=2)
+    np.testing.assert_array_equal(display.mosaic_, expected[:6])
+
+
 def test_filter_display_non_square_needs_image_shape(pyplot):
     pca = PCA(n_components=2).fit(np.random.RandomState(0).normal(size=(10, 6)))
     with pytest.raises(ValueError, match="not a perfect square"):
@@ -188,6 +277,63 @@ def test_sparsity_display_axes(pyplot):
 
     with pytest.raises(ValueError, match="one Axes or two Axes"):
         SparsityDisplay(mean_activation=[0.1], rho=0.1).plot(ax=axes.ravel()[:3])
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"rho": "a"}, TypeError, r"rho must be a float .* \(0, 1\); got 'a'"),
+        ({"rho": None}, TypeError, "rho must be a float .* got None"),
+        ({"rho": True}, TypeError, "rho must be a float"),
+        ({"rho": np.array([0.1])}, TypeError, "rho must be a float"),
+        ({"rho": -1}, ValueError, "rho must be a float .* got -1"),
+        ({"rho": 1.0}, ValueError, "rho must be a float .* got 1.0"),
+        ({"mean_activation": []}, ValueError, "mean_activation is empty"),
+        ({"mean_activation": [[0.1, 0.2]]}, ValueError, r"1-D .* shape \(1, 2\)"),
+        ({"mean_activation": [np.nan]}, ValueError, "mean_activation contains NaN"),
+        ({"mean_activation": [2.0, 3.0]}, ValueError, r"got values in \[2, 3\]"),
+        (
+            {"mean_activation": sp.csr_matrix([[0.1, 0.2]])},
+            TypeError,
+            "mean_activation must be a dense 1-D array-like",
+        ),
+        ({"mean_activation": "ab"}, ValueError, "must be an array of numbers"),
+        ({"loss_curve": [[2.0, 1.0]]}, ValueError, "loss_curve must be a 1-D array"),
+        ({"loss_curve": [np.nan, 1.0]}, ValueError, "loss_curve contains NaN"),
+    ],
+)
+def test_sparsity_display_checks_arguments(pyplot, kwargs, error, message):
+    # Neighbours of issue 13, item 10: these used to raise bare numpy errors
+    # ("could not convert string to float", "only 0-dimensional arrays ..."),
+    # or to draw silently wrong panels (2-D input flattened, values outside
+    # the histogram's [0, 1] range dropped, NaN turning the plot blank).
+    params = {"mean_activation": [0.1, 0.2], "rho": 0.1, **kwargs}
+    with pytest.raises(error, match=message):
+        SparsityDisplay(**params).plot()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, message",
+    [
+        ({"bins": 0}, ValueError, r"bins must be an int in the range \[1, inf\)"),
+        ({"bins": 2.5}, TypeError, "bins must be an int, a sequence of bin edges"),
+        ({"bins": True}, TypeError, "bins must be an int"),
+        ({"bins": [0.1]}, ValueError, "at least 2 bin edges"),
+        ({"hist_kw": [1]}, TypeError, "hist_kw must be a dict"),
+        ({"line_kw": "red"}, TypeError, "line_kw must be a dict"),
+    ],
+)
+def test_sparsity_display_checks_plot_arguments(pyplot, kwargs, error, message):
+    display = SparsityDisplay(mean_activation=[0.1, 0.2], rho=0.1, loss_curve=[2, 1])
+    with pytest.raises(error, match=message):
+        display.plot(**kwargs)
+
+
+def test_sparsity_display_bins_rule_and_edges(pyplot):
+    # A binning rule used to fail in int("auto"); it goes to matplotlib.
+    display = SparsityDisplay(mean_activation=[0.1, 0.2, 0.3], rho=0.1)
+    assert len(display.plot(bins="auto").bars_) >= 1
+    assert len(display.plot(bins=[0.0, 0.15, 0.5]).bars_) == 2
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,21 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import math
+from collections.abc import Sequence
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
+from sklearn.utils import assert_all_finite
 
-from ._utils import check_matplotlib_support, find_fitted_step
+from ._utils import (
+    as_float_array,
+    check_bool,
+    check_int,
+    check_kwargs,
+    check_matplotlib_support,
+    find_fitted_step,
+)
 
 
 class FilterDisplay:
@@ -20,13 +30,14 @@ class FilterDisplay:
 
     Parameters
     ----------
-    filters : array-like of shape (n_filters, n_features)
+    filters : {array-like, sparse matrix} of shape (n_filters, n_features)
         One filter per row, for instance the encoder weights ``components_``
         of a fitted :class:`~skl_sparseae.SparseAutoencoderTransformer`.
+        Sparse filters are drawn densified.
 
     image_shape : tuple of int
         ``(height, width)`` for grey-level images or ``(height, width, 3)``
-        for RGB images (channels last); the product
+        for RGB images (channels last), with positive sizes whose product
         must equal ``n_features``.
 
     Attributes
@@ -110,16 +121,12 @@ class FilterDisplay:
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
-        filters = np.asarray(self.filters, dtype=np.float64)
+        filters = _check_filters(self.filters, "filters")
         image_shape = _check_image_shape(self.image_shape, filters)
-        if n_cols is not None and (
-            not isinstance(n_cols, Integral) or isinstance(n_cols, bool) or n_cols < 1
-        ):
-            raise ValueError(f"n_cols must be a positive integer; got {n_cols!r}.")
-        if not isinstance(padding, Integral) or padding < 0:
-            raise ValueError(
-                f"padding must be a non-negative integer; got {padding!r}."
-            )
+        check_int(n_cols, "n_cols", min_val=1, allow_none=True)
+        normalize = check_bool(normalize, "normalize")
+        check_int(padding, "padding", min_val=0)
+        imshow_kw = check_kwargs(imshow_kw, "imshow_kw")
 
         tiles = _normalize_tiles(filters, image_shape, normalize)
         self.mosaic_ = _assemble_mosaic(tiles, n_cols, padding)
@@ -130,7 +137,7 @@ class FilterDisplay:
         default_kw = {"interpolation": "nearest"}
         if not colour:
             default_kw.update(cmap=cmap, vmin=-1.0, vmax=1.0)
-        imshow_kw = {**default_kw, **(imshow_kw or {})}
+        imshow_kw = {**default_kw, **imshow_kw}
         self.im_ = ax.imshow(self.mosaic_, **imshow_kw)
         ax.set_axis_off()
 
@@ -221,23 +228,14 @@ class FilterDisplay:
         caller = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(caller)
         attributes = {"encoder": "components_", "decoder": "decoder_components_"}
-        if weights not in attributes:
+        if not isinstance(weights, str) or weights not in attributes:
             raise ValueError(
                 f"weights must be 'encoder' or 'decoder'; got {weights!r}."
             )
         attribute = attributes[weights]
         step = find_fitted_step(estimator, (attribute,), caller)
-        filters = np.asarray(getattr(step, attribute))
-        if filters.ndim != 2:
-            raise ValueError(
-                f"{attribute} must be a 2-D array of filters; got shape "
-                f"{filters.shape}."
-            )
-        if max_filters is not None:
-            if not isinstance(max_filters, Integral) or max_filters < 1:
-                raise ValueError(
-                    f"max_filters must be a positive integer; got {max_filters!r}."
-                )
+        filters = _check_filters(getattr(step, attribute), attribute)
+        if check_int(max_filters, "max_filters", min_val=1, allow_none=True):
             filters = filters[:max_filters]
         if image_shape is None:
             side = math.isqrt(filters.shape[1])
@@ -258,19 +256,51 @@ class FilterDisplay:
         )
 
 
-def _check_image_shape(image_shape, filters):
+def _check_filters(filters, name):
+    """Return ``filters`` as a dense, finite, non-empty 2-D float64 array."""
+    if sp.issparse(filters):
+        filters = filters.toarray()
+    filters = as_float_array(filters, name)
     if filters.ndim != 2:
         raise ValueError(
-            f"filters must be a 2-D array (n_filters, n_features); got shape "
+            f"{name} must be a 2-D array (n_filters, n_features); got shape "
             f"{filters.shape}."
         )
-    image_shape = tuple(int(s) for s in image_shape)
-    if len(image_shape) not in (2, 3) or (
-        len(image_shape) == 3 and image_shape[2] != 3
-    ):
+    if filters.size == 0:
         raise ValueError(
-            "image_shape must be (height, width) or (height, width, 3); "
-            f"got {image_shape}."
+            f"{name} is empty (shape {filters.shape}): there is no filter to plot."
+        )
+    assert_all_finite(filters, input_name=name)
+    return filters
+
+
+def _check_image_shape(image_shape, filters):
+    expected = "image_shape must be (height, width) or (height, width, 3)"
+    # A string is a sequence too, and "88" must not pass as (8, 8).
+    if isinstance(image_shape, (str, bytes)) or not isinstance(
+        image_shape, (Sequence, np.ndarray)
+    ):
+        raise TypeError(
+            f"{expected}, a tuple of int; got {image_shape!r} of type "
+            f"{type(image_shape).__name__}."
+        )
+    image_shape = tuple(image_shape)
+    if len(image_shape) not in (2, 3):
+        raise ValueError(f"{expected}; got {image_shape!r}.")
+    if not all(
+        isinstance(size, Integral) and not isinstance(size, (bool, np.bool_))
+        for size in image_shape
+    ):
+        raise TypeError(
+            f"{expected} with int sizes; got {image_shape!r}. Sizes are never "
+            "rounded."
+        )
+    image_shape = tuple(int(size) for size in image_shape)
+    if min(image_shape) < 1:
+        raise ValueError(f"{expected} with positive sizes; got {image_shape}.")
+    if len(image_shape) == 3 and image_shape[2] != 3:
+        raise ValueError(
+            f"{expected}: a colour image has 3 channels; got {image_shape}."
         )
     if math.prod(image_shape) != filters.shape[1]:
         raise ValueError(

@@ -2,9 +2,17 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from numbers import Integral, Real
+
 import numpy as np
 
-from ._utils import check_matplotlib_support, find_fitted_step
+from ._utils import (
+    check_1d,
+    check_int,
+    check_kwargs,
+    check_matplotlib_support,
+    find_fitted_step,
+)
 
 
 class SparsityDisplay:
@@ -19,12 +27,12 @@ class SparsityDisplay:
     Parameters
     ----------
     mean_activation : array-like of shape (n_components,)
-        Mean activation of each hidden unit, for instance
+        Mean activation of each hidden unit, in [0, 1], for instance
         ``mean_activation_`` of a fitted
         :class:`~skl_sparseae.SparseAutoencoderTransformer`.
 
     rho : float
-        Target mean activation.
+        Target mean activation, in (0, 1).
 
     loss_curve : array-like of shape (n_iter,), default=None
         Objective after each iteration. None leaves the loss panel empty.
@@ -86,10 +94,11 @@ class SparsityDisplay:
             axes is used as a bounding box: it is hidden and the two panels
             are drawn inside its area (it must belong to a grid of subplots).
 
-        bins : int or sequence of float, default=20
+        bins : int, sequence of float or str, default=20
             Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
             integer means that many equal bins spanning ``rho`` and all the
-            mean activations, with a 10% margin.
+            mean activations, with a 10% margin. A sequence gives the bin
+            edges, a string one of NumPy's binning rules (such as "auto").
 
         hist_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
@@ -106,25 +115,48 @@ class SparsityDisplay:
         check_matplotlib_support(f"{type(self).__name__}.plot")
         import matplotlib.pyplot as plt
 
-        mean_activation = np.asarray(self.mean_activation, dtype=np.float64).ravel()
-        if mean_activation.size == 0:
-            raise ValueError("mean_activation is empty: there is nothing to plot.")
-        rho = float(self.rho)
+        mean_activation = check_1d(
+            self.mean_activation, "mean_activation", allow_empty=False
+        )
+        if mean_activation.min() < 0 or mean_activation.max() > 1:
+            raise ValueError(
+                "mean_activation must hold mean activations of sigmoid units, in "
+                f"[0, 1]; got values in [{mean_activation.min():.6g}, "
+                f"{mean_activation.max():.6g}]."
+            )
+        rho = _check_rho(self.rho)
         loss_curve = (
             None
             if self.loss_curve is None
-            else np.asarray(self.loss_curve, dtype=np.float64).ravel()
+            else check_1d(self.loss_curve, "loss_curve")
         )
+        if isinstance(bins, str):
+            pass  # a binning rule, checked by matplotlib
+        elif np.ndim(bins) == 0:
+            if not isinstance(bins, Integral) or isinstance(bins, (bool, np.bool_)):
+                raise TypeError(
+                    "bins must be an int, a sequence of bin edges or the name of a "
+                    f"binning rule; got {bins!r} of type {type(bins).__name__}."
+                )
+            bins = check_int(bins, "bins", min_val=1)
+        else:
+            bins = check_1d(bins, "bins")
+            if bins.size < 2:
+                raise ValueError(
+                    f"bins must hold at least 2 bin edges; got {bins.size}."
+                )
+        hist_kw = check_kwargs(hist_kw, "hist_kw")
+        line_kw = check_kwargs(line_kw, "line_kw")
 
         hist_ax, loss_ax = self._make_axes(ax, plt)
-        if np.ndim(bins) == 0:
+        if isinstance(bins, Integral):
             # Span the data and rho, so that a tight cluster around the target
             # is resolved into several bars instead of one.
             low = min(rho, float(mean_activation.min()))
             high = max(rho, float(mean_activation.max()))
             pad = 0.1 * (high - low) if high > low else 0.05 * rho
-            bins = np.linspace(max(low - pad, 0.0), min(high + pad, 1.0), int(bins) + 1)
-        hist_kw = {"color": "tab:blue", "alpha": 0.8, **(hist_kw or {})}
+            bins = np.linspace(max(low - pad, 0.0), min(high + pad, 1.0), bins + 1)
+        hist_kw = {"color": "tab:blue", "alpha": 0.8, **hist_kw}
         _, _, self.bars_ = hist_ax.hist(mean_activation, bins=bins, **hist_kw)
         self.rho_line_ = hist_ax.axvline(
             rho, color="tab:red", linestyle="-", label=f"target rho = {rho:.3g}"
@@ -142,7 +174,7 @@ class SparsityDisplay:
 
         self.loss_line_ = None
         if loss_curve is not None and loss_curve.size:
-            line_kw = {"color": "tab:blue", **(line_kw or {})}
+            line_kw = {"color": "tab:blue", **line_kw}
             iterations = np.arange(1, loss_curve.size + 1)
             (self.loss_line_,) = loss_ax.plot(iterations, loss_curve, **line_kw)
             # The loss falls by orders of magnitude in the first iterations.
@@ -253,3 +285,15 @@ class SparsityDisplay:
             mean_activation=mean_activation, rho=step.rho, loss_curve=step.loss_curve_
         )
         return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
+
+
+def _check_rho(rho):
+    """Return ``rho`` as a float in (0, 1), the range the estimator allows."""
+    if not isinstance(rho, Real) or isinstance(rho, (bool, np.bool_)):
+        raise TypeError(
+            f"rho must be a float in the range (0, 1); got {rho!r} of type "
+            f"{type(rho).__name__}."
+        )
+    if not 0 < rho < 1:
+        raise ValueError(f"rho must be a float in the range (0, 1); got {rho!r}.")
+    return float(rho)
