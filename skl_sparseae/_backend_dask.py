@@ -51,6 +51,7 @@ from ._objective import (
     add_block_gradient_sums,
     add_in_order,
     hidden_activations,
+    n_parameters,
     unpack,
     zero_gradient_sums,
 )
@@ -534,6 +535,14 @@ class DaskBackend:
     def value_range(self):
         """Smallest and largest stored value of X, or None when it stores none."""
         return self._value_range
+
+    def memory_bytes(self):
+        """Bytes the evaluations allocate in this process: the partial sums received.
+
+        The activations and block buffers live on the workers.
+        """
+        n_params = n_parameters(self.n_features, self.n_components)
+        return (REDUCTION_FAN_IN + 1) * n_params * self.dtype.itemsize
 
     def activation_sums(self, theta):
         """Pass 1: float64 column sums of the hidden activations, in chunk order.

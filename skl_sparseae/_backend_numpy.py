@@ -161,6 +161,15 @@ class NumpyBackend:
         """Smallest and largest stored value of X, or None when it stores none."""
         return value_range(self.X)
 
+    def memory_bytes(self):
+        """Bytes the evaluations allocate: activations, share sums, block buffers."""
+        d, h = self.n_features, self.n_components
+        n_rows = min(self.batch_size, self.n_samples)
+        block = (2 * n_rows * (d + h) + 2 * d * h) * self.dtype.itemsize
+        sums = len(self.shares) * n_parameters(d, h) * self.dtype.itemsize
+        hidden = self.n_samples * h * self.dtype.itemsize
+        return hidden + sums + self.n_threads * block
+
     def _weights(self, theta):
         return unpack(
             theta.astype(self.dtype, copy=False), self.n_features, self.n_components
@@ -178,7 +187,7 @@ class NumpyBackend:
             self._workspaces.put(BlockWorkspace(n_rows, d, h, self.dtype))
 
     def _map_shares(self, function):
-        """``function(index, share)`` for each share, in threads if there are several."""
+        """``function(index, share)`` for each share, in threads if several."""
         items = list(enumerate(self.shares))
         with _blas.one_thread("numpy"):
             if self.n_threads == 1:

@@ -5,6 +5,7 @@
 import warnings
 from contextlib import nullcontext
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.optimize
@@ -15,6 +16,7 @@ from sklearn.base import (
     _fit_context,
 )
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
@@ -28,17 +30,50 @@ from . import _backend_dask, _blas
 from ._backend_dask import DaskBackend, is_dask_collection
 from ._backend_numpy import NumpyBackend, encode, reconstruct, score_rows
 from ._objective import evaluate, initial_parameters, pack, unpack
+from ._stopping import NoImprovement, check_fit_memory, optimiser_memory_bytes
 from ._validation import (
     FLOAT_DTYPES,
     IntegerInterval,
     check_dask_array,
+    check_finite_range,
     check_sample_count,
+    outside_unit_interval,
     warn_if_outside_unit_interval,
+    warn_if_saturated,
 )
 
 
 class _NonFiniteObjective(Exception):
     """The objective was not finite at a point L-BFGS-B asked for."""
+
+
+# scipy's default relative-reduction tolerance of L-BFGS-B (its ``ftol``).
+_LBFGS_DEFAULT_FTOL = 2.2204460492503131e-09
+
+
+class _Solution(NamedTuple):
+    """What the L-BFGS loop returns to fit."""
+
+    theta: np.ndarray
+    loss: float
+    loss_curve: list
+    n_iter: int
+    validation_scores: list
+
+
+def _finite_objective(backend, theta, params):
+    """Whether the objective and its gradient are finite at ``theta``."""
+    try:
+        with (
+            np.errstate(over="raise", invalid="raise", divide="raise"),
+            _blas.one_thread("numpy"),
+        ):
+            result = evaluate(backend, theta, **params)
+            return bool(
+                np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
+            )
+    except FloatingPointError:
+        return False
 
 
 class SparseAutoencoderTransformer(
@@ -99,12 +134,32 @@ class SparseAutoencoderTransformer(
     max_iter : int, default=400
         Maximum number of L-BFGS iterations.
 
-    tol : float, default=1e-4
-        L-BFGS-B stops when the largest component of the projected gradient
-        falls below ``tol`` (scipy's ``gtol``).
+    tol : float, default=1e-3
+        Tolerance of the stopping rules. The fit stops when the objective
+        (or, with ``early_stopping``, the held-out reconstruction error) has
+        not decreased by more than ``tol`` times its best value so far for
+        ``n_iter_no_change`` consecutive iterations, or when L-BFGS-B's
+        largest projected gradient component falls below ``tol`` (scipy's
+        ``gtol``). The improvement is relative because the objective's
+        scale grows with the number of features. ``tol=0`` runs exactly
+        ``max_iter`` iterations (unless the line search fails or ``max_fun``
+        runs out first), without a ConvergenceWarning.
 
     max_fun : int, default=15000
         Maximum number of objective evaluations.
+
+    n_iter_no_change : int, default=10
+        Number of consecutive iterations without a relative improvement of
+        more than ``tol`` after which the fit stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the rows (drawn with
+        ``random_state``), score them after each iteration, stop when that
+        score stops improving, and keep the weights of the best score.
+        Not supported for dask arrays.
+
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping`` is True.
 
     warm_start : bool, default=False
         When True, start from the weights of the previous call to fit
@@ -147,6 +202,14 @@ class SparseAutoencoderTransformer(
 
     n_iter_ : int
         Number of L-BFGS iterations run.
+
+    validation_scores_ : list of float or None
+        Mean :meth:`score_samples` of the held-out rows after each iteration,
+        when ``early_stopping`` is True; None otherwise.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_`` (the score of the kept weights),
+        or None without early stopping.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -195,6 +258,9 @@ class SparseAutoencoderTransformer(
         "max_iter": [IntegerInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [IntegerInterval(1, None, closed="left")],
+        "n_iter_no_change": [IntegerInterval(1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -209,8 +275,11 @@ class SparseAutoencoderTransformer(
         alpha=1e-4,
         decoder_activation="sigmoid",
         max_iter=400,
-        tol=1e-4,
+        tol=1e-3,
         max_fun=15000,
+        n_iter_no_change=10,
+        early_stopping=False,
+        validation_fraction=0.1,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -223,6 +292,9 @@ class SparseAutoencoderTransformer(
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
@@ -273,24 +345,38 @@ class SparseAutoencoderTransformer(
         n_components = (
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
-        theta0 = self._initial_theta(n_features, n_components)
-        with self._backend(X, n_components) as backend:
+        rng = check_random_state(self.random_state)
+        theta0 = self._initial_theta(n_features, n_components, rng)
+        X_train, X_val = self._split_validation(X, rng)
+        with self._backend(X_train, n_components) as backend:
             check_sample_count(backend.n_samples, n_features, name)
+            data_range = backend.value_range()
+            check_finite_range(data_range)
             if self.decoder_activation == "sigmoid":
-                warn_if_outside_unit_interval(backend.value_range(), backend.dtype)
-            theta, loss, loss_curve, n_iter = self._minimize(backend, theta0)
-            with _blas.one_thread("numpy"):
-                activation_sums = backend.activation_sums(theta)
-            mean_activation = activation_sums / backend.n_samples
-        if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may "
-                "contain large values and need to be preprocessed."
+                warn_if_outside_unit_interval(data_range, backend.dtype)
+            check_fit_memory(
+                optimiser_memory_bytes(n_features, n_components)
+                + backend.memory_bytes(),
+                n_features,
+                n_components,
             )
+            solution = self._minimize(backend, theta0, X_val, data_range)
+            if not (
+                np.isfinite(solution.loss) and np.all(np.isfinite(solution.theta))
+            ):
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data "
+                    "may contain large values and need to be preprocessed."
+                )
+            with _blas.one_thread("numpy"):
+                activation_sums = backend.activation_sums(solution.theta)
+            mean_activation = activation_sums / backend.n_samples
         W1, b1, W2, b2 = (
             np.array(w, dtype=X.dtype, order="C")
-            for w in unpack(theta, n_features, n_components)
+            for w in unpack(solution.theta, n_features, n_components)
         )
+        if not is_dask_collection(X):
+            warn_if_saturated(X_train, W1, b1)
 
         # Everything is published at once, after the last step that can fail.
         self.n_features_in_ = n_features
@@ -304,10 +390,32 @@ class SparseAutoencoderTransformer(
         self.decoder_components_ = W2
         self.intercept_visible_ = b2
         self.mean_activation_ = mean_activation.astype(X.dtype)
-        self.loss_ = loss
-        self.loss_curve_ = loss_curve
-        self.n_iter_ = n_iter
+        self.loss_ = solution.loss
+        self.loss_curve_ = solution.loss_curve
+        self.n_iter_ = solution.n_iter
+        if self.early_stopping:
+            self.validation_scores_ = solution.validation_scores
+            self.best_validation_score_ = max(solution.validation_scores)
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
         return self
+
+    def _split_validation(self, X, rng):
+        """Training rows and held-out rows (None without early stopping)."""
+        if not self.early_stopping:
+            return X, None
+        if is_dask_collection(X):
+            raise ValueError(
+                "early_stopping=True is not supported for dask arrays: the "
+                "held-out rows would have to be drawn across the cluster. Hold "
+                "out a validation set yourself and compare score() after fits "
+                "with increasing max_iter, or fit with early_stopping=False."
+            )
+        train, val = train_test_split(
+            np.arange(X.shape[0]), test_size=self.validation_fraction, random_state=rng
+        )
+        return X[np.sort(train)], X[np.sort(val)]
 
     def _backend(self, X, n_components):
         """The evaluation backend for validated X, as a context manager."""
@@ -315,7 +423,7 @@ class SparseAutoencoderTransformer(
             return DaskBackend(X, n_components, self.decoder_activation)
         return nullcontext(NumpyBackend(X, n_components, self.decoder_activation))
 
-    def _initial_theta(self, n_features, n_components):
+    def _initial_theta(self, n_features, n_components, rng):
         if self.warm_start and hasattr(self, "components_"):
             previous_components, previous_features = self.components_.shape
             if (previous_components, previous_features) != (n_components, n_features):
@@ -332,20 +440,25 @@ class SparseAutoencoderTransformer(
                 self.decoder_components_,
                 self.intercept_visible_,
             )
-        rng = check_random_state(self.random_state)
         return initial_parameters(n_features, n_components, rng)
 
-    def _minimize(self, backend, theta0):
-        """Run L-BFGS-B on ``backend``'s data; return (theta, loss, loss_curve, n_iter).
+    def _minimize(self, backend, theta0, X_val, data_range):
+        """Run L-BFGS-B on ``backend``'s data; return a :class:`_Solution`.
+
+        Stops at the first of: L-BFGS-B's own tests (the projected gradient
+        below ``tol``), ``n_iter_no_change`` iterations in a row that improve
+        the objective (or, with ``X_val``, the held-out reconstruction error)
+        by less than ``tol`` relatively, ``max_iter`` iterations or
+        ``max_fun`` evaluations. With early stopping the weights of the best
+        held-out score are kept.
 
         Every evaluation runs under :func:`numpy.errstate` with overflow,
         invalid values and division by zero raised, and its result is checked:
         NaN never reaches the weights. A non-finite objective at ``theta0``
         raises a ValueError before any iteration; later on (a trial point of
         the line search overflowed) the optimisation stops with a
-        ConvergenceWarning and keeps the best weights. Answering L-BFGS-B with
-        an infinite loss instead would make its line search shrink the step to
-        nothing and report convergence, hiding the problem.
+        ConvergenceWarning and keeps the best weights. Either message names
+        the cause: a penalty too large for the arithmetic, or the data.
 
         A KeyboardInterrupt stops the optimisation and keeps the best weights
         evaluated so far (with a warning), so that a long fit is never lost;
@@ -354,10 +467,17 @@ class SparseAutoencoderTransformer(
         re-raised.
         """
         loss_curve = []
+        validation_scores = []
         # (theta, loss) of the lowest objective evaluated so far.
         best = {"theta": None, "loss": np.inf}
+        # Where the objective stopped being finite, to say why.
+        overflow = {"theta": None}
         # (theta, Evaluation) of the latest evaluation, for the progress lines.
         latest = {"theta": None, "evaluation": None}
+        # Weights, training loss and iteration of the best held-out score.
+        best_held_out = {"theta": None, "loss": None, "iteration": None}
+        progress = NoImprovement(self.tol, self.n_iter_no_change)
+        params = {"rho": self.rho, "beta": self.beta, "alpha": self.alpha}
 
         def objective(theta):
             try:
@@ -365,14 +485,13 @@ class SparseAutoencoderTransformer(
                     np.errstate(over="raise", invalid="raise", divide="raise"),
                     _blas.one_thread("numpy"),
                 ):
-                    result = evaluate(
-                        backend, theta, rho=self.rho, beta=self.beta, alpha=self.alpha
-                    )
+                    result = evaluate(backend, theta, **params)
                     loss = float(result.loss)
                     finite = np.isfinite(loss) and np.all(np.isfinite(result.gradient))
             except FloatingPointError:
                 finite = False
             if not finite:
+                overflow["theta"] = np.array(theta, copy=True)
                 raise _NonFiniteObjective()
             # scipy may reuse the buffer behind ``theta``: keep copies.
             if loss < best["loss"]:
@@ -388,6 +507,17 @@ class SparseAutoencoderTransformer(
                 if not np.array_equal(latest["theta"], intermediate_result.x):
                     objective(intermediate_result.x)
                 self._print_progress(latest["evaluation"], len(loss_curve))
+            if X_val is None:
+                progress.update(loss_curve[-1])
+            else:
+                score = self._held_out_score(backend, intermediate_result.x, X_val)
+                validation_scores.append(score)
+                if progress.update(-score) or best_held_out["theta"] is None:
+                    best_held_out["theta"] = np.array(intermediate_result.x, copy=True)
+                    best_held_out["loss"] = loss_curve[-1]
+                    best_held_out["iteration"] = len(loss_curve)
+            if progress.should_stop:
+                raise StopIteration
 
         try:
             # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
@@ -404,58 +534,111 @@ class SparseAutoencoderTransformer(
                         "maxiter": self.max_iter,
                         "maxfun": self.max_fun,
                         "gtol": self.tol,
+                        # tol=0 asks for a fixed budget: no relative-reduction
+                        # test either.
+                        "ftol": 0.0 if self.tol == 0 else _LBFGS_DEFAULT_FTOL,
                     },
                 )
+            theta, loss = result.x, float(result.fun)
+            stop = result
         except _NonFiniteObjective:
+            cause = self._overflow_cause(backend, overflow["theta"], data_range)
             if best["theta"] is None:
                 raise ValueError(
                     "The sparse autoencoder objective is not finite (it "
-                    "overflows) at the initial weights: the input data has "
-                    "values too large for the model. Scale X, for instance with "
-                    "sklearn.preprocessing.StandardScaler or MinMaxScaler."
+                    f"overflows) at the initial weights. {cause}"
                 ) from None
-            n_iter = len(loss_curve)
             warnings.warn(
-                f"L-BFGS stopped after {n_iter} iteration(s): the objective "
-                "was not finite (it overflowed) at a trial point. The model "
-                "keeps the best weights found so far. Scale X (for instance "
-                "with sklearn.preprocessing.StandardScaler or MinMaxScaler) "
-                "to fit further.",
+                f"L-BFGS stopped after {len(loss_curve)} iteration(s): the "
+                "objective was not finite (it overflowed) at a trial point. The "
+                f"model keeps the best weights found so far. {cause}",
                 ConvergenceWarning,
             )
-            return best["theta"], best["loss"], loss_curve, n_iter
+            theta, loss, stop = best["theta"], best["loss"], None
         except KeyboardInterrupt:
             if best["theta"] is None:
                 # Nothing was computed yet: there is no work to keep.
                 raise
-            n_iter = len(loss_curve)
             warnings.warn(
-                f"Training interrupted by the user after {n_iter} iteration(s); "
-                "the model keeps the best weights found so far.",
+                f"Training interrupted by the user after {len(loss_curve)} "
+                "iteration(s); the model keeps the best weights found so far.",
                 UserWarning,
             )
-            return best["theta"], best["loss"], loss_curve, n_iter
+            theta, loss, stop = best["theta"], best["loss"], None
 
-        n_iter = min(int(result.nit), self.max_iter)
-        theta, loss = result.x, float(result.fun)
-        if result.status != 0:
-            message = (
-                f"L-BFGS failed to converge after {n_iter} iteration(s) "
-                f"(status={result.status}): {result.message.rstrip('.')}."
+        n_iter = min(len(loss_curve), self.max_iter)
+        if (
+            stop is not None
+            and self.tol > 0
+            and not progress.should_stop
+            and progress.still_improving
+        ):
+            self._warn_unconverged(stop, n_iter, data_range, backend.dtype)
+        if best_held_out["theta"] is not None:
+            theta, loss = best_held_out["theta"], best_held_out["loss"]
+        return _Solution(theta, loss, loss_curve, n_iter, validation_scores)
+
+    def _held_out_score(self, backend, theta, X_val):
+        """Mean ``score_samples`` of the held-out rows at ``theta``."""
+        W1, b1, W2, b2 = unpack(
+            theta.astype(backend.dtype), backend.n_features, backend.n_components
+        )
+        weights = (W1.T, b1, W2, b2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = score_rows(
+                X_val, weights, self.decoder_activation, type(self).__name__
             )
-            if n_iter == self.max_iter:
-                message += (
-                    f" Increase the number of iterations (max_iter={self.max_iter})"
-                    " or scale the data."
-                )
-            elif result.status == 2:
-                message += (
-                    " The line search failed, which often means that the data "
-                    "is badly scaled: scale X (for instance with "
-                    "sklearn.preprocessing.StandardScaler or MinMaxScaler)."
-                )
-            warnings.warn(message, ConvergenceWarning)
-        return theta, loss, loss_curve, n_iter
+        return float(np.mean(scores))
+
+    def _overflow_cause(self, backend, theta, data_range):
+        """Why the objective overflowed at ``theta``: a penalty or the data."""
+        for penalty in ("beta", "alpha"):
+            value = getattr(self, penalty)
+            without = {"rho": self.rho, "beta": self.beta, "alpha": self.alpha}
+            without[penalty] = 0.0
+            if value == 0 or not _finite_objective(backend, theta, without):
+                continue
+            return (
+                f"The {penalty}={value!r} penalty is too large for {backend.dtype} "
+                "arithmetic "
+                f"(the objective is finite with {penalty}=0). Use a smaller "
+                f"{penalty}."
+            )
+        where = "" if data_range is None else " (X is in [%.6g, %.6g])" % data_range
+        return (
+            f"The input data has values too large for the model{where}. Scale X, "
+            "for instance with sklearn.preprocessing.StandardScaler or MinMaxScaler."
+        )
+
+    def _warn_unconverged(self, result, n_iter, data_range, dtype):
+        """ConvergenceWarning for a fit stopped while it was still improving."""
+        reason = result.message.strip().rstrip(".:").strip()
+        if result.status == 1 and n_iter >= self.max_iter:
+            budget = f"it reached max_iter={self.max_iter}"
+            remedy = "Increase max_iter to fit further."
+        elif result.status == 1:
+            budget = f"it reached max_fun={self.max_fun} objective evaluations"
+            remedy = "Increase max_fun to fit further."
+        elif result.status == 2:
+            budget = f"the line search failed ({reason})"
+            remedy = (
+                "This often means that the data is badly scaled: scale X (for "
+                "instance with sklearn.preprocessing.StandardScaler or "
+                "MinMaxScaler)."
+            )
+        else:
+            budget = f"L-BFGS-B stopped ({reason})"
+            remedy = ""
+        message = (
+            f"The sparse autoencoder stopped after {n_iter} iteration(s) while "
+            f"the objective was still improving by more than tol={self.tol} "
+            f"(relative): {budget}. {remedy}"
+        )
+        if self.decoder_activation == "sigmoid" and outside_unit_interval(
+            data_range, dtype
+        ):
+            message += " X is also outside [0, 1]: scale it to [0, 1]."
+        warnings.warn(message.strip(), ConvergenceWarning)
 
     @staticmethod
     def _print_progress(evaluation, iteration):

@@ -117,23 +117,75 @@ def check_sample_count(n_samples, n_features, estimator_name):
         )
 
 
-def warn_if_outside_unit_interval(value_range, dtype):
-    """Warn when data for the sigmoid decoder leaves [0, 1] by more than round-off.
+def check_finite_range(value_range):
+    """The error ``check_array`` gives for NaN or infinity, from X's value range.
+
+    Catches non-finite data that reached the fit unchecked: a dask chunk, or
+    any input under ``sklearn.set_config(assume_finite=True)``.
+    """
+    if value_range is not None and not np.all(np.isfinite(value_range)):
+        raise ValueError(
+            "Input X contains NaN or infinity (X's values range over "
+            f"[{value_range[0]!r}, {value_range[1]!r}]); the sparse autoencoder "
+            "needs finite values, even under assume_finite=True."
+        )
+
+
+def outside_unit_interval(value_range, dtype):
+    """Whether X leaves [0, 1] by more than round-off.
 
     Scalers produce values a few ulps outside [0, 1] (MinMaxScaler can give
     1.0000000000000002); those are data in [0, 1] for every practical
-    purpose and must not warn.
+    purpose.
     """
     if value_range is None:
-        return
+        return False
     low, high = value_range
     slack = 8 * np.finfo(dtype).eps
-    if low < -slack or high > 1.0 + slack:
+    return low < -slack or high > 1.0 + slack
+
+
+def warn_if_outside_unit_interval(value_range, dtype):
+    """Warn when data for the sigmoid decoder leaves [0, 1] by more than round-off."""
+    if outside_unit_interval(value_range, dtype):
+        low, high = value_range
         warnings.warn(
             f"X has values in [{low!r}, {high!r}], outside [0, 1], but "
             "decoder_activation='sigmoid' can only reconstruct values in "
             "[0, 1]. Scale X to [0, 1] (for instance with "
             "sklearn.preprocessing.MinMaxScaler), or use "
             "decoder_activation='identity' for real-valued data.",
+            UserWarning,
+        )
+
+
+# A hidden unit whose input lies beyond this is saturated: its activation is
+# within 2e-9 of 0 or 1 and its slope is too, so it no longer learns.
+SATURATED_INPUT = 20.0
+# Rows checked for saturation: enough for a fraction, cheap on any data.
+SATURATION_SAMPLE_ROWS = 2000
+
+
+def warn_if_saturated(X, W1, b1):
+    """Warn when most hidden units of the fitted model are saturated on X.
+
+    Unscaled data drives the inputs of the sigmoid units far from 0, where
+    their gradient vanishes: the fit then stops early with units stuck at 0
+    or 1 and a poor reconstruction, whatever the decoder.
+    """
+    rows = X[:SATURATION_SAMPLE_ROWS]
+    if rows.shape[0] == 0:
+        return
+    with np.errstate(over="ignore", invalid="ignore"):
+        Z = rows @ W1
+        Z += b1
+        saturated = float(np.mean(np.abs(Z) > SATURATED_INPUT))
+    if saturated > 0.5:
+        warnings.warn(
+            f"{saturated:.0%} of the hidden activations are saturated (within "
+            "2e-9 of 0 or 1) on the training data, so the hidden units stopped "
+            "learning. Scale X, for instance with "
+            "sklearn.preprocessing.StandardScaler (identity decoder) or "
+            "MinMaxScaler (sigmoid decoder).",
             UserWarning,
         )

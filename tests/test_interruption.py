@@ -240,10 +240,10 @@ def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch)
     sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
     before = _state(sae)
 
-    def diverging(self, objective, theta0):
+    def diverging(self, backend, theta0, X_val, data_range):
         theta = theta0.copy()
         theta[3] = bad
-        return theta, 1.0, [1.0], 1
+        return estimator_module._Solution(theta, 1.0, [1.0], 1, [])
 
     monkeypatch.setattr(SparseAutoencoderTransformer, "_minimize", diverging)
     with pytest.raises(

@@ -195,13 +195,15 @@ def test_overflowing_data_raises_before_any_iteration(evaluations):
         ValueError,
         match=re.escape(
             "The sparse autoencoder objective is not finite (it overflows) at "
-            "the initial weights: the input data has values too large for the "
-            "model. Scale X, for instance with "
-            "sklearn.preprocessing.StandardScaler or MinMaxScaler."
+            "the initial weights. The input data has values too large for the "
+            "model (X is in [-2.55299e+200, 2.26975e+200]). Scale X, for "
+            "instance with sklearn.preprocessing.StandardScaler or MinMaxScaler."
         ),
     ):
         previous.fit(X)
-    assert evaluations == [False]
+    # The first evaluation fails; two more, without beta and without alpha,
+    # find that the data, not a penalty, is the cause.
+    assert evaluations == [False, False, False]
     for name, values in before.items():
         np.testing.assert_array_equal(getattr(previous, name), values)
 
@@ -246,7 +248,7 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
         ConvergenceWarning,
         match=r"^L-BFGS stopped after \d+ iteration\(s\): the objective was not "
         r"finite \(it overflowed\) at a trial point\. The model keeps the best "
-        r"weights found so far\. Scale X",
+        r"weights found so far\. The input data has values too large",
     ):
         sae.fit(X)
     assert len(losses) == 8
