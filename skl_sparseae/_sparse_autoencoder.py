@@ -61,6 +61,15 @@ class _Solution(NamedTuple):
     validation_scores: list
 
 
+def _dominates(backend, theta, params, without):
+    """Whether the gradient with ``params`` dwarfs the one ``without`` a penalty."""
+    with np.errstate(all="ignore"), _blas.one_thread("numpy"):
+        full = evaluate(backend, theta, **params).gradient
+        rest = evaluate(backend, theta, **without).gradient
+    scale = 1.0 / np.sqrt(np.finfo(backend.dtype).eps)
+    return bool(np.max(np.abs(full)) > scale * max(np.max(np.abs(rest)), 1e-300))
+
+
 def _finite_objective(backend, theta, params):
     """Whether the objective and its gradient are finite at ``theta``."""
     try:
@@ -346,7 +355,6 @@ class SparseAutoencoderTransformer(
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
         rng = check_random_state(self.random_state)
-        theta0 = self._initial_theta(n_features, n_components, rng)
         X_train, X_val = self._split_validation(X, rng)
         with self._backend(X_train, n_components) as backend:
             check_sample_count(backend.n_samples, n_features, name)
@@ -360,6 +368,7 @@ class SparseAutoencoderTransformer(
                 n_features,
                 n_components,
             )
+            theta0 = self._initial_theta(n_features, n_components, rng)
             solution = self._minimize(backend, theta0, X_val, data_range)
             if not (
                 np.isfinite(solution.loss) and np.all(np.isfinite(solution.theta))
@@ -542,7 +551,9 @@ class SparseAutoencoderTransformer(
             theta, loss = result.x, float(result.fun)
             stop = result
         except _NonFiniteObjective:
-            cause = self._overflow_cause(backend, overflow["theta"], data_range)
+            cause = self._overflow_cause(
+                backend, overflow["theta"], best["theta"], data_range
+            )
             if best["theta"] is None:
                 raise ValueError(
                     "The sparse autoencoder objective is not finite (it "
@@ -590,20 +601,29 @@ class SparseAutoencoderTransformer(
             )
         return float(np.mean(scores))
 
-    def _overflow_cause(self, backend, theta, data_range):
-        """Why the objective overflowed at ``theta``: a penalty or the data."""
+    def _overflow_cause(self, backend, theta, last_finite, data_range):
+        """Why the objective overflowed at ``theta``: a penalty or the data.
+
+        A penalty is at fault when the objective is finite without it at
+        ``theta``, or when, at the last finite point, it outweighs the rest of
+        the gradient by more than the working precision can carry (its step
+        then throws L-BFGS-B to a point where nothing is finite).
+        """
+        params = {"rho": self.rho, "beta": self.beta, "alpha": self.alpha}
+        reproducible = not _finite_objective(backend, theta, params)
         for penalty in ("beta", "alpha"):
-            value = getattr(self, penalty)
-            without = {"rho": self.rho, "beta": self.beta, "alpha": self.alpha}
-            without[penalty] = 0.0
-            if value == 0 or not _finite_objective(backend, theta, without):
+            value = params[penalty]
+            without = {**params, penalty: 0.0}
+            if value == 0:
                 continue
-            return (
-                f"The {penalty}={value!r} penalty is too large for {backend.dtype} "
-                "arithmetic "
-                f"(the objective is finite with {penalty}=0). Use a smaller "
-                f"{penalty}."
-            )
+            if (reproducible and _finite_objective(backend, theta, without)) or (
+                last_finite is not None
+                and _dominates(backend, last_finite, params, without)
+            ):
+                return (
+                    f"The {penalty}={value!r} penalty is too large for "
+                    f"{backend.dtype} arithmetic. Use a smaller {penalty}."
+                )
         where = "" if data_range is None else " (X is in [%.6g, %.6g])" % data_range
         return (
             f"The input data has values too large for the model{where}. Scale X, "

@@ -201,9 +201,9 @@ def test_overflowing_data_raises_before_any_iteration(evaluations):
         ),
     ):
         previous.fit(X)
-    # The first evaluation fails; two more, without beta and without alpha,
-    # find that the data, not a penalty, is the cause.
-    assert evaluations == [False, False, False]
+    # The first evaluation fails; three more (again, without beta, without
+    # alpha) find that the data, not a penalty, is the cause.
+    assert evaluations == [False] * 4
     for name, values in before.items():
         np.testing.assert_array_equal(getattr(previous, name), values)
 
@@ -232,7 +232,9 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
 
     def failing_evaluate(backend, theta, **params):
         result = evaluate(backend, theta, **params)
-        if len(losses) == 8:
+        # From the ninth evaluation on, so that the checks that look for the
+        # cause meet the same failure.
+        if len(losses) >= 8:
             if failure == "nan":
                 return result._replace(loss=np.nan, gradient=np.zeros_like(theta))
             if failure == "inf-gradient":
@@ -251,9 +253,11 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
         r"weights found so far\. The input data has values too large",
     ):
         sae.fit(X)
-    assert len(losses) == 8
+    # Eight evaluations by L-BFGS-B; the checks that look for the cause may
+    # add some at the best weights.
+    assert len(losses) >= 8
     assert sae.n_iter_ == len(sae.loss_curve_) >= 1
-    assert sae.loss_ == min(losses)
+    assert sae.loss_ == min(losses[:8])
     assert np.isfinite(sae.loss_) and np.all(np.isfinite(sae.loss_curve_))
     for name in FITTED_ARRAYS:
         assert np.all(np.isfinite(getattr(sae, name)))
