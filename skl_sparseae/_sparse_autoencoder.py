@@ -47,6 +47,10 @@ class _NonFiniteObjective(Exception):
     """The objective was not finite at a point L-BFGS-B asked for."""
 
 
+# L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
+# itself, fits on [0, 1] data stopped before their features had settled.
+_GTOL_PER_TOL = 0.1
+
 # scipy's default relative-reduction tolerance of L-BFGS-B (its ``ftol``).
 _LBFGS_DEFAULT_FTOL = 2.2204460492503131e-09
 
@@ -148,8 +152,8 @@ class SparseAutoencoderTransformer(
         (or, with ``early_stopping``, the held-out reconstruction error) has
         not decreased by more than ``tol`` times its best value so far for
         ``n_iter_no_change`` consecutive iterations, or when L-BFGS-B's
-        largest projected gradient component falls below ``tol`` (scipy's
-        ``gtol``). The improvement is relative because the objective's
+        largest projected gradient component falls below ``tol / 10``
+        (scipy's ``gtol``). The improvement is relative because the objective's
         scale grows with the number of features. ``tol=0`` runs exactly
         ``max_iter`` iterations (unless the line search fails or ``max_fun``
         runs out first), without a ConvergenceWarning.
@@ -157,7 +161,7 @@ class SparseAutoencoderTransformer(
     max_fun : int, default=15000
         Maximum number of objective evaluations.
 
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=20
         Number of consecutive iterations without a relative improvement of
         more than ``tol`` after which the fit stops.
 
@@ -286,7 +290,7 @@ class SparseAutoencoderTransformer(
         max_iter=400,
         tol=1e-3,
         max_fun=15000,
-        n_iter_no_change=10,
+        n_iter_no_change=20,
         early_stopping=False,
         validation_fraction=0.1,
         warm_start=False,
@@ -521,7 +525,8 @@ class SparseAutoencoderTransformer(
             else:
                 score = self._held_out_score(backend, intermediate_result.x, X_val)
                 validation_scores.append(score)
-                if progress.update(-score) or best_held_out["theta"] is None:
+                progress.update(-score)
+                if score >= max(validation_scores):
                     best_held_out["theta"] = np.array(intermediate_result.x, copy=True)
                     best_held_out["loss"] = loss_curve[-1]
                     best_held_out["iteration"] = len(loss_curve)
@@ -542,7 +547,7 @@ class SparseAutoencoderTransformer(
                     options={
                         "maxiter": self.max_iter,
                         "maxfun": self.max_fun,
-                        "gtol": self.tol,
+                        "gtol": self.tol * _GTOL_PER_TOL,
                         # tol=0 asks for a fixed budget: no relative-reduction
                         # test either.
                         "ftol": 0.0 if self.tol == 0 else _LBFGS_DEFAULT_FTOL,
@@ -580,6 +585,7 @@ class SparseAutoencoderTransformer(
         n_iter = min(len(loss_curve), self.max_iter)
         if (
             stop is not None
+            and stop.status in (1, 2)
             and self.tol > 0
             and not progress.should_stop
             and progress.still_improving

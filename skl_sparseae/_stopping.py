@@ -30,8 +30,10 @@ class NoImprovement:
 
     def update(self, value):
         """Record the value after an iteration; return whether it improved."""
-        improved = self.best - value > self.tol * abs(self.best)
-        if improved or self.best == float("inf"):
+        improved = self.best == float("inf") or (
+            self.best - value > self.tol * abs(self.best)
+        )
+        if improved:
             self.count = 0
         else:
             self.count += 1

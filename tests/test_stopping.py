@@ -1,0 +1,150 @@
+"""The stopping rules: each fires, and does not fire, when it should."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._stopping import NoImprovement
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(size=(120, 10))
+
+
+def _fit_without_warnings(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+def test_no_improvement_counts_relative_improvements():
+    rule = NoImprovement(tol=0.01, n_iter_no_change=2)
+    assert rule.update(100.0)  # the first value always improves
+    assert rule.update(98.0)  # 2 % better
+    assert not rule.update(97.5)  # 0.5 %: too little
+    assert not rule.should_stop and not rule.still_improving
+    assert not rule.update(97.4)
+    assert rule.should_stop
+    # The relative scale: the same absolute step counts on small values.
+    small = NoImprovement(tol=0.01, n_iter_no_change=1)
+    small.update(1.0)
+    assert small.update(0.98)
+
+
+def test_no_improvement_never_fires_with_zero_tol():
+    rule = NoImprovement(tol=0.0, n_iter_no_change=1)
+    for value in (1.0, 1.0, 1.0):
+        rule.update(value)
+    assert rule.count == 2 and not rule.should_stop
+
+
+def test_progress_rule_stops_before_max_iter_without_warning():
+    X = load_digits().data[:300] / 16.0
+    sae = SparseAutoencoderTransformer(
+        16, tol=0.005, n_iter_no_change=5, max_iter=300, random_state=0
+    )
+    _fit_without_warnings(sae, X)
+    assert sae.n_iter_ < 300
+    assert sae.n_iter_ == len(sae.loss_curve_)
+    # The rule fired: the last n_iter_no_change iterations each improved by
+    # at most tol times the best value before them, the one before by more.
+    curve = sae.loss_curve_
+    improvements = [
+        (min(curve[:i]) - curve[i]) / min(curve[:i]) for i in range(1, len(curve))
+    ]
+    assert all(step <= 0.005 for step in improvements[-5:])
+    assert improvements[-6] > 0.005
+
+
+def test_zero_tol_runs_exactly_max_iter_without_warning(X):
+    sae = SparseAutoencoderTransformer(4, tol=0, max_iter=37, random_state=0)
+    _fit_without_warnings(sae, X)
+    assert sae.n_iter_ == len(sae.loss_curve_) == 37
+
+
+def test_budget_that_runs_out_while_improving_warns_and_names_it(X):
+    sae = SparseAutoencoderTransformer(4, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"it reached max_iter=3\. Increase"):
+        sae.fit(X)
+    assert sae.n_iter_ == 3
+
+
+def test_scaling_advice_only_for_data_outside_the_unit_interval(X):
+    with pytest.warns(ConvergenceWarning) as records:
+        SparseAutoencoderTransformer(4, max_iter=3, random_state=0).fit(X)
+    assert not any("scale" in str(r.message).lower() for r in records)
+    with pytest.warns(ConvergenceWarning, match="X is also outside"):
+        SparseAutoencoderTransformer(4, max_iter=3, random_state=0).fit(X * 3)
+
+
+def test_line_search_message_reads_cleanly():
+    sae = SparseAutoencoderTransformer(max_iter=400)
+    result = SimpleNamespace(status=2, message="ABNORMAL: ")
+    with pytest.warns(ConvergenceWarning) as records:
+        sae._warn_unconverged(result, 12, (0.0, 1.0), np.float64)
+    message = str(records[0].message)
+    assert "the line search failed (ABNORMAL)." in message
+    assert ": ." not in message and ".." not in message
+
+
+def test_early_stopping_keeps_the_best_held_out_weights(X):
+    sae = SparseAutoencoderTransformer(
+        4, early_stopping=True, validation_fraction=0.25, max_iter=60, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(X)
+    assert len(sae.validation_scores_) == sae.n_iter_ == len(sae.loss_curve_)
+    assert sae.best_validation_score_ == max(sae.validation_scores_)
+    # The held-out rows are drawn with random_state, before anything else.
+    _, held_out = train_test_split(
+        np.arange(len(X)), test_size=0.25, random_state=np.random.RandomState(0)
+    )
+    assert sae.score(X[np.sort(held_out)]) == pytest.approx(
+        sae.best_validation_score_, rel=1e-12
+    )
+    best = int(np.argmax(sae.validation_scores_))
+    assert sae.loss_ == sae.loss_curve_[best]
+
+
+def test_early_stopping_stops_when_the_held_out_score_stalls(X):
+    sae = SparseAutoencoderTransformer(
+        4,
+        early_stopping=True,
+        tol=0.05,
+        n_iter_no_change=2,
+        max_iter=300,
+        random_state=0,
+    )
+    _fit_without_warnings(sae, X)
+    assert sae.n_iter_ < 300
+
+
+def test_early_stopping_on_sparse_input(X):
+    X_sparse = sp.csr_matrix(np.where(X > 0.5, X, 0.0))
+    sae = SparseAutoencoderTransformer(
+        4, early_stopping=True, max_iter=20, tol=0, random_state=0
+    ).fit(X_sparse)
+    assert len(sae.validation_scores_) == 20
+
+
+def test_without_early_stopping_the_validation_attributes_are_none(X):
+    sae = SparseAutoencoderTransformer(4, max_iter=5, tol=0, random_state=0).fit(X)
+    assert sae.validation_scores_ is None and sae.best_validation_score_ is None
+
+
+def test_early_stopping_with_dask_says_it_is_not_supported(X):
+    da = pytest.importorskip("dask.array", reason="needs the dask extra")
+    sae = SparseAutoencoderTransformer(4, early_stopping=True)
+    with pytest.raises(ValueError, match="not supported for dask arrays"):
+        sae.fit(da.from_array(X, chunks=40))
