@@ -27,7 +27,7 @@ import warnings
 
 import numpy as np
 
-from run import median_time
+from _common import evaluation, median_time
 
 
 def fit_time_per_iteration(estimator, X):
@@ -41,24 +41,23 @@ def fit_time_per_iteration(estimator, X):
     return elapsed / estimator.n_iter_, estimator
 
 
-def evaluation_times(client, X_dask, X, n_components, repeats):
-    """Median evaluation time on the cluster and in memory, same theta."""
-    from skl_sparseae import _dask
-    from skl_sparseae._objective import SparseAutoencoderObjective, initial_parameters
+def evaluation_times(X_dask, X, n_components, repeats):
+    """Median evaluation time on the cluster and in memory, same theta.
 
-    n_samples, n_features = X.shape
-    params = dict(rho=0.05, beta=3.0, alpha=1e-4, decoder_activation="sigmoid")
-    theta = initial_parameters(n_features, n_components, np.random.RandomState(0))
-    chunks = _dask._ClusterChunks(client, X_dask, n_features)
-    try:
-        chunks.summaries()  # wait until the chunks are in worker memory
-        on_cluster = _dask.DaskSparseAutoencoderObjective(
-            chunks, n_samples, n_features, n_components, X.dtype, **params
-        )
-        cluster_time = median_time(lambda: on_cluster(theta), repeats)
-    finally:
-        chunks.release()
-    in_memory = SparseAutoencoderObjective(X, n_components, **params)
+    The cluster is the current ``distributed`` client's, as in a fit.
+    """
+    from skl_sparseae._backend_dask import DaskBackend
+    from skl_sparseae._backend_numpy import NumpyBackend
+    from skl_sparseae._objective import initial_parameters
+    from skl_sparseae._validation import check_dask_array
+
+    theta = initial_parameters(X.shape[1], n_components, np.random.RandomState(0))
+    # Persists the chunks on the workers and spreads them, as fit does.
+    with DaskBackend(
+        check_dask_array(X_dask, "bench_dask"), n_components, "sigmoid"
+    ) as on_cluster:
+        cluster_time = median_time(lambda: evaluation(on_cluster)(theta), repeats)
+    in_memory = evaluation(NumpyBackend(X, n_components, "sigmoid"))
     memory_time = median_time(lambda: in_memory(theta), repeats)
     return cluster_time, memory_time
 
@@ -105,20 +104,20 @@ def main():
         distributed.wait(X_dask)
         X = X_dask.compute()  # the same data, in this process
         n_chunks = len(X_dask.chunks[0])
-        # Where the scheduler put the chunks; fit spreads them evenly first.
+        # Where the scheduler put the chunks; the backend spreads them first.
         who_has = client.who_has(X_dask)
         placement = sorted(
             sum(address in holders for holders in who_has.values())
             for address in client.nthreads()
         )
 
-        cluster_eval, memory_eval = evaluation_times(client, X_dask, X, h, args.repeats)
+        cluster_eval, memory_eval = evaluation_times(X_dask, X, h, args.repeats)
 
         # Overhead: the same chunk count and parameter vector, 8 rows a chunk.
         tiny = X[: 8 * n_chunks]
         tiny_dask = client.persist(da.from_array(tiny, chunks=(8, d)))
         tiny_cluster, tiny_memory = evaluation_times(
-            client, tiny_dask, tiny, h, args.repeats
+            tiny_dask, tiny, h, args.repeats
         )
         overhead = tiny_cluster - tiny_memory
 

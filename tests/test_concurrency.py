@@ -1,18 +1,22 @@
-"""One fitted estimator shared by threads; clones fitted in parallel (issue 5)."""
+"""One fitted estimator shared by threads; clones fitted in parallel."""
 
 import threading
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.parallel import Parallel, delayed
 
 from skl_sparseae import SparseAutoencoderTransformer
+
+from ._helpers import ignore_convergence_warnings
+
+# The fits stop on max_iter on purpose. scikit-learn's Parallel carries the
+# filter into the loky workers too.
+pytestmark = ignore_convergence_warnings
 
 N_THREADS = 8
 ROUNDS = 6
@@ -24,19 +28,11 @@ def _data(seed, n_samples=200, n_features=16, dtype=np.float64):
     return X.astype(dtype)
 
 
-def _fit(estimator, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X)
-
-
 @pytest.fixture(scope="module", params=[np.float64, np.float32])
 def fitted(request):
     dtype = request.param
-    return dtype, _fit(
-        SparseAutoencoderTransformer(n_components=6, max_iter=30, random_state=0),
-        _data(0, dtype=dtype),
-    )
+    sae = SparseAutoencoderTransformer(n_components=6, max_iter=30, random_state=0)
+    return dtype, sae.fit(_data(0, dtype=dtype))
 
 
 def _calls(sae, dtype):
@@ -99,13 +95,9 @@ def test_fits_of_clones_in_threads_match_sequential_fits():
         )
         for rho, seed in [(0.05, 0), (0.1, 1), (0.2, 2), (0.05, 3)]
     ]
-    # warnings.catch_warnings is process-wide and not thread-safe: enter it
-    # once, here, rather than in every thread.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sequential = [clone(est).fit(X) for est in estimators]
-        with ThreadPoolExecutor(max_workers=len(estimators)) as pool:
-            threaded = list(pool.map(lambda est: clone(est).fit(X), estimators))
+    sequential = [clone(est).fit(X) for est in estimators]
+    with ThreadPoolExecutor(max_workers=len(estimators)) as pool:
+        threaded = list(pool.map(lambda est: clone(est).fit(X), estimators))
     for a, b in zip(sequential, threaded):
         np.testing.assert_array_equal(a.components_, b.components_)
         np.testing.assert_array_equal(a.decoder_components_, b.decoder_components_)
@@ -118,7 +110,7 @@ def test_fits_of_clones_in_loky_processes():
     grid = [{"rho": 0.05, "beta": 1.0}, {"rho": 0.1, "beta": 3.0}]
 
     def fit_one(params):
-        return _fit(clone(base).set_params(**params), X)
+        return clone(base).set_params(**params).fit(X)
 
     parallel = Parallel(n_jobs=2, backend="loky")(
         delayed(fit_one)(params) for params in grid

@@ -1,4 +1,4 @@
-"""Bad input fails early and clearly, and no input is ever modified (issue 5).
+"""Bad input fails early and clearly, and no input is ever modified.
 
 Every bad input must raise before the optimisation starts (``_minimize`` is
 replaced by a function that fails the test), with a message that names the
@@ -9,15 +9,19 @@ made read-only and their checksums compared before and after.
 import hashlib
 import pickle
 import re
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skl_sparseae import SparseAutoencoderTransformer
+
+from ._helpers import ignore_convergence_warnings
+
+# The fitted models these tests use stop on max_iter on purpose.
+pytestmark = ignore_convergence_warnings
 
 N_SAMPLES, N_FEATURES, N_COMPONENTS = 20, 5, 3
 NAME = "SparseAutoencoderTransformer"
@@ -64,11 +68,9 @@ def no_optimisation(monkeypatch):
 
 @pytest.fixture(scope="module")
 def fitted():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return SparseAutoencoderTransformer(
-            n_components=N_COMPONENTS, max_iter=5, random_state=0
-        ).fit(_uniform())
+    return SparseAutoencoderTransformer(
+        n_components=N_COMPONENTS, max_iter=5, random_state=0
+    ).fit(_uniform())
 
 
 def _with(value, index=(1, 2), dtype=np.float64, sparse=None):
@@ -302,12 +304,10 @@ def test_inverse_transform_rejects_bad_data(fitted, make_A, error, message):
 def fitted_with_names():
     pd = pytest.importorskip("pandas")
     X = pd.DataFrame(_uniform(), columns=list("abcde"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return (
-            SparseAutoencoderTransformer(n_components=2, max_iter=3).fit(X),
-            X,
-        )
+    return (
+        SparseAutoencoderTransformer(n_components=2, max_iter=3).fit(X),
+        X,
+    )
 
 
 @pytest.mark.parametrize("method", ["transform", "score_samples"])
@@ -345,9 +345,7 @@ def test_feature_names_present_on_one_side_only_warn(fitted_with_names):
     ):
         sae.transform(X.to_numpy())
     unnamed = SparseAutoencoderTransformer(n_components=2, max_iter=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        unnamed.fit(X.to_numpy())
+    unnamed.fit(X.to_numpy())
     with pytest.warns(
         UserWarning,
         match=re.escape(
@@ -493,9 +491,7 @@ def test_warm_start_rejects_a_different_shape(change, message, monkeypatch):
     sae = SparseAutoencoderTransformer(
         n_components=N_COMPONENTS, max_iter=3, warm_start=True, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(_uniform())
+    sae.fit(_uniform())
     previous = pickle.dumps(sae)
     sae.set_params(n_components=change.get("n_components", N_COMPONENTS))
     X = _read_only(_uniform((N_SAMPLES, change.get("n_features", N_FEATURES))))
@@ -542,9 +538,7 @@ def test_valid_read_only_input_is_never_modified(make_X):
     sae = SparseAutoencoderTransformer(
         n_components=N_COMPONENTS, max_iter=5, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        codes = sae.fit_transform(X)
+    codes = sae.fit_transform(X)
     sae.score_samples(X)
     sae.score(X)
     codes = _read_only(codes)

@@ -2,7 +2,7 @@
 
 A KeyboardInterrupt during the optimisation keeps the best weights evaluated
 so far as a valid fitted model; any other failure inside fit leaves the
-estimator exactly as it was before the call (issue 5).
+estimator exactly as it was before the call.
 """
 
 import pickle
@@ -12,13 +12,18 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import loss_and_gradient
-from skl_sparseae._objective import evaluate, pack
+from skl_sparseae._objective import evaluate
+
+from ._helpers import ignore_convergence_warnings, objective_at_fitted_weights
+
+# The complete fits that the interrupted ones are compared with stop on
+# max_iter on purpose.
+pytestmark = ignore_convergence_warnings
 
 PARAMS = dict(n_components=4, rho=0.1, beta=2.0, alpha=1e-3, random_state=0)
 INTERRUPTED = "Training interrupted by the user after"
@@ -27,12 +32,6 @@ INTERRUPTED = "Training interrupted by the user after"
 @pytest.fixture(scope="module")
 def X():
     return np.random.RandomState(0).uniform(size=(30, 8))
-
-
-def _fit_quietly(sae, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return sae.fit(X)
 
 
 def _patch_objective(monkeypatch, raise_at=None, error=KeyboardInterrupt):
@@ -53,25 +52,6 @@ def _patch_objective(monkeypatch, raise_at=None, error=KeyboardInterrupt):
     return losses
 
 
-def _objective_at_fitted_weights(sae, X):
-    theta = pack(
-        sae.components_.T,
-        sae.intercept_hidden_,
-        sae.decoder_components_,
-        sae.intercept_visible_,
-    )
-    loss, _ = loss_and_gradient(
-        theta.astype(np.float64),
-        X,
-        sae.components_.shape[0],
-        rho=sae.rho,
-        beta=sae.beta,
-        alpha=sae.alpha,
-        decoder_activation=sae.decoder_activation,
-    )
-    return loss
-
-
 def _state(estimator):
     """Everything the estimator holds, to compare bit for bit."""
     return pickle.dumps(vars(estimator), protocol=pickle.HIGHEST_PROTOCOL)
@@ -81,7 +61,7 @@ def _state(estimator):
 @pytest.mark.parametrize("raise_at", [5, 20])
 def test_keyboard_interrupt_keeps_the_best_weights(X, dtype, raise_at, monkeypatch):
     X = X.astype(dtype)
-    full = _fit_quietly(SparseAutoencoderTransformer(max_iter=40, **PARAMS), X)
+    full = SparseAutoencoderTransformer(max_iter=40, **PARAMS).fit(X)
 
     losses = _patch_objective(monkeypatch, raise_at=raise_at)
     sae = SparseAutoencoderTransformer(max_iter=40, **PARAMS)
@@ -111,11 +91,11 @@ def test_keyboard_interrupt_keeps_the_best_weights(X, dtype, raise_at, monkeypat
     assert sae.loss_ == min(losses)
     assert sae.loss_ <= sae.loss_curve_[-1]
     if dtype is np.float64:
-        assert sae.loss_ == pytest.approx(_objective_at_fitted_weights(sae, X))
+        assert sae.loss_ == pytest.approx(objective_at_fitted_weights(sae, X)[0])
 
 
 def test_keyboard_interrupt_from_the_callback(X, monkeypatch):
-    full = _fit_quietly(SparseAutoencoderTransformer(max_iter=40, **PARAMS), X)
+    full = SparseAutoencoderTransformer(max_iter=40, **PARAMS).fit(X)
     printed = []
 
     def interrupt_on_third(evaluation, iteration):
@@ -135,7 +115,7 @@ def test_keyboard_interrupt_from_the_callback(X, monkeypatch):
     assert sae.n_iter_ == 3
     assert sae.loss_curve_ == full.loss_curve_[:3]
     assert sae.loss_ == pytest.approx(sae.loss_curve_[-1], rel=1e-12)
-    assert sae.loss_ == pytest.approx(_objective_at_fitted_weights(sae, X))
+    assert sae.loss_ == pytest.approx(objective_at_fitted_weights(sae, X)[0])
 
 
 def test_warm_start_resumes_an_interrupted_fit(X, monkeypatch):
@@ -145,7 +125,7 @@ def test_warm_start_resumes_an_interrupted_fit(X, monkeypatch):
         with pytest.warns(UserWarning, match=INTERRUPTED):
             sae.fit(X)
     interrupted_loss = sae.loss_
-    _fit_quietly(sae, X)
+    sae.fit(X)
     # the second fit starts from the weights the interrupted one kept
     assert sae.loss_curve_[0] <= interrupted_loss
     assert sae.loss_ < interrupted_loss
@@ -154,7 +134,7 @@ def test_warm_start_resumes_an_interrupted_fit(X, monkeypatch):
 def test_interrupt_before_any_evaluation_propagates(X, monkeypatch):
     # Nothing was computed, so there is nothing to keep: the interrupt goes
     # through and the estimator is left as it was.
-    previous = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    previous = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(previous)
     fresh = SparseAutoencoderTransformer(max_iter=5, **PARAMS)
     _patch_objective(monkeypatch, raise_at=1)
@@ -175,7 +155,7 @@ def test_interrupt_before_any_evaluation_propagates(X, monkeypatch):
 def test_failure_mid_fit_leaves_the_previous_fit_intact(
     X, error, new_data, monkeypatch
 ):
-    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=10, **PARAMS), X)
+    sae = SparseAutoencoderTransformer(max_iter=10, **PARAMS).fit(X)
     before = _state(sae)
     codes = sae.transform(X)
     X_new = {
@@ -196,8 +176,8 @@ def test_failure_mid_fit_leaves_the_previous_fit_intact(
 def test_failure_mid_fit_restores_feature_names(X, monkeypatch):
     pd = pytest.importorskip("pandas")
     named = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
-    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), named)
-    unnamed = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(named)
+    unnamed = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before, before_unnamed = _state(sae), _state(unnamed)
     _patch_objective(monkeypatch, raise_at=3, error=RuntimeError)
     with pytest.raises(RuntimeError):
@@ -211,7 +191,7 @@ def test_failure_mid_fit_restores_feature_names(X, monkeypatch):
 
 
 def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkeypatch):
-    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(sae)
 
     def out_of_memory(*args, **kwargs):
@@ -220,7 +200,7 @@ def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkey
     # the last step of a fit, after the optimisation
     monkeypatch.setattr(estimator_module, "unpack", out_of_memory)
     with pytest.raises(MemoryError):
-        _fit_quietly(sae, X[:, :6])
+        sae.fit(X[:, :6])
     assert _state(sae) == before
 
 
@@ -237,7 +217,7 @@ def test_first_fit_that_fails_leaves_an_unfitted_estimator(X, monkeypatch):
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch):
-    sae = _fit_quietly(SparseAutoencoderTransformer(max_iter=5, **PARAMS), X)
+    sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(sae)
 
     def diverging(self, backend, theta0, X_val, data_range):

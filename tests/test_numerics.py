@@ -1,4 +1,4 @@
-"""Numerically awkward data: the loss and gradient stay finite (issue 5).
+"""Numerically awkward data: the loss and gradient stay finite.
 
 pyproject.toml turns numpy's RuntimeWarnings (overflow, invalid value,
 division by zero) into errors for the whole suite, so any of them raised
@@ -9,7 +9,6 @@ never have been needed on this data.
 """
 
 import re
-import warnings
 
 import numpy as np
 import pytest
@@ -20,9 +19,14 @@ import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
 import skl_sparseae._backend_numpy as backend_module
 from skl_sparseae._backend_numpy import loss_and_gradient
-from skl_sparseae._objective import evaluate, pack
+from skl_sparseae._objective import evaluate
 
-from _fitted import FITTED_ARRAYS
+from ._helpers import (
+    FITTED_ARRAYS,
+    fitted_theta,
+    ignore_convergence_warnings,
+    objective_at_fitted_weights,
+)
 
 
 @pytest.fixture
@@ -110,6 +114,8 @@ CASES = [
 ]
 
 
+# Reaching max_iter is fine here; a RuntimeWarning is still an error.
+@ignore_convergence_warnings
 @pytest.mark.parametrize(
     "make_X, params", [case[1:] for case in CASES], ids=[case[0] for case in CASES]
 )
@@ -117,10 +123,7 @@ def test_fit_stays_finite_on_awkward_data(make_X, params, evaluations):
     X = make_X()
     params = {"n_components": 5, "max_iter": 150, "random_state": 0, **params}
     sae = SparseAutoencoderTransformer(**params)
-    with warnings.catch_warnings():
-        # reaching max_iter is fine here; a RuntimeWarning is still an error
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(X)
+    sae.fit(X)
 
     assert evaluations and all(evaluations)
     assert np.isfinite(sae.loss_)
@@ -132,21 +135,7 @@ def test_fit_stays_finite_on_awkward_data(make_X, params, evaluations):
     assert np.all((sae.mean_activation_ >= 0) & (sae.mean_activation_ <= 1))
 
     # the objective itself, outside the estimator's guard, at the solution
-    theta = pack(
-        sae.components_.T,
-        sae.intercept_hidden_,
-        sae.decoder_components_,
-        sae.intercept_visible_,
-    )
-    loss, grad = loss_and_gradient(
-        theta,
-        X,
-        sae.components_.shape[0],
-        rho=sae.rho,
-        beta=sae.beta,
-        alpha=sae.alpha,
-        decoder_activation=sae.decoder_activation,
-    )
+    loss, grad = objective_at_fitted_weights(sae, X)
     assert np.isfinite(loss) and np.all(np.isfinite(grad))
     assert grad.dtype == np.float64
 
@@ -180,15 +169,14 @@ def test_objective_is_finite_for_saturated_units(rho, dtype, theta_scale):
         assert np.isfinite(loss) and np.all(np.isfinite(grad))
 
 
+@ignore_convergence_warnings
 def test_overflowing_data_raises_before_any_iteration(evaluations):
     # Data this large overflows the squared error at the initial weights.
     X = np.random.RandomState(0).normal(size=(20, 5)) * 1e200
     previous = SparseAutoencoderTransformer(
         decoder_activation="identity", max_iter=3, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        previous.fit(_uniform((20, 5)))
+    previous.fit(_uniform((20, 5)))
     before = {name: getattr(previous, name).copy() for name in FITTED_ARRAYS}
     evaluations.clear()
     with pytest.raises(
@@ -261,16 +249,13 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     assert np.isfinite(sae.loss_) and np.all(np.isfinite(sae.loss_curve_))
     for name in FITTED_ARRAYS:
         assert np.all(np.isfinite(getattr(sae, name)))
-    theta = pack(
-        sae.components_.T,
-        sae.intercept_hidden_,
-        sae.decoder_components_,
-        sae.intercept_visible_,
+    loss, _ = loss_and_gradient(
+        fitted_theta(sae), X, 4, rho=0.05, beta=1.0, alpha=1e-4
     )
-    loss, _ = loss_and_gradient(theta, X, 4, rho=0.05, beta=1.0, alpha=1e-4)
     assert sae.loss_ == pytest.approx(loss, rel=1e-12)
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
 @pytest.mark.parametrize("scale", [1e200, 1e300, -1e308])
 def test_extreme_finite_data_saturates_without_numpy_warnings(
@@ -285,9 +270,7 @@ def test_extreme_finite_data_saturates_without_numpy_warnings(
         max_iter=20,
         random_state=0,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(rng.uniform(size=(40, 6)))
+    sae.fit(rng.uniform(size=(40, 6)))
     X = np.full((2, 6), scale)
     X[1, ::2] *= -1  # mixed signs: positive and negative overflows meet
     codes = sae.transform(X)
@@ -296,6 +279,7 @@ def test_extreme_finite_data_saturates_without_numpy_warnings(
     assert not np.any(np.isnan(scores)) and np.all(scores <= 0)
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize(
     "method, helper",
     [
@@ -307,9 +291,7 @@ def test_extreme_finite_data_saturates_without_numpy_warnings(
 def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
     rng = np.random.RandomState(0)
     sae = SparseAutoencoderTransformer(n_components=2, max_iter=5, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(rng.uniform(size=(30, 4)))
+    sae.fit(rng.uniform(size=(30, 4)))
     X = (
         sae.transform(rng.uniform(size=(3, 4)))
         if method == "inverse_transform"

@@ -2,7 +2,6 @@
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import (
@@ -13,59 +12,16 @@ from skl_sparseae._objective import (
     unpack,
 )
 
-
-def naive_objective(theta, X, h, rho, beta, alpha, decoder_activation):
-    """J written out directly from its definition, one sample at a time."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
-    m, d = X.shape
-    W1 = theta[: d * h].reshape(d, h)
-    b1 = theta[d * h : d * h + h]
-    W2 = theta[d * h + h : 2 * d * h + h].reshape(h, d)
-    b2 = theta[2 * d * h + h :]
-
-    def sigmoid(z):
-        return 1.0 / (1.0 + np.exp(-z))
-
-    reconstruction = 0.0
-    activation_sum = np.zeros(h)
-    for x in X:
-        a = sigmoid(x @ W1 + b1)
-        z = a @ W2 + b2
-        x_hat = sigmoid(z) if decoder_activation == "sigmoid" else z
-        reconstruction += np.sum((x - x_hat) ** 2)
-        activation_sum += a
-    rho_hat = activation_sum / m
-    kl = np.sum(
-        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
-    )
-    decay = np.sum(W1**2) + np.sum(W2**2)
-    return reconstruction / (2 * m) + alpha / 2 * decay + beta * kl
+from ._helpers import (
+    finite_difference_gradient,
+    naive_loss,
+    objective_problem,
+    relative_error,
+)
 
 
-def random_problem(m=13, d=7, h=5, sparse=False, seed=0, dtype=np.float64):
-    rng = np.random.RandomState(seed)
-    X = rng.uniform(size=(m, d))
-    if sparse:
-        X[X < 0.6] = 0.0
-        X = sp.csr_matrix(X)
-    X = X.astype(dtype)
-    # Random, not initial, parameters: biases non-zero and weights larger,
-    # so that every term of the gradient is exercised.
-    theta = rng.normal(scale=0.5, size=n_parameters(d, h))
-    return X, theta
-
-
-def finite_difference_gradient(f, theta, step=1e-6):
-    grad = np.empty_like(theta)
-    for k in range(theta.size):
-        e = np.zeros_like(theta)
-        e[k] = step
-        grad[k] = (f(theta + e) - f(theta - e)) / (2 * step)
-    return grad
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
+def random_problem(sparse=False):
+    return objective_problem(13, 7, 5, "csr_matrix" if sparse else "dense")
 
 
 PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-2)
@@ -78,7 +34,7 @@ def test_objective_matches_naive_formula(decoder_activation, sparse):
     J, _ = loss_and_gradient(
         theta, X, 5, decoder_activation=decoder_activation, **PARAMS
     )
-    expected = naive_objective(
+    expected = naive_loss(
         theta, X, 5, decoder_activation=decoder_activation, **PARAMS
     )
     assert J == pytest.approx(expected, rel=1e-12)
@@ -92,7 +48,7 @@ def test_gradient_matches_finite_differences(decoder_activation, sparse, batch_s
     kwargs = dict(decoder_activation=decoder_activation, **PARAMS)
     _, grad = loss_and_gradient(theta, X, 5, batch_size=batch_size, **kwargs)
     numerical = finite_difference_gradient(
-        lambda t: naive_objective(t, X, 5, **kwargs), theta
+        lambda t: naive_loss(t, X, 5, **kwargs), theta
     )
     assert relative_error(grad, numerical) < 1e-6
     # Every block of the gradient must be right, not just the overall norm.
@@ -124,7 +80,7 @@ def test_float32_data_is_computed_in_float32_and_matches_float64():
 def test_beta_zero_and_alpha_zero_remove_their_terms():
     X, theta = random_problem()
     J_plain, _ = loss_and_gradient(theta, X, 5, rho=0.1, beta=0.0, alpha=0.0)
-    expected = naive_objective(theta, X, 5, 0.1, 0.0, 0.0, "sigmoid")
+    expected = naive_loss(theta, X, 5, 0.1, 0.0, 0.0, "sigmoid")
     assert J_plain == pytest.approx(expected, rel=1e-12)
     J_full, _ = loss_and_gradient(theta, X, 5, **PARAMS)
     assert J_full > J_plain

@@ -35,58 +35,14 @@ from skl_sparseae._objective import (
     zero_gradient_sums,
 )
 
+from ._helpers import objective_problem, plain_loss_and_gradient, relative_error
+
 M, D, H = 37, 11, 6
 PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-2)
 
 
-def plain_loss_and_gradient(theta, X, h, rho, beta, alpha, decoder_activation):
-    """J and its gradient written as whole-array float64 formulas, no blocks."""
-    X = X.toarray() if sp.issparse(X) else np.asarray(X)
-    X = X.astype(np.float64)
-    m, d = X.shape
-    W1, b1, W2, b2 = unpack(theta, d, h)
-    A = expit(X @ W1 + b1)
-    Z = A @ W2 + b2
-    X_hat = expit(Z) if decoder_activation == "sigmoid" else Z
-    residual = X_hat - X
-    rho_hat = A.mean(axis=0)
-    kl = np.sum(
-        rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
-    )
-    J = (
-        np.sum(residual**2) / (2 * m)
-        + alpha / 2 * (np.sum(W1**2) + np.sum(W2**2))
-        + beta * kl
-    )
-    out_delta = residual
-    if decoder_activation == "sigmoid":
-        out_delta = residual * X_hat * (1 - X_hat)
-    kl_slope = beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
-    hidden_delta = (out_delta @ W2.T + kl_slope) * A * (1 - A)
-    grad = np.concatenate(
-        [
-            (X.T @ hidden_delta / m + alpha * W1).ravel(),
-            hidden_delta.sum(axis=0) / m,
-            (A.T @ out_delta / m + alpha * W2).ravel(),
-            out_delta.sum(axis=0) / m,
-        ]
-    )
-    return J, grad
-
-
 def make_problem(container="dense", dtype=np.float64, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.uniform(size=(M, D))
-    if container != "dense":
-        X[X < 0.6] = 0.0
-        X = {"csr_matrix": sp.csr_matrix, "csr_array": sp.csr_array}[container](X)
-    X = X.astype(dtype)
-    theta = rng.normal(scale=0.5, size=n_parameters(D, H))
-    return X, theta
-
-
-def relative_error(a, b):
-    return np.linalg.norm(a - b) / max(np.linalg.norm(a), np.linalg.norm(b))
+    return objective_problem(M, D, H, container, dtype, seed)
 
 
 def assert_same_gradient(grad, expected, tol):

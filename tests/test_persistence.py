@@ -1,19 +1,18 @@
-"""pickle and joblib round trips keep every attribute bit for bit (issue 5)."""
+"""pickle and joblib round trips keep every attribute bit for bit."""
 
 import io
 import pickle
-import warnings
 
 import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 from skl_sparseae import SparseAutoencoderTransformer
 
-from _fitted import FITTED_ATTRIBUTES
+from ._helpers import FITTED_ATTRIBUTES, ignore_convergence_warnings
 
 
 def _pickle(estimator, tmp_path):
@@ -97,14 +96,13 @@ def _data(kind):
     return X
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=lambda f: f.__name__[1:])
 @pytest.mark.parametrize("kind", ["float64", "float32", "csr", "pandas"])
 def test_fitted_round_trip_is_bit_for_bit(kind, round_trip, tmp_path):
     X = _data(kind)
     sae = SparseAutoencoderTransformer(n_components=4, max_iter=20, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(X)
+    sae.fit(X)
     restored = round_trip(sae, tmp_path)
 
     assert type(restored) is SparseAutoencoderTransformer
@@ -129,6 +127,7 @@ def test_fitted_round_trip_is_bit_for_bit(kind, round_trip, tmp_path):
     assert list(restored.get_feature_names_out()) == list(sae.get_feature_names_out())
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize("round_trip", ROUND_TRIPS, ids=lambda f: f.__name__[1:])
 def test_unfitted_round_trip(round_trip, tmp_path):
     sae = SparseAutoencoderTransformer(
@@ -153,25 +152,22 @@ def test_unfitted_round_trip(round_trip, tmp_path):
 
     # fitting the restored copy gives the same model as fitting a clone
     X = np.random.RandomState(0).uniform(size=(30, 5))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        a = clone(sae).set_params(random_state=1).fit(X)
-        b = restored.set_params(random_state=1).fit(X)
+    a = clone(sae).set_params(random_state=1).fit(X)
+    b = restored.set_params(random_state=1).fit(X)
     np.testing.assert_array_equal(a.components_, b.components_)
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize("round_trip", [_pickle, _joblib, _joblib_mmap])
 def test_restored_model_can_continue_with_warm_start(round_trip, tmp_path):
     X = np.random.RandomState(0).uniform(size=(30, 8))
     sae = SparseAutoencoderTransformer(
         n_components=3, max_iter=5, warm_start=True, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(X)
-        restored = round_trip(sae, tmp_path)
-        restored.fit(X)
-        sae.fit(X)
+    sae.fit(X)
+    restored = round_trip(sae, tmp_path)
+    restored.fit(X)
+    sae.fit(X)
     # the restored copy continues exactly as the original does
     np.testing.assert_array_equal(restored.components_, sae.components_)
     assert restored.loss_curve_ == sae.loss_curve_

@@ -1,19 +1,23 @@
 """Tests for the displays in skl_sparseae._plotting."""
 
 import sys
-import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import FilterDisplay, SparseAutoencoderTransformer, SparsityDisplay
+
+from ._helpers import ignore_convergence_warnings
+
+# The model the displays draw is a short fit that stops on max_iter.
+pytestmark = ignore_convergence_warnings
 
 
 @pytest.fixture
@@ -42,11 +46,9 @@ def digits():
 @pytest.fixture(scope="module")
 def fitted_sae(digits):
     X, _ = digits
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return SparseAutoencoderTransformer(
-            n_components=12, beta=3.0, max_iter=15, random_state=0
-        ).fit(X)
+    return SparseAutoencoderTransformer(
+        n_components=12, beta=3.0, max_iter=15, random_state=0
+    ).fit(X)
 
 
 def test_filter_display_from_estimator(pyplot, fitted_sae):

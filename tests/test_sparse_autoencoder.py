@@ -16,10 +16,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import loss_and_gradient
-from skl_sparseae._objective import pack
 
-from _fitted import FITTED_ATTRIBUTES
+from ._helpers import (
+    FITTED_ARRAYS,
+    FITTED_ATTRIBUTES,
+    ignore_convergence_warnings,
+    objective_at_fitted_weights,
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +60,7 @@ def test_loss_is_the_objective_at_the_fitted_weights(small_data):
     sae = SparseAutoencoderTransformer(
         n_components=4, rho=0.1, beta=2.0, alpha=1e-3, random_state=0
     ).fit(small_data)
-    theta = pack(
-        sae.components_.T,
-        sae.intercept_hidden_,
-        sae.decoder_components_,
-        sae.intercept_visible_,
-    )
-    J, _ = loss_and_gradient(theta, small_data, 4, rho=0.1, beta=2.0, alpha=1e-3)
+    J, _ = objective_at_fitted_weights(sae, small_data)
     assert sae.loss_ == pytest.approx(J, rel=1e-10)
     np.testing.assert_allclose(
         sae.mean_activation_, sae.transform(small_data).mean(axis=0), rtol=1e-10
@@ -94,21 +91,19 @@ def test_identity_decoder_is_linear(small_data):
     np.testing.assert_allclose(sae.inverse_transform(A), expected)
 
 
+@ignore_convergence_warnings
 def test_achieved_sparsity_on_digits(digits):
     X, _ = digits
     sae = SparseAutoencoderTransformer(rho=0.05, beta=3.0, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(X)
+    sae.fit(X)
     assert abs(sae.mean_activation_.mean() - 0.05) < 0.01
     # and without the penalty the units are far from sparse
     dense = SparseAutoencoderTransformer(beta=0.0, max_iter=100, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        dense.fit(X)
+    dense.fit(X)
     assert dense.mean_activation_.mean() > 0.1
 
 
+@ignore_convergence_warnings
 def test_pipeline_and_grid_search_over_rho_and_beta(digits):
     X, y = digits
     X, y = X[:600], y[:600]
@@ -126,9 +121,7 @@ def test_pipeline_and_grid_search_over_rho_and_beta(digits):
     search = GridSearchCV(
         pipe, {"sae__rho": [0.05, 0.2], "sae__beta": [0.5, 3.0]}, cv=2, n_jobs=2
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        search.fit(X, y)
+    search.fit(X, y)
     assert len(search.cv_results_["mean_test_score"]) == 4
     assert search.best_params_["sae__rho"] in (0.05, 0.2)
     assert search.best_score_ > 0.8
@@ -166,13 +159,7 @@ def test_float32_stays_float32(small_data):
     # A fixed budget: both fits take the same number of steps.
     params = dict(n_components=4, random_state=0, tol=0, max_iter=400)
     sae = SparseAutoencoderTransformer(**params).fit(X32)
-    for name in [
-        "components_",
-        "intercept_hidden_",
-        "decoder_components_",
-        "intercept_visible_",
-        "mean_activation_",
-    ]:
+    for name in FITTED_ARRAYS:
         assert getattr(sae, name).dtype == np.float32, name
     codes = sae.transform(X32)
     assert codes.dtype == np.float32
@@ -191,6 +178,7 @@ def test_integer_input_is_converted_to_float64():
     assert sae.transform(X).dtype == np.float64
 
 
+@ignore_convergence_warnings
 @pytest.mark.parametrize(
     "container",
     [sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.csc_array],
@@ -203,10 +191,8 @@ def test_sparse_input_gives_the_dense_result(container):
     # Few iterations: over hundreds, round-off differences between sparse and
     # dense products would be amplified by L-BFGS.
     sae = SparseAutoencoderTransformer(n_components=5, max_iter=15, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        dense = clone(sae).fit(X)
-        sparse = clone(sae).fit(container(X))
+    dense = clone(sae).fit(X)
+    sparse = clone(sae).fit(container(X))
     np.testing.assert_allclose(
         sparse.components_, dense.components_, rtol=1e-6, atol=1e-9
     )
@@ -248,11 +234,10 @@ def test_convergence_warning_on_max_fun(small_data):
         SparseAutoencoderTransformer(max_fun=3, random_state=0).fit(small_data)
 
 
+@ignore_convergence_warnings
 def test_verbose_prints_monitoring_per_iteration(small_data, capsys):
     sae = SparseAutoencoderTransformer(max_iter=3, verbose=1, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(small_data)
+    sae.fit(small_data)
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 3
     for iteration, line in enumerate(lines, start=1):
@@ -291,15 +276,14 @@ def test_set_output_pandas(small_data):
     assert list(out.columns) == list(sae.get_feature_names_out())
 
 
+@ignore_convergence_warnings
 def test_warm_start_continues_from_previous_weights(small_data):
     sae = SparseAutoencoderTransformer(
         n_components=4, max_iter=5, warm_start=True, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(small_data)
-        first_loss = sae.loss_
-        sae.fit(small_data)
+    sae.fit(small_data)
+    first_loss = sae.loss_
+    sae.fit(small_data)
     # the second fit starts where the first stopped
     assert sae.loss_curve_[0] < first_loss + 1e-12
     with pytest.raises(ValueError, match="warm_start=True"):

@@ -1,9 +1,9 @@
 """How the block size changes evaluation time and extra memory.
 
-Justifies the rule in ``skl_sparseae._objective.row_batch_size``: rows per
-block are capped so that the block buffers stay near ``MAX_BLOCK_BYTES``.
+Justifies the rule in ``skl_sparseae._backend_numpy.row_batch_size``: rows
+per block are capped so that the block buffers stay near ``MAX_BLOCK_BYTES``.
 
-    python benchmarks/bench_blocks.py [--rows 20000] [--repeats 3]
+    python benchmarks/bench_block_size.py [--rows 20000] [--repeats 3]
 
 For each block size, on dense 20,000 x 784 data with h=196, it prints the
 median evaluation time relative to one block of all rows, and the extra
@@ -19,11 +19,9 @@ import tracemalloc
 
 import numpy as np
 
-from skl_sparseae._objective import (
-    SparseAutoencoderObjective,
-    initial_parameters,
-    row_batch_size,
-)
+from _common import dense_problem, numpy_evaluation
+from skl_sparseae._backend_numpy import row_batch_size
+from skl_sparseae._objective import initial_parameters
 
 
 def main(argv=None):
@@ -31,23 +29,21 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=None,
-                        help="block threads of the objective (default: BLAS's)")
+                        help="block threads of the backend (default: BLAS's)")
     args = parser.parse_args(argv)
     m, d, h = args.rows, 784, 196
     sizes = [128, 256, 512, 1024, 2048, 4096, m]
     for dtype in (np.float64, np.float32):
-        X = np.random.default_rng(0).random((m, d), dtype=dtype)
+        X = dense_problem(m, d, dtype)
         theta = initial_parameters(d, h, np.random.RandomState(0))
         default = row_batch_size(m, d, h, X.itemsize)
         objectives, memory = {}, {}
         for size in sorted(set(sizes + [default])):
-            objective = SparseAutoencoderObjective(
-                X, h, rho=0.05, beta=3.0, alpha=1e-4,
-                decoder_activation="sigmoid", batch_size=size,
-                n_threads=args.threads,
+            objective = numpy_evaluation(
+                X, h, batch_size=size, n_threads=args.threads
             )
             tracemalloc.start()
-            objective(theta)
+            objective(theta)  # the first evaluation allocates the buffers
             memory[size] = tracemalloc.get_traced_memory()[1] / X.nbytes
             tracemalloc.stop()
             objectives[size] = objective

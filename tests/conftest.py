@@ -1,0 +1,42 @@
+"""Fixtures shared by the test modules: a dask cluster, and each backend."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import pytest
+
+from ._helpers import BACKENDS
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A real cluster on loopback: two worker processes, one thread each."""
+    distributed = pytest.importorskip(
+        "distributed",
+        reason="the dask extra (pip install 'skl-sparseae[dask]') is needed",
+    )
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def two_workers(client):
+    # A previous test may have killed a worker; its nanny restarts it.
+    client.wait_for_workers(2, timeout=120)
+    return client
+
+
+@pytest.fixture(params=BACKENDS, ids=[backend.name for backend in BACKENDS])
+def backend(request):
+    """Each evaluation backend in turn, with what it needs (a cluster) set up."""
+    if request.param.fixture is not None:
+        request.getfixturevalue(request.param.fixture)
+    return request.param
