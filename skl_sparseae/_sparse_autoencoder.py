@@ -24,7 +24,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _backend_dask, _blas
+from . import _backend_array_api, _backend_dask, _blas
+from ._backend_array_api import ArrayAPIBackend
 from ._backend_dask import DaskBackend, is_dask_collection
 from ._backend_numpy import NumpyBackend, encode, reconstruct, score_rows
 from ._objective import evaluate, initial_parameters, pack, unpack
@@ -257,15 +258,22 @@ class SparseAutoencoderTransformer(
             The fitted estimator.
         """
         name = type(self).__name__
+        # (xp, device) of Array API input under array_api_dispatch, else None.
+        namespace = None
         if is_dask_collection(X):
             feature_names = None
             X = check_dask_array(X, name)
         else:
             feature_names = _get_feature_names(X)
+            namespace = _backend_array_api.input_namespace(X, name)
             X = check_array(
                 X,
                 accept_sparse="csr",
-                dtype=FLOAT_DTYPES,
+                dtype=(
+                    FLOAT_DTYPES
+                    if namespace is None
+                    else _backend_array_api.float_dtypes(namespace[0])
+                ),
                 estimator=self,
                 input_name="X",
             )
@@ -274,7 +282,7 @@ class SparseAutoencoderTransformer(
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
         theta0 = self._initial_theta(n_features, n_components)
-        with self._backend(X, n_components) as backend:
+        with self._backend(X, n_components, namespace) as backend:
             check_sample_count(backend.n_samples, n_features, name)
             if self.decoder_activation == "sigmoid":
                 warn_if_outside_unit_interval(backend.value_range(), backend.dtype)
@@ -288,9 +296,17 @@ class SparseAutoencoderTransformer(
                 "contain large values and need to be preprocessed."
             )
         W1, b1, W2, b2 = (
-            np.array(w, dtype=X.dtype, order="C")
+            np.array(w, dtype=backend.dtype, order="C")
             for w in unpack(theta, n_features, n_components)
         )
+        components = np.ascontiguousarray(W1.T)
+        mean_activation = mean_activation.astype(backend.dtype)
+        if namespace is not None:
+            # Fitted attributes live in the training data's namespace and device.
+            components, b1, W2, b2, mean_activation = (
+                _backend_array_api.to_device(a, *namespace)
+                for a in (components, b1, W2, b2, mean_activation)
+            )
 
         # Everything is published at once, after the last step that can fail.
         self.n_features_in_ = n_features
@@ -299,20 +315,31 @@ class SparseAutoencoderTransformer(
                 del self.feature_names_in_
         else:
             self.feature_names_in_ = feature_names
-        self.components_ = np.ascontiguousarray(W1.T)
+        self.components_ = components
         self.intercept_hidden_ = b1
         self.decoder_components_ = W2
         self.intercept_visible_ = b2
-        self.mean_activation_ = mean_activation.astype(X.dtype)
+        self.mean_activation_ = mean_activation
         self.loss_ = loss
         self.loss_curve_ = loss_curve
         self.n_iter_ = n_iter
         return self
 
-    def _backend(self, X, n_components):
-        """The evaluation backend for validated X, as a context manager."""
+    def _backend(self, X, n_components, namespace=None):
+        """The evaluation backend for validated X, as a context manager.
+
+        ``namespace`` is ``(xp, device)`` for Array API input under
+        ``array_api_dispatch``, None otherwise.
+        """
         if is_dask_collection(X):
             return DaskBackend(X, n_components, self.decoder_activation)
+        if namespace is not None:
+            xp, device = namespace
+            return nullcontext(
+                ArrayAPIBackend(
+                    X, n_components, self.decoder_activation, xp=xp, device=device
+                )
+            )
         return nullcontext(NumpyBackend(X, n_components, self.decoder_activation))
 
     def _initial_theta(self, n_features, n_components):
@@ -327,10 +354,15 @@ class SparseAutoencoderTransformer(
                     "Set warm_start=False to start from new random weights."
                 )
             return pack(
-                self.components_.T,
-                self.intercept_hidden_,
-                self.decoder_components_,
-                self.intercept_visible_,
+                *(
+                    _backend_array_api.to_numpy(w)
+                    for w in (
+                        self.components_.T,
+                        self.intercept_hidden_,
+                        self.decoder_components_,
+                        self.intercept_visible_,
+                    )
+                )
             )
         rng = check_random_state(self.random_state)
         return initial_parameters(n_features, n_components, rng)
@@ -501,6 +533,16 @@ class SparseAutoencoderTransformer(
             return _backend_dask.transform(
                 X, self.components_, self.intercept_hidden_, name
             )
+        _backend_array_api.check_same_namespace(X, self, "transform")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = validate_data(
+                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
+            )
+            return _backend_array_api.encode(
+                xp, X, self.components_, self.intercept_hidden_, name
+            )
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
         )
@@ -525,6 +567,22 @@ class SparseAutoencoderTransformer(
         if is_dask_collection(X):
             X = self._check_dask_input(X, n_columns=n_components)
             return _backend_dask.inverse_transform(
+                X,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+                name,
+            )
+        _backend_array_api.check_same_namespace(X, self, "inverse_transform")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = check_array(
+                X, input_name="X", dtype=_backend_array_api.float_dtypes(xp)
+            )
+            self._check_hidden_columns(X.shape[1])
+            return _backend_array_api.reconstruct(
+                xp,
                 X,
                 self.decoder_components_,
                 self.intercept_visible_,
@@ -578,6 +636,16 @@ class SparseAutoencoderTransformer(
             return _backend_dask.score_samples(
                 X, weights, self.decoder_activation, name
             )
+        _backend_array_api.check_same_namespace(X, self, "score_samples")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = validate_data(
+                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
+            )
+            return _backend_array_api.score_rows(
+                xp, X, weights, self.decoder_activation, name
+            )
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
         )
@@ -599,7 +667,11 @@ class SparseAutoencoderTransformer(
         score : float
             Mean negative half squared reconstruction error.
         """
-        return float(np.mean(self.score_samples(X)))
+        scores = self.score_samples(X)
+        namespace = _backend_array_api.input_namespace(scores, type(self).__name__)
+        if namespace is not None:
+            return float(namespace[0].mean(scores))
+        return float(np.mean(scores))
 
     @property
     def _n_features_out(self):
@@ -610,4 +682,5 @@ class SparseAutoencoderTransformer(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.array_api_support = True
         return tags
