@@ -76,6 +76,13 @@ class SparseAutoencoderTransformer(
     The weights are optimised with scipy's L-BFGS-B on one flattened
     parameter vector with the analytic gradient.
 
+    Under ``sklearn.set_config(array_api_dispatch=True)``, dense arrays of
+    any Array API namespace (PyTorch on CPU or GPU, CuPy, array-api-strict)
+    are fitted, transformed and scored on their own device and in their own
+    float dtype; outputs and fitted attributes are arrays of that namespace
+    and device. Only the parameter vector and the gradient cross to the host,
+    where L-BFGS-B runs. See :ref:`array_api`.
+
     Parameters
     ----------
     n_components : int, default=None
