@@ -47,12 +47,23 @@ def pack(W1, b1, W2, b2):
     ).astype(np.float64, copy=False)
 
 
-def unpack(theta, n_features, n_components):
-    """Views of W1 (d, h), b1 (h,), W2 (h, d) and b2 (d,) into ``theta``."""
+def unpack(theta, n_features, n_components, xp=None):
+    """Views of W1 (d, h), b1 (h,), W2 (h, d) and b2 (d,) into ``theta``.
+
+    ``xp``, when given, is the Array API namespace of ``theta`` (whose arrays
+    need not have a ``reshape`` method).
+    """
     d, h = n_features, n_components
     end_W1 = d * h
     end_b1 = end_W1 + h
     end_W2 = end_b1 + h * d
+    if xp is not None:
+        return (
+            xp.reshape(theta[:end_W1], (d, h)),
+            theta[end_W1:end_b1],
+            xp.reshape(theta[end_b1:end_W2], (h, d)),
+            theta[end_W2:],
+        )
     return (
         theta[:end_W1].reshape(d, h),
         theta[end_W1:end_b1],

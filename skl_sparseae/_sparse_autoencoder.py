@@ -26,7 +26,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _backend_dask, _blas
+from . import _backend_array_api, _backend_dask, _blas
+from ._backend_array_api import ArrayAPIBackend
 from ._backend_dask import DaskBackend, is_dask_collection
 from ._backend_numpy import NumpyBackend, encode, reconstruct, score_rows
 from ._objective import evaluate, initial_parameters, pack, unpack
@@ -122,6 +123,13 @@ class SparseAutoencoderTransformer(
 
     The weights are optimised with scipy's L-BFGS-B on one flattened
     parameter vector with the analytic gradient.
+
+    Under ``sklearn.set_config(array_api_dispatch=True)``, dense arrays of
+    any Array API namespace (PyTorch on CPU or GPU, CuPy, array-api-strict)
+    are fitted, transformed and scored on their own device and in their own
+    float dtype; outputs and fitted attributes are arrays of that namespace
+    and device. Only the parameter vector and the gradient cross to the host,
+    where L-BFGS-B runs. See :ref:`array_api`.
 
     Parameters
     ----------
@@ -342,15 +350,22 @@ class SparseAutoencoderTransformer(
             The fitted estimator.
         """
         name = type(self).__name__
+        # (xp, device) of Array API input under array_api_dispatch, else None.
+        namespace = None
         if is_dask_collection(X):
             feature_names = None
             X = check_dask_array(X, name)
         else:
             feature_names = _get_feature_names(X)
+            namespace = _backend_array_api.input_namespace(X, name)
             X = check_array(
                 X,
                 accept_sparse="csr",
-                dtype=FLOAT_DTYPES,
+                dtype=(
+                    FLOAT_DTYPES
+                    if namespace is None
+                    else _backend_array_api.float_dtypes(namespace[0])
+                ),
                 estimator=self,
                 input_name="X",
             )
@@ -359,8 +374,8 @@ class SparseAutoencoderTransformer(
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
         rng = check_random_state(self.random_state)
-        X_train, X_val = self._split_validation(X, rng)
-        with self._backend(X_train, n_components) as backend:
+        X_train, X_val = self._split_validation(X, rng, namespace)
+        with self._backend(X_train, n_components, namespace) as backend:
             check_sample_count(backend.n_samples, n_features, name)
             data_range = backend.value_range()
             check_finite_range(data_range)
@@ -373,7 +388,12 @@ class SparseAutoencoderTransformer(
                 n_components,
             )
             theta0 = self._initial_theta(n_features, n_components, rng)
-            solution = self._minimize(backend, theta0, X_val, data_range)
+            held_out_score = (
+                None
+                if X_val is None
+                else self._held_out_scorer(X_val, backend, namespace)
+            )
+            solution = self._minimize(backend, theta0, held_out_score, data_range)
             if not (
                 np.isfinite(solution.loss) and np.all(np.isfinite(solution.theta))
             ):
@@ -385,11 +405,19 @@ class SparseAutoencoderTransformer(
                 activation_sums = backend.activation_sums(solution.theta)
             mean_activation = activation_sums / backend.n_samples
         W1, b1, W2, b2 = (
-            np.array(w, dtype=X.dtype, order="C")
+            np.array(w, dtype=backend.dtype, order="C")
             for w in unpack(solution.theta, n_features, n_components)
         )
-        if not is_dask_collection(X):
+        if namespace is None and not is_dask_collection(X):
             warn_if_saturated(X_train, W1, b1)
+        components = np.ascontiguousarray(W1.T)
+        mean_activation = mean_activation.astype(backend.dtype)
+        if namespace is not None:
+            # Fitted attributes live in the training data's namespace and device.
+            components, b1, W2, b2, mean_activation = (
+                _backend_array_api.to_device(a, *namespace)
+                for a in (components, b1, W2, b2, mean_activation)
+            )
 
         # Everything is published at once, after the last step that can fail.
         self.n_features_in_ = n_features
@@ -398,11 +426,11 @@ class SparseAutoencoderTransformer(
                 del self.feature_names_in_
         else:
             self.feature_names_in_ = feature_names
-        self.components_ = np.ascontiguousarray(W1.T)
+        self.components_ = components
         self.intercept_hidden_ = b1
         self.decoder_components_ = W2
         self.intercept_visible_ = b2
-        self.mean_activation_ = mean_activation.astype(X.dtype)
+        self.mean_activation_ = mean_activation
         self.loss_ = solution.loss
         self.loss_curve_ = solution.loss_curve
         self.n_iter_ = solution.n_iter
@@ -414,7 +442,7 @@ class SparseAutoencoderTransformer(
             self.best_validation_score_ = None
         return self
 
-    def _split_validation(self, X, rng):
+    def _split_validation(self, X, rng, namespace):
         """Training rows and held-out rows (None without early stopping)."""
         if not self.early_stopping:
             return X, None
@@ -428,12 +456,30 @@ class SparseAutoencoderTransformer(
         train, val = train_test_split(
             np.arange(X.shape[0]), test_size=self.validation_fraction, random_state=rng
         )
-        return X[np.sort(train)], X[np.sort(val)]
+        train, val = np.sort(train), np.sort(val)
+        if namespace is None:
+            return X[train], X[val]
+        xp, device = namespace
+        return tuple(
+            xp.take(X, xp.asarray(rows, device=device), axis=0)
+            for rows in (train, val)
+        )
 
-    def _backend(self, X, n_components):
-        """The evaluation backend for validated X, as a context manager."""
+    def _backend(self, X, n_components, namespace=None):
+        """The evaluation backend for validated X, as a context manager.
+
+        ``namespace`` is ``(xp, device)`` for Array API input under
+        ``array_api_dispatch``, None otherwise.
+        """
         if is_dask_collection(X):
             return DaskBackend(X, n_components, self.decoder_activation)
+        if namespace is not None:
+            xp, device = namespace
+            return nullcontext(
+                ArrayAPIBackend(
+                    X, n_components, self.decoder_activation, xp=xp, device=device
+                )
+            )
         return nullcontext(NumpyBackend(X, n_components, self.decoder_activation))
 
     def _initial_theta(self, n_features, n_components, rng):
@@ -448,19 +494,24 @@ class SparseAutoencoderTransformer(
                     "Set warm_start=False to start from new random weights."
                 )
             return pack(
-                self.components_.T,
-                self.intercept_hidden_,
-                self.decoder_components_,
-                self.intercept_visible_,
+                *(
+                    _backend_array_api.to_numpy(w)
+                    for w in (
+                        self.components_.T,
+                        self.intercept_hidden_,
+                        self.decoder_components_,
+                        self.intercept_visible_,
+                    )
+                )
             )
         return initial_parameters(n_features, n_components, rng)
 
-    def _minimize(self, backend, theta0, X_val, data_range):
+    def _minimize(self, backend, theta0, held_out_score, data_range):
         """Run L-BFGS-B on ``backend``'s data; return a :class:`_Solution`.
 
         Stops at the first of: L-BFGS-B's own tests (the projected gradient
         below ``tol``), ``n_iter_no_change`` iterations in a row that improve
-        the objective (or, with ``X_val``, the held-out reconstruction error)
+        the objective (or, with ``held_out_score(theta)``, the held-out score)
         by less than ``tol`` relatively, ``max_iter`` iterations or
         ``max_fun`` evaluations. With early stopping the weights of the best
         held-out score are kept.
@@ -520,10 +571,10 @@ class SparseAutoencoderTransformer(
                 if not np.array_equal(latest["theta"], intermediate_result.x):
                     objective(intermediate_result.x)
                 self._print_progress(latest["evaluation"], len(loss_curve))
-            if X_val is None:
+            if held_out_score is None:
                 progress.update(loss_curve[-1])
             else:
-                score = self._held_out_score(backend, intermediate_result.x, X_val)
+                score = held_out_score(intermediate_result.x)
                 validation_scores.append(score)
                 progress.update(-score)
                 if score >= max(validation_scores):
@@ -595,17 +646,27 @@ class SparseAutoencoderTransformer(
             theta, loss = best_held_out["theta"], best_held_out["loss"]
         return _Solution(theta, loss, loss_curve, n_iter, validation_scores)
 
-    def _held_out_score(self, backend, theta, X_val):
-        """Mean ``score_samples`` of the held-out rows at ``theta``."""
-        W1, b1, W2, b2 = unpack(
-            theta.astype(backend.dtype), backend.n_features, backend.n_components
-        )
-        weights = (W1.T, b1, W2, b2)
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = score_rows(
-                X_val, weights, self.decoder_activation, type(self).__name__
+    def _held_out_scorer(self, X_val, backend, namespace):
+        """``theta -> mean score_samples of X_val``, computed where X_val lives."""
+        name = type(self).__name__
+
+        def held_out_score(theta):
+            W1, b1, W2, b2 = unpack(
+                theta.astype(backend.dtype), backend.n_features, backend.n_components
             )
-        return float(np.mean(scores))
+            weights = (np.ascontiguousarray(W1.T), b1, W2, b2)
+            with np.errstate(over="ignore", invalid="ignore"):
+                if namespace is None:
+                    scores = score_rows(X_val, weights, self.decoder_activation, name)
+                    return float(np.mean(scores))
+                xp, device = namespace
+                weights = [_backend_array_api.to_device(w, xp, device) for w in weights]
+                scores = _backend_array_api.score_rows(
+                    xp, X_val, weights, self.decoder_activation, name
+                )
+                return float(xp.mean(scores))
+
+        return held_out_score
 
     def _overflow_cause(self, backend, theta, last_finite, data_range):
         """Why the objective overflowed at ``theta``: a penalty or the data.
@@ -710,6 +771,16 @@ class SparseAutoencoderTransformer(
             return _backend_dask.transform(
                 X, self.components_, self.intercept_hidden_, name
             )
+        _backend_array_api.check_same_namespace(X, self, "transform")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = validate_data(
+                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
+            )
+            return _backend_array_api.encode(
+                xp, X, self.components_, self.intercept_hidden_, name
+            )
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
         )
@@ -734,6 +805,22 @@ class SparseAutoencoderTransformer(
         if is_dask_collection(X):
             X = self._check_dask_input(X, n_columns=n_components)
             return _backend_dask.inverse_transform(
+                X,
+                self.decoder_components_,
+                self.intercept_visible_,
+                self.decoder_activation,
+                name,
+            )
+        _backend_array_api.check_same_namespace(X, self, "inverse_transform")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = check_array(
+                X, input_name="X", dtype=_backend_array_api.float_dtypes(xp)
+            )
+            self._check_hidden_columns(X.shape[1])
+            return _backend_array_api.reconstruct(
+                xp,
                 X,
                 self.decoder_components_,
                 self.intercept_visible_,
@@ -787,6 +874,16 @@ class SparseAutoencoderTransformer(
             return _backend_dask.score_samples(
                 X, weights, self.decoder_activation, name
             )
+        _backend_array_api.check_same_namespace(X, self, "score_samples")
+        namespace = _backend_array_api.input_namespace(X, name)
+        if namespace is not None:
+            xp = namespace[0]
+            X = validate_data(
+                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
+            )
+            return _backend_array_api.score_rows(
+                xp, X, weights, self.decoder_activation, name
+            )
         X = validate_data(
             self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
         )
@@ -808,7 +905,11 @@ class SparseAutoencoderTransformer(
         score : float
             Mean negative half squared reconstruction error.
         """
-        return float(np.mean(self.score_samples(X)))
+        scores = self.score_samples(X)
+        namespace = _backend_array_api.input_namespace(scores, type(self).__name__)
+        if namespace is not None:
+            return float(namespace[0].mean(scores))
+        return float(np.mean(scores))
 
     @property
     def _n_features_out(self):
@@ -819,4 +920,5 @@ class SparseAutoencoderTransformer(
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.array_api_support = True
         return tags

@@ -220,7 +220,7 @@ def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch)
     sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(sae)
 
-    def diverging(self, backend, theta0, X_val, data_range):
+    def diverging(self, backend, theta0, held_out_score, data_range):
         theta = theta0.copy()
         theta[3] = bad
         return estimator_module._Solution(theta, 1.0, [1.0], 1, [])

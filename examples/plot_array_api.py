@@ -1,0 +1,79 @@
+"""
+===========================================
+Fitting on the data's device: the Array API
+===========================================
+
+With ``sklearn.set_config(array_api_dispatch=True)``, the sparse autoencoder
+fits, transforms and scores arrays of any Array API namespace where they
+live: PyTorch tensors on a CUDA GPU, CuPy arrays, ... This example runs on the
+CPU with `array-api-strict <https://data-apis.org/array-api-strict/>`_, a
+reference implementation of the standard, on its fake ``device1``: an array
+there refuses to be turned into a NumPy array behind one's back, so the run
+shows that the data never leaves its device. The lines for a GPU are given as
+comments.
+
+Only the parameter vector goes to the device at each L-BFGS evaluation, and
+only the gradient comes back: scipy's L-BFGS-B runs on the host.
+"""
+
+# %%
+# Data on a device
+# ----------------
+# scikit-learn needs scipy's Array API mode, set before scipy is imported.
+import os
+
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import warnings  # noqa: E402
+
+import array_api_strict as xp  # noqa: E402
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler  # noqa: E402
+from sklearn.utils._array_api import move_estimator_to  # noqa: E402
+
+from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
+
+X_np, y_np = load_digits(return_X_y=True)
+device = xp.Device("device1")
+X = xp.asarray(X_np.astype(np.float32), device=device)
+y = xp.asarray(y_np, device=device)
+# On a GPU, with PyTorch:
+#   import torch
+#   X = torch.asarray(X_np, dtype=torch.float32, device="cuda")
+#   y = torch.asarray(y_np, device="cuda")
+
+# %%
+# A pipeline that stays on the device
+# -----------------------------------
+# MinMaxScaler and LogisticRegression support the Array API too, so every
+# step computes on ``device1`` (or the GPU) in float32.
+pipe = make_pipeline(
+    MinMaxScaler(),
+    SparseAutoencoderTransformer(n_components=48, beta=3.0, random_state=0),
+    LogisticRegression(max_iter=300),
+)
+with sklearn.config_context(array_api_dispatch=True), warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    pipe.fit(X, y)
+    codes = pipe[:-1].transform(X)
+    accuracy = pipe.score(X, y)
+
+sae = pipe[1]
+print(f"codes: {type(codes).__module__}, device={codes.device}, dtype={codes.dtype}")
+print(f"components_ on {sae.components_.device}, dtype {sae.components_.dtype}")
+print(f"{sae.n_iter_} L-BFGS iterations, training accuracy {accuracy:.3f}")
+
+# %%
+# Back to NumPy
+# -------------
+# The fitted attributes live where the training data did. To serve the model
+# on a CPU-only machine, move it to NumPy (then pickle it as usual).
+with sklearn.config_context(array_api_dispatch=True):
+    cpu_model = move_estimator_to(sae, np, "cpu")
+scaled = MinMaxScaler().fit_transform(X_np.astype(np.float32))
+print(type(cpu_model.components_).__name__, cpu_model.transform(scaled).shape)

@@ -1,0 +1,348 @@
+"""Array API input under ``array_api_dispatch``: namespaces, devices and dtypes.
+
+Parametrized over the namespaces that are importable here: NumPy and
+array-api-strict always (array-api-strict's ``device1`` is a fake device
+whose arrays refuse ``np.asarray``, which catches silent host copies), torch
+on CPU and CUDA when installed and available, CuPy when installed.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils.estimator_checks import check_array_api_input
+
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._backend_array_api import (
+    ArrayAPIBackend,
+    device_batch_size,
+    to_numpy,
+)
+from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._objective import evaluate, initial_parameters
+
+from ._helpers import FITTED_ARRAYS
+
+PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-3)
+RTOL = {"float64": 1e-10, "float32": 1e-4}
+
+COMBINATIONS = [
+    ("numpy", None, "float64"),
+    ("numpy", None, "float32"),
+    ("array_api_strict", "CPU_DEVICE", "float64"),
+    ("array_api_strict", "CPU_DEVICE", "float32"),
+    ("array_api_strict", "device1", "float64"),
+    ("array_api_strict", "device1", "float32"),
+    ("torch", "cpu", "float64"),
+    ("torch", "cpu", "float32"),
+    ("torch", "cuda", "float64"),
+    ("torch", "cuda", "float32"),
+    ("cupy", None, "float64"),
+    ("cupy", None, "float32"),
+]
+NON_NUMPY = [c for c in COMBINATIONS if c[0] != "numpy"]
+
+
+def _ids(combination):
+    return "-".join(str(part) for part in combination)
+
+
+def namespace_and_device(name, device_name):
+    """The array module and a device of it, or skip when unavailable."""
+    module = pytest.importorskip(name)
+    if name == "array_api_strict":
+        return module, module.Device(device_name)
+    if name == "torch":
+        if device_name == "cuda" and not module.cuda.is_available():
+            pytest.skip("torch has no CUDA device here")
+        return module, module.device(device_name)
+    if name == "cupy":
+        return module, None
+    return module, None
+
+
+def on_device(X, combination):
+    """X (a NumPy array) in the combination's namespace, device and dtype."""
+    name, device_name, dtype = combination
+    module, device = namespace_and_device(name, device_name)
+    X = X.astype(dtype)
+    if name in ("numpy", "cupy"):
+        return module.asarray(X)
+    return module.asarray(X, device=device)
+
+
+def host(array):
+    with config_context(array_api_dispatch=True):
+        return to_numpy(array)
+
+
+def assert_same_place(result, X):
+    """``result`` has X's namespace (array type), device and dtype."""
+    assert type(result) is type(X)
+    assert result.dtype == X.dtype
+    assert getattr(result, "device", None) == getattr(X, "device", None)
+
+
+def quiet_fit(estimator, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X)
+
+
+@pytest.fixture
+def X_unit():
+    return np.random.RandomState(0).uniform(size=(150, 12))
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=_ids)
+def test_outputs_keep_namespace_device_and_dtype(combination, X_unit):
+    X = on_device(X_unit, combination)
+    sae = SparseAutoencoderTransformer(n_components=5, max_iter=5, random_state=0)
+    with config_context(array_api_dispatch=True):
+        codes = quiet_fit(sae, X).transform(X)
+        codes_again = sae.fit_transform(X)
+        recon = sae.inverse_transform(codes)
+        scores = sae.score_samples(X)
+        score = sae.score(X)
+    for result in (codes, codes_again, recon, scores):
+        assert_same_place(result, X)
+    assert codes.shape == (150, 5) and recon.shape == (150, 12)
+    assert scores.shape == (150,)
+    assert isinstance(score, float)
+    for name in FITTED_ARRAYS:
+        assert_same_place(getattr(sae, name), X)
+    # score_samples is -0.5 * the squared error of the reconstruction.
+    X_host, recon_host = host(X), host(recon)
+    expected = -0.5 * ((X_host - recon_host) ** 2).sum(axis=1)
+    assert_allclose(host(scores), expected, rtol=RTOL[combination[2]])
+
+
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+@pytest.mark.parametrize(
+    "batch_size, keep_hidden", [(None, None), (16, True), (16, False)]
+)
+def test_loss_and_gradient_equal_numpy_objective(
+    combination, decoder_activation, batch_size, keep_hidden, X_unit
+):
+    """One evaluation on the device equals the NumPy backend's, in blocks or not."""
+    dtype = combination[2]
+    X = on_device(X_unit, combination)
+    theta = initial_parameters(12, 7, np.random.RandomState(1))
+    with config_context(array_api_dispatch=True):
+        from sklearn.utils._array_api import get_namespace_and_device
+
+        xp, _, device = get_namespace_and_device(X)
+        backend = ArrayAPIBackend(
+            X,
+            7,
+            decoder_activation,
+            xp=xp,
+            device=device,
+            batch_size=batch_size,
+            keep_hidden=keep_hidden,
+        )
+        if batch_size is not None:
+            assert len(backend.blocks) > 1
+        result = evaluate(backend, theta, **PARAMS)
+    expected = evaluate(
+        NumpyBackend(X_unit.astype(dtype), 7, decoder_activation), theta, **PARAMS
+    )
+    assert result.gradient.dtype == np.float64
+    rtol = RTOL[dtype]
+    assert result.loss == pytest.approx(expected.loss, rel=rtol)
+    scale = np.max(np.abs(expected.gradient))
+    assert np.max(np.abs(result.gradient - expected.gradient)) <= rtol * scale
+    assert_allclose(result.mean_activation, expected.mean_activation, rtol=rtol)
+    assert result.reconstruction == pytest.approx(expected.reconstruction, rel=rtol)
+
+
+@pytest.mark.parametrize(
+    "combination", [c for c in NON_NUMPY if c[2] == "float64"], ids=_ids
+)
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+def test_fit_of_20_iterations_equals_numpy_fit(combination, decoder_activation, X_unit):
+    params = dict(
+        n_components=6,
+        max_iter=20,
+        random_state=0,
+        decoder_activation=decoder_activation,
+    )
+    reference = quiet_fit(SparseAutoencoderTransformer(**params), X_unit)
+    sae = SparseAutoencoderTransformer(**params)
+    with config_context(array_api_dispatch=True):
+        quiet_fit(sae, on_device(X_unit, combination))
+    assert sae.n_iter_ == reference.n_iter_
+    for name in FITTED_ARRAYS:
+        assert_allclose(
+            host(getattr(sae, name)), getattr(reference, name), rtol=0, atol=1e-8
+        )
+    assert sae.loss_ == pytest.approx(reference.loss_, rel=1e-10)
+
+
+@pytest.mark.parametrize(
+    "combination", [c for c in NON_NUMPY if c[2] == "float32"], ids=_ids
+)
+def test_float32_fit_stays_float32_and_close_to_numpy(combination, X_unit):
+    params = dict(n_components=6, max_iter=20, random_state=0)
+    reference = quiet_fit(SparseAutoencoderTransformer(**params), X_unit.astype("f4"))
+    sae = SparseAutoencoderTransformer(**params)
+    with config_context(array_api_dispatch=True):
+        quiet_fit(sae, on_device(X_unit, combination))
+    for name in FITTED_ARRAYS:
+        assert host(getattr(sae, name)).dtype == np.float32
+    # 20 float32 iterations drift apart by round-off: the objective agrees.
+    assert sae.loss_ == pytest.approx(reference.loss_, rel=1e-3)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_numpy_input_under_dispatch_is_the_numpy_fit(dtype, X_unit):
+    """Dispatch does not change a NumPy fit by a single bit."""
+    X = X_unit.astype(dtype)
+    params = dict(n_components=6, max_iter=20, random_state=0)
+    reference = quiet_fit(SparseAutoencoderTransformer(**params), X)
+    with config_context(array_api_dispatch=True):
+        sae = quiet_fit(SparseAutoencoderTransformer(**params), X)
+        codes = sae.transform(X)
+    for name in FITTED_ARRAYS:
+        assert_array_equal(getattr(sae, name), getattr(reference, name))
+    assert_array_equal(codes, reference.transform(X))
+
+
+@pytest.mark.parametrize(
+    "combination",
+    [c for c in COMBINATIONS if c[2] == "float64"],
+    ids=_ids,
+)
+def test_check_array_api_input_with_values(combination):
+    name, device_name, dtype = combination
+    namespace_and_device(name, device_name)
+    check_array_api_input(
+        "SparseAutoencoderTransformer",
+        SparseAutoencoderTransformer(n_components=4, max_iter=20),
+        array_namespace=name,
+        device_name=device_name,
+        dtype_name=dtype,
+        check_values=True,
+    )
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=_ids)
+def test_pipeline_scaler_autoencoder_logistic_regression(combination):
+    rng = np.random.RandomState(0)
+    X_np = rng.normal(size=(120, 10))
+    y_np = (X_np[:, 0] + X_np[:, 1] > 0).astype(combination[2])
+    X = on_device(X_np, combination)
+    y = on_device(y_np, combination)
+
+    def pipeline():
+        return make_pipeline(
+            MinMaxScaler(),
+            SparseAutoencoderTransformer(n_components=8, max_iter=30, random_state=0),
+            LogisticRegression(),
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = pipeline().fit(X_np, y_np).score(X_np, y_np)
+        pipe = pipeline()
+        with config_context(array_api_dispatch=True):
+            pipe.fit(X, y)
+            proba = pipe.predict_proba(X)
+            codes = pipe[:-1].transform(X)
+            accuracy = pipe.score(X, y)
+    assert_same_place(codes, X)
+    assert_same_place(proba, X)
+    # The same model as on NumPy, up to float32 round-off near the boundary.
+    assert accuracy == pytest.approx(reference, abs=0.05)
+
+
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+def test_move_fitted_model_back_to_numpy(combination, X_unit):
+    """The documented way to a CPU-only model: move_estimator_to, then pickle."""
+    X = on_device(X_unit, combination)
+    sae = SparseAutoencoderTransformer(n_components=5, max_iter=5, random_state=0)
+    with config_context(array_api_dispatch=True):
+        from sklearn.utils._array_api import move_estimator_to
+
+        quiet_fit(sae, X)
+        codes = host(sae.transform(X))
+        cpu_model = move_estimator_to(sae, np, "cpu")
+    restored = pickle.loads(pickle.dumps(cpu_model))
+    for name in FITTED_ARRAYS:
+        assert isinstance(getattr(restored, name), np.ndarray)
+    assert_allclose(
+        restored.transform(X_unit.astype(combination[2])),
+        codes,
+        rtol=RTOL[combination[2]],
+    )
+
+
+def test_transform_refuses_another_namespace(X_unit):
+    xps = pytest.importorskip("array_api_strict")
+    sae = SparseAutoencoderTransformer(n_components=5, max_iter=5, random_state=0)
+    with config_context(array_api_dispatch=True):
+        quiet_fit(sae, xps.asarray(X_unit))
+        for method in ("transform", "score_samples"):
+            with pytest.raises(ValueError, match="must use the same namespace"):
+                getattr(sae, method)(X_unit)
+
+
+class _FakeDeviceSparse:
+    """Stands for a sparse matrix of a device library (cupyx.scipy.sparse)."""
+
+    __module__ = "cupyx.scipy.sparse._csr"
+    shape = (3, 2)
+
+
+def test_device_sparse_input_is_refused_clearly():
+    sae = SparseAutoencoderTransformer(n_components=2)
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="dense data"):
+            sae.fit(_FakeDeviceSparse())
+
+
+def test_torch_sparse_tensor_is_refused_clearly():
+    torch = pytest.importorskip("torch")
+    X = torch.eye(4, dtype=torch.float64).to_sparse()
+    with config_context(array_api_dispatch=True):
+        with pytest.raises(TypeError, match="sparse torch tensors"):
+            SparseAutoencoderTransformer(n_components=2).fit(X)
+
+
+def test_scipy_sparse_input_keeps_the_numpy_path(X_unit):
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.where(X_unit > 0.7, X_unit, 0.0))
+    params = dict(n_components=5, max_iter=10, random_state=0)
+    reference = quiet_fit(SparseAutoencoderTransformer(**params), X)
+    with config_context(array_api_dispatch=True):
+        sae = quiet_fit(SparseAutoencoderTransformer(**params), X)
+    for name in FITTED_ARRAYS:
+        assert_array_equal(getattr(sae, name), getattr(reference, name))
+
+
+@pytest.mark.parametrize(
+    "shape, keep_hidden",
+    [((60_000, 784, 196), True), ((500_000, 784, 1024), False), ((150, 12, 5), True)],
+)
+@pytest.mark.parametrize("itemsize", [4, 8])
+def test_blocks_keep_extra_device_memory_below_x(shape, keep_hidden, itemsize):
+    """Kept activations and one block's temporaries together stay within 1x X."""
+    m, d, h = shape
+    backend_keeps = 2 * h <= d
+    assert backend_keeps == keep_hidden
+    rows = device_batch_size(m, d, h, itemsize, keep_hidden=keep_hidden)
+    block_bytes = rows * (2 * d + 3 * h) * itemsize
+    hidden_bytes = m * h * itemsize if keep_hidden else 0
+    x_bytes = m * d * itemsize
+    if m >= 10_000:
+        assert block_bytes + hidden_bytes <= x_bytes
+    assert 1 <= rows <= m
