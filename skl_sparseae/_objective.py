@@ -113,10 +113,10 @@ def kl_divergence_derivative(rho, rho_hat):
 def sigmoid(Z, out=None):
     """Logistic function 1 / (1 + exp(-Z)), in place when ``out`` is ``Z``.
 
-    Four vectorised passes (negate, exp, add, reciprocal) take about half the
-    time of ``scipy.special.expit``, whose scalar loop is not vectorised; on
-    the (rows, n_features) reconstruction this is the largest element-wise
-    cost of an evaluation. The result equals ``expit`` to round-off, including
+    Four vectorised passes (negate, exp, add, reciprocal) are faster than
+    ``scipy.special.expit``, whose scalar loop is not vectorised; on the
+    (rows, n_features) reconstruction this is the largest element-wise cost of
+    an evaluation. The result equals ``expit`` to round-off, including
     the saturated ends (exp overflows to inf and the reciprocal gives 0).
     """
     out = np.negative(Z, out=out)

@@ -1,4 +1,4 @@
-"""Tests for the ONNX export (skl_sparseae.onnx, issue 14 part 2)."""
+"""Tests for the ONNX export (skl_sparseae.onnx)."""
 
 import subprocess
 import sys

@@ -305,7 +305,7 @@ def test_sparsity_display_axes(pyplot):
     ],
 )
 def test_sparsity_display_checks_arguments(pyplot, kwargs, error, message):
-    # Neighbours of issue 13, item 10: these used to raise bare numpy errors
+    # Neighbouring arguments: these used to raise bare numpy errors
     # ("could not convert string to float", "only 0-dimensional arrays ..."),
     # or to draw silently wrong panels (2-D input flattened, values outside
     # the histogram's [0, 1] range dropped, NaN turning the plot blank).
