@@ -249,8 +249,11 @@ class _ClusterChunks:
         n_threads = self.client.nthreads()
         by_worker = {}
         for index, future in enumerate(self.chunks):
+            # A chunk may be held by several workers (a copy stays where it
+            # was moved from): it joins the one with the fewest chunks yet.
             holders = sorted(who_has.get(future.key, ())) or [None]
-            by_worker.setdefault(holders[0], []).append(index)
+            holder = min(holders, key=lambda a: len(by_worker.get(a, ())))
+            by_worker.setdefault(holder, []).append(index)
         groups = []
         for address, indices in by_worker.items():
             n_groups = min(n_threads.get(address, 1), len(indices))

@@ -94,11 +94,18 @@ def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
     try:
         chunks.summaries()
         who_has = two_workers.who_has(chunks.chunks)
-        holders = [sorted(who_has[future.key]) for future in chunks.chunks]
-        held_by_first = sum(first in h for h in holders)
-        assert held_by_first == 3, holders
-        assert all(len(h) >= 1 for h in holders)
-        assert len(chunks.groups) == 2
+        holders = [set(who_has[future.key]) for future in chunks.chunks]
+        # Half the chunks now live on the second worker (a moved chunk may
+        # also keep a copy on the first), and each worker's group holds three
+        # chunks that it has: every evaluation uses both workers.
+        assert sum(holder != {first} for holder in holders) == 3, holders
+        assert sorted(len(group) for group in chunks.groups) == [3, 3]
+        group_holders = [
+            set.intersection(*(holders[index] for index in group))
+            for group in chunks.groups
+        ]
+        assert all(group_holders), (chunks.groups, holders)
+        assert group_holders[0] != group_holders[1] or len(group_holders[0]) > 1
     finally:
         chunks.release()
 
