@@ -14,7 +14,9 @@ Two ways to use more than one machine with
   :class:`~sklearn.model_selection.GridSearchCV` under joblib's ``"dask"``
   backend.
 
-Both need the ``dask`` extra: ``pip install "skl-sparseae[dask]"``.
+Both need the ``dask`` extra: ``pip install ".[dask]"`` in a checkout of
+skl_sparseae, or ``pip install "dask[array]" distributed`` (see
+:ref:`getting_started`).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause

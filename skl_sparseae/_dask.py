@@ -48,7 +48,7 @@ from ._objective import (
     zero_gradient_sums,
 )
 
-INSTALL_HINT = 'pip install "skl-sparseae[dask]"'
+INSTALL_HINT = 'pip install "dask[array]" distributed'
 
 # Beyond this many groups of chunks, partial gradient sums are added on the
 # workers in groups of this many before the client receives them.

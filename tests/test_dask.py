@@ -368,7 +368,7 @@ def test_error_names_the_extra_without_dask(monkeypatch):
     # Simulate an environment without the extra: the imports fail.
     for name in ("dask", "dask.array", "distributed"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=r'pip install "skl-sparseae\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "dask\[array\]" distributed'):
         make_estimator().fit(X_dask)
 
 
