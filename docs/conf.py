@@ -43,7 +43,7 @@ default_role = "literal"
 # -- API reference ----------------------------------------------------------
 autosummary_generate = True
 autodoc_default_options = {"members": True}
-numpydoc_show_class_members = False
+numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = False
 # The right-hand "On this page" list names methods without their class.
@@ -107,5 +107,43 @@ html_theme_options = {
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-html_sidebars = {"changelog": [], "getting_started": []}
+# Pages without sub-pages: no empty "Section Navigation" sidebar.
+html_sidebars = {
+    page: []
+    for page in ("changelog", "getting_started", "user_guide", "performance", "dask")
+}
 html_show_sourcelink = False
+
+# The public address of the source repository, once it has one: it then
+# appears as an icon link in the top bar. Until then the API pages' [source]
+# links (sphinx.ext.viewcode) show the code of the documented version.
+repository_url = None
+if repository_url:
+    html_theme_options["icon_links"] = [
+        {"name": "Source", "url": repository_url, "icon": "fa-brands fa-github"}
+    ]
+
+# -- "Read more in the User Guide" -------------------------------------------
+# scikit-learn's API pages point from each class to its user guide section,
+# right after the one-line summary. The docstrings stay free of Sphinx labels;
+# the link is added here.
+USER_GUIDE_SECTIONS = {
+    "skl_sparseae.SparseAutoencoderTransformer": "user_guide",
+    "skl_sparseae.FilterDisplay": "visualising",
+    "skl_sparseae.SparsityDisplay": "visualising",
+}
+
+
+def add_user_guide_link(app, what, name, obj, options, lines):
+    label = USER_GUIDE_SECTIONS.get(name)
+    if what != "class" or label is None or not lines:
+        return
+    # After the summary: the first blank line after the first text.
+    position = next(i for i, line in enumerate(lines) if line.strip())
+    while position < len(lines) and lines[position].strip():
+        position += 1
+    lines[position:position] = ["", f"Read more in the :ref:`User Guide <{label}>`."]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", add_user_guide_link)
