@@ -62,14 +62,14 @@ pca = PCA(n_components=30, random_state=0).fit(X_train)
 features = {
     "raw pixels": (X_train, X_test),
     "PCA (30)": (pca.transform(X_train), pca.transform(X_test)),
-    "sparse autoencoder (100)": (sae.transform(X_train), sae.transform(X_test)),
+    "autoencoder (100)": (sae.transform(X_train), sae.transform(X_test)),
 }
 
 # %%
 # A classifier from k labelled images per class
 # ---------------------------------------------
 # For each draw, the same labelled images feed the three classifiers, so the
-# comparison is paired. ``k = None`` uses every training label.
+# comparison is paired. The last row of the table uses every training label.
 rng = np.random.RandomState(0)
 n_draws = 20
 ks = [5, 10, 30]
@@ -93,21 +93,21 @@ for name, (train, test) in features.items():
     all_labels[name] = classifier.score(test, y_test)
 
 print(f"test accuracy, mean of {n_draws} draws (standard deviation)")
-print(f"{'labels per class':>18}" + "".join(f"{name:>27}" for name in features))
+print(f"{'labels per class':<17}" + "".join(f"{name:>19}" for name in features))
 for i, k in enumerate(ks):
     cells = "".join(
-        f"{accuracy[name][i].mean():>20.3f} ({accuracy[name][i].std():.3f})"
+        f"{accuracy[name][i].mean():>11.3f} ({accuracy[name][i].std():.3f})"
         for name in features
     )
-    print(f"{k:>18}{cells}")
+    print(f"{k:<17}{cells}")
 n_all = len(X_train) // 10
-cells = "".join(f"{all_labels[name]:>27.3f}" for name in features)
-print(f"{f'all (~{n_all})':>18}{cells}")
+cells = "".join(f"{all_labels[name]:>11.3f}" + " " * 8 for name in features)
+print(f"{f'all (~{n_all})':<17}{cells}".rstrip())
 
 # %%
 # Is the gain larger than the noise of the draws? Compare the autoencoder with
 # raw pixels draw by draw.
-gain = accuracy["sparse autoencoder (100)"] - accuracy["raw pixels"]
+gain = accuracy["autoencoder (100)"] - accuracy["raw pixels"]
 for i, k in enumerate(ks):
     print(
         f"k={k}: autoencoder minus raw pixels {gain[i].mean():+.3f} on average, "
