@@ -37,11 +37,13 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 # rest of the example is unchanged. The workers are threads of this process
 # (``processes=False``) so that the example runs as a plain script too: worker
 # *processes* started from a script need the script's code under
-# ``if __name__ == "__main__":``, because they re-import it.
+# ``if __name__ == "__main__":``, because they re-import it. The dashboard
+# takes any free port (``":0"``), so the example also runs where another
+# cluster already holds the default one.
 from distributed import Client, LocalCluster
 
 cluster = LocalCluster(
-    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
 )
 client = Client(cluster)
 print(f"{len(client.scheduler_info()['workers'])} workers")

@@ -135,7 +135,9 @@ ax.set(
     ylabel="test accuracy",
     title=f"Mean and standard deviation of {n_draws} draws",
 )
-_ = ax.legend(loc="lower right")
+ax.minorticks_off()
+ax.legend(loc="lower right")
+plt.show()
 
 # %%
 # What the numbers say
@@ -156,4 +158,3 @@ _ = ax.legend(loc="lower right")
 #
 # Reference: R. Raina, A. Battle, H. Lee, B. Packer and A. Y. Ng,
 # "Self-taught learning: transfer learning from unlabeled data", ICML 2007.
-plt.show()
