@@ -101,9 +101,9 @@ print(
 # 8x8 tile, scaled to its own contrast range: grey is zero, white a positive
 # weight and black a negative one. Most units have become oriented edge or
 # bar detectors at different positions, orientations and scales.
-# sphinx_gallery_thumbnail_number = 2
 fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
 display = FilterDisplay.from_estimator(sae, image_shape=(8, 8), ax=ax)
+# sphinx_gallery_thumbnail_number = 2
 _ = display.ax_.set_title("Encoder filters (components_)")
 
 # %%
