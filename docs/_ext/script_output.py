@@ -22,10 +22,6 @@ import pathlib
 import runpy
 import warnings
 
-from docutils import nodes
-from docutils.parsers.rst import directives
-from sphinx.util.docutils import SphinxDirective
-
 _OUTPUTS = {}
 
 
@@ -35,43 +31,65 @@ def run_script(path):
     if path not in _OUTPUTS:
         stdout = io.StringIO()
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
+            # What a user running the script would see: each warning once per
+            # place, without the categories that Python hides by default in
+            # library code.
+            warnings.simplefilter("default")
             with contextlib.redirect_stdout(stdout):
                 runpy.run_path(str(path), run_name="__main__")
+        hidden = (DeprecationWarning, PendingDeprecationWarning, ImportWarning)
         lines = stdout.getvalue().splitlines()
-        lines += [f"{w.category.__name__}: {w.message}" for w in caught]
+        lines += [
+            f"{w.category.__name__}: {w.message}"
+            for w in caught
+            if not issubclass(w.category, hidden + (ResourceWarning,))
+        ]
         _OUTPUTS[path] = lines
     return _OUTPUTS[path]
 
 
-class ScriptOutput(SphinxDirective):
-    required_arguments = 1
-    option_spec = {
-        "head": directives.nonnegative_int,
-        "tail": directives.nonnegative_int,
-    }
+def select_lines(lines, head=None, tail=0):
+    """The first ``head`` and last ``tail`` lines, with ``...`` between them."""
+    if head is None or head + tail >= len(lines):
+        return list(lines)
+    return lines[:head] + ["..."] + (lines[-tail:] if tail else [])
 
-    def run(self):
-        relative, absolute = self.env.relfn2path(self.arguments[0])
-        self.env.note_dependency(relative)
-        try:
-            lines = run_script(absolute)
-        except Exception as exc:  # noqa: BLE001 - reported, and fails -W builds
-            error = self.state.document.reporter.warning(
-                f"script-output: running {relative} failed: {exc!r}",
-                line=self.lineno,
+
+def make_directive():
+    """The directive class (Sphinx is imported only when building the docs)."""
+    from docutils import nodes
+    from docutils.parsers.rst import directives
+    from sphinx.util.docutils import SphinxDirective
+
+    class ScriptOutput(SphinxDirective):
+        required_arguments = 1
+        option_spec = {
+            "head": directives.nonnegative_int,
+            "tail": directives.nonnegative_int,
+        }
+
+        def run(self):
+            relative, absolute = self.env.relfn2path(self.arguments[0])
+            self.env.note_dependency(relative)
+            try:
+                lines = run_script(absolute)
+            except Exception as exc:  # noqa: BLE001 - reported; fails -W builds
+                error = self.state.document.reporter.warning(
+                    f"script-output: running {relative} failed: {exc!r}",
+                    line=self.lineno,
+                )
+                return [error]
+            lines = select_lines(
+                lines, self.options.get("head"), self.options.get("tail", 0)
             )
-            return [error]
-        head = self.options.get("head")
-        tail = self.options.get("tail", 0)
-        if head is not None and head + tail < len(lines):
-            lines = lines[:head] + ["..."] + (lines[-tail:] if tail else [])
-        text = "\n".join(lines)
-        block = nodes.literal_block(text, text)
-        block["language"] = "text"
-        return [block]
+            text = "\n".join(lines)
+            block = nodes.literal_block(text, text)
+            block["language"] = "text"
+            return [block]
+
+    return ScriptOutput
 
 
 def setup(app):
-    app.add_directive("script-output", ScriptOutput)
+    app.add_directive("script-output", make_directive())
     return {"version": "1", "parallel_read_safe": True}
