@@ -186,11 +186,13 @@ def test_page_code_runs(page):
         warnings.simplefilter("ignore", ConvergenceWarning)
         namespace = run_page(to_run)
     for value in list(namespace.values()):
-        # A page that starts a dask client leaves it open for the reader.
-        if type(value).__name__ == "Client" and hasattr(value, "close"):
+        # A page that starts a dask client leaves it, and the cluster it was
+        # given, open for the reader.
+        if type(value).__name__ == "Client":
+            cluster = getattr(value, "cluster", None)
             value.close()
-        if type(value).__name__ == "LocalCluster" and hasattr(value, "close"):
-            value.close()
+            if cluster is not None:
+                cluster.close()
 
 
 def test_every_page_with_python_is_found():
