@@ -14,7 +14,7 @@ default), measured in the same process:
   evaluation.
 
 Run ``python benchmarks/bench_dask.py --help`` for the options. Needs the
-``dask`` extra: ``pip install "skl-sparseae[dask]"``.
+``dask`` extra: ``pip install ".[dask]"`` from a checkout.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause

@@ -7,8 +7,14 @@ uses only data that scikit-learn bundles.
 """
 
 import os
+import pathlib
+import sys
 
 import skl_sparseae
+
+# Local extensions (script-output: the output of docs/snippets/*.py, run at
+# build time).
+sys.path.insert(0, str(pathlib.Path(__file__).parent / "_ext"))
 
 # The gallery draws with matplotlib; never open windows during a build.
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -24,20 +30,24 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
     "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "script_output",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "tools", "Thumbs.db", ".DS_Store"]
+exclude_patterns = ["_build", "_ext", "snippets", "tools", "Thumbs.db", ".DS_Store"]
 default_role = "literal"
 
 # -- API reference ----------------------------------------------------------
 autosummary_generate = True
 autodoc_default_options = {"members": True}
-numpydoc_show_class_members = False
+numpydoc_show_class_members = True
 numpydoc_class_members_toctree = False
 numpydoc_attributes_as_param_list = False
+# The right-hand "On this page" list names methods without their class.
+toc_object_entries_show_parents = "hide"
 
 # -- Cross-references, offline ----------------------------------------------
 # Local inventories (see tools/make_inventories.py): links point to the
@@ -45,8 +55,20 @@ numpydoc_attributes_as_param_list = False
 intersphinx_mapping = {
     "sklearn": ("https://scikit-learn.org/stable/", "_inventories/sklearn.inv"),
     "matplotlib": ("https://matplotlib.org/stable/", "_inventories/matplotlib.inv"),
+    "python": ("https://docs.python.org/3/", "_inventories/python.inv"),
+    "joblib": ("https://joblib.readthedocs.io/en/stable/", "_inventories/joblib.inv"),
+    "dask": ("https://docs.dask.org/en/stable/", "_inventories/dask.inv"),
+    "distributed": (
+        "https://distributed.dask.org/en/stable/",
+        "_inventories/distributed.inv",
+    ),
 }
 intersphinx_disabled_reftypes = ["std:doc"]
+# Every cross-reference must resolve: one that does not would render as plain
+# code, silently. (FilterDisplay's docstring refers to its own ``ax_``
+# attribute, which numpydoc does not make a link target.)
+nitpicky = True
+nitpick_ignore = [("py:attr", "ax_")]
 
 # -- Gallery ----------------------------------------------------------------
 sphinx_gallery_conf = {
@@ -68,14 +90,60 @@ sphinx_gallery_conf = {
     "write_computation_times": False,
 }
 
+# -- Math, offline -----------------------------------------------------------
+# MathJax 3.2.2 (tex-svg.js, from the npm package, Apache-2.0; see
+# _static/mathjax/LICENSE) ships with the site: formulas render without a
+# network. SVG output needs no web fonts, which browsers refuse to load from
+# file:// pages.
+mathjax_path = "mathjax/tex-svg.js"
+
 # -- HTML -------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skl_sparseae {release}"
 html_static_path = ["_static"]
+html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-html_sidebars = {"changelog": [], "getting_started": []}
+# Pages without sub-pages: no empty "Section Navigation" sidebar.
+html_sidebars = {
+    page: []
+    for page in ("changelog", "getting_started", "user_guide", "performance", "dask")
+}
 html_show_sourcelink = False
+
+# The public address of the source repository, once it has one: it then
+# appears as an icon link in the top bar. Until then the API pages' [source]
+# links (sphinx.ext.viewcode) show the code of the documented version.
+repository_url = None
+if repository_url:
+    html_theme_options["icon_links"] = [
+        {"name": "Source", "url": repository_url, "icon": "fa-brands fa-github"}
+    ]
+
+# -- "Read more in the User Guide" -------------------------------------------
+# scikit-learn's API pages point from each class to its user guide section,
+# right after the one-line summary. The docstrings stay free of Sphinx labels;
+# the link is added here.
+USER_GUIDE_SECTIONS = {
+    "skl_sparseae.SparseAutoencoderTransformer": "user_guide",
+    "skl_sparseae.FilterDisplay": "visualising",
+    "skl_sparseae.SparsityDisplay": "visualising",
+}
+
+
+def add_user_guide_link(app, what, name, obj, options, lines):
+    label = USER_GUIDE_SECTIONS.get(name)
+    if what != "class" or label is None or not lines:
+        return
+    # After the summary: the first blank line after the first text.
+    position = next(i for i, line in enumerate(lines) if line.strip())
+    while position < len(lines) and lines[position].strip():
+        position += 1
+    lines[position:position] = ["", f"Read more in the :ref:`User Guide <{label}>`."]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", add_user_guide_link)

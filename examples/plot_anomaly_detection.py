@@ -63,7 +63,7 @@ bins = np.linspace(0, sae_score.max(), 40)
 ax.hist(sae_score[is_anomaly == 0], bins=bins, alpha=0.7, label="held-out 0-4")
 ax.hist(sae_score[is_anomaly == 1], bins=bins, alpha=0.7, label="unseen 5-9")
 ax.set(xlabel="0.5 * squared reconstruction error", ylabel="number of digits")
-ax.legend()
+_ = ax.legend()
 
 # %%
 # Sparse features in an IsolationForest

@@ -74,7 +74,7 @@ for ax, (beta, code) in zip(axes, codes.items()):
     image = ax.imshow(code[samples], cmap="magma", vmin=0, vmax=1, aspect="auto")
     ax.set(title=f"beta = {beta:g}", xlabel="hidden unit")
 axes[0].set(yticks=range(10), yticklabels=y[samples], ylabel="code of a digit")
-fig.colorbar(image, ax=axes, label="activation")
+_ = fig.colorbar(image, ax=axes, label="activation")
 
 # %%
 # Mean activations against the target
@@ -86,4 +86,7 @@ fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), layout="constrained")
 for row, (beta, sae) in zip(axes, models.items()):
     SparsityDisplay.from_estimator(sae, ax=row)
     row[0].set_title(f"beta = {beta:g}: mean activations")
+    # Room above the tallest bar for the legend.
+    row[0].set_ylim(top=1.45 * row[0].get_ylim()[1])
+    row[0].legend(loc="upper right", fontsize="small")
 plt.show()

@@ -92,7 +92,7 @@ ax.set(
     ylabel="rho",
     title="Mean CV accuracy (3 folds)",
 )
-fig.colorbar(image, ax=ax)
+_ = fig.colorbar(image, ax=ax)
 
 # %%
 # Against raw pixels, PCA and BernoulliRBM
@@ -122,6 +122,28 @@ bars = ax.barh(list(accuracies), list(accuracies.values()), color="tab:blue")
 ax.bar_label(bars, fmt="%.3f", padding=3)
 ax.set(xlim=(0.8, 1.0), xlabel="test accuracy")
 ax.invert_yaxis()
+
+# %%
+# With all the labels, the tuned autoencoder does not beat logistic
+# regression on raw pixels here: the two are within a few of the 540 test
+# digits of each other (one digit is 0.0019 of accuracy). Fitting the chosen
+# setting for 400 iterations instead of 60 does not change the picture:
+from sklearn.base import clone
+
+longer = clone(search.best_estimator_).set_params(
+    sparseautoencodertransformer__max_iter=400
+)
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    longer.fit(X_train, y_train)
+accuracy = longer.score(X_test, y_test)
+print(f"test accuracy, best setting, 400 iterations: {accuracy:.4f}")
+
+# %%
+# With some 125 labelled images per digit, a linear classifier finds good
+# weights on the 64 pixels by itself. Sparse features pay off when labels are
+# scarce and unlabelled images plentiful: see
+# :ref:`sphx_glr_auto_examples_plot_self_taught_learning.py`.
 
 # %%
 # The tuned model's filters

@@ -103,6 +103,7 @@ print(
 # bar detectors at different positions, orientations and scales.
 fig, ax = plt.subplots(figsize=(5, 5), layout="constrained")
 display = FilterDisplay.from_estimator(sae, image_shape=(8, 8), ax=ax)
+# sphinx_gallery_thumbnail_number = 2
 _ = display.ax_.set_title("Encoder filters (components_)")
 
 # %%

@@ -20,7 +20,7 @@ from ._backend_dask import is_dask_array
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
-INSTALL_DASK_HINT = 'pip install "skl-sparseae[dask]"'
+INSTALL_DASK_HINT = 'pip install "dask[array]" distributed'
 
 
 class IntegerInterval(Interval):

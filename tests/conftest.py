@@ -12,7 +12,7 @@ def client():
     """A real cluster on loopback: two worker processes, one thread each."""
     distributed = pytest.importorskip(
         "distributed",
-        reason="the dask extra (pip install 'skl-sparseae[dask]') is needed",
+        reason="the dask extra (pip install '.[dask]') is needed",
     )
     with (
         distributed.LocalCluster(

@@ -17,10 +17,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 da = pytest.importorskip(
-    "dask.array", reason="the dask extra (pip install 'skl-sparseae[dask]') is needed"
+    "dask.array", reason="the dask extra (pip install '.[dask]') is needed"
 )
 distributed = pytest.importorskip(
-    "distributed", reason="the dask extra (pip install 'skl-sparseae[dask]') is needed"
+    "distributed", reason="the dask extra (pip install '.[dask]') is needed"
 )
 
 from joblib import parallel_backend  # noqa: E402
@@ -315,7 +315,7 @@ def test_error_names_the_extra_without_dask(monkeypatch):
     # Simulate an environment without the extra: the imports fail.
     for name in ("dask", "dask.array", "distributed"):
         monkeypatch.setitem(sys.modules, name, None)
-    with pytest.raises(ImportError, match=r'pip install "skl-sparseae\[dask\]"'):
+    with pytest.raises(ImportError, match=r'pip install "dask\[array\]" distributed'):
         make_estimator().fit(X_dask)
 
 

@@ -2,17 +2,26 @@
 
 The docs build must not touch the network, so intersphinx reads inventories
 from this repository instead of downloading them. They are generated from the
-installed packages (the public names and where their upstream docs put them)
-and need regenerating only to link to names they do not yet hold::
+installed packages (the public names, and where each project's upstream docs
+put them) and need regenerating only to link to names they do not yet hold::
 
     .venv/bin/python docs/tools/make_inventories.py
+
+Nothing here is downloaded: the page addresses follow each project's
+documentation layout (scikit-learn's and dask's ``generated/`` pages, the
+Python library reference, distributed's single API page).
 """
 
+import builtins
 import importlib
 import inspect
 import pathlib
+import sys
 import zlib
 
+import dask
+import distributed
+import joblib
 import matplotlib
 import sklearn
 
@@ -77,8 +86,57 @@ def write_inventory(path, project, version, entries):
     print(f"{path}: {len(entries)} entries")
 
 
+def public_names(module):
+    """``__all__``, or a module's public names that come from its own package."""
+    if hasattr(module, "__all__"):
+        return list(module.__all__)
+    package = module.__name__.split(".")[0]
+    return [
+        name
+        for name, obj in vars(module).items()
+        if not name.startswith("_")
+        and (inspect.isclass(obj) or inspect.isfunction(obj))
+        and (getattr(obj, "__module__", None) or "").split(".")[0] == package
+    ]
+
+
+# scikit-learn modules without an ``__all__``, or not in ``sklearn.__all__``,
+# whose names our pages or inherited docstrings refer to.
+SKLEARN_EXTRA_MODULES = ["base", "utils", "utils.metadata_routing", "utils.validation"]
+
+
+def sklearn_class_entries(full, obj, page):
+    entries = [(full, "py:class", f"{page}#{full}")]
+    for member, value in vars(obj).items():
+        if not member.startswith("_") and callable(value):
+            method = f"{full}.{member}"
+            entries.append((method, "py:method", f"{page}#{method}"))
+    return entries
+
+
 def sklearn_entries():
     entries = []
+    # Top-level functions (sklearn.set_config, ...); sklearn.clone is
+    # documented as sklearn.base.clone.
+    for name in sklearn.__all__:
+        obj = getattr(sklearn, name, None)
+        if inspect.isfunction(obj):
+            canonical = "sklearn.base.clone" if name == "clone" else f"sklearn.{name}"
+            page = f"modules/generated/{canonical}.html#{canonical}"
+            for alias in {f"sklearn.{name}", canonical}:
+                entries.append((alias, "py:function", page))
+    for module_name in SKLEARN_EXTRA_MODULES:
+        module = importlib.import_module(f"sklearn.{module_name}")
+        name = module.__name__
+        entries.append((name, "py:module", f"api/{name}.html#module-{name}"))
+        for name in public_names(module):
+            obj = getattr(module, name, None)
+            full = f"{module.__name__}.{name}"
+            page = f"modules/generated/{full}.html"
+            if inspect.isclass(obj):
+                entries.extend(sklearn_class_entries(full, obj, page))
+            elif inspect.isfunction(obj):
+                entries.append((full, "py:function", f"{page}#{full}"))
     for module_name in sklearn.__all__:
         try:
             module = importlib.import_module(f"sklearn.{module_name}")
@@ -92,13 +150,7 @@ def sklearn_entries():
             full = f"sklearn.{module_name}.{name}"
             page = f"modules/generated/{full}.html"
             if inspect.isclass(obj):
-                entries.append((full, "py:class", f"{page}#{full}"))
-                for member, value in vars(obj).items():
-                    if not member.startswith("_") and callable(value):
-                        role = "py:method"
-                        entries.append(
-                            (f"{full}.{member}", role, f"{page}#{full}.{member}")
-                        )
+                entries.extend(sklearn_class_entries(full, obj, page))
             elif callable(obj):
                 entries.append((full, "py:function", f"{page}#{full}"))
     for term in SKLEARN_TERMS:
@@ -119,6 +171,94 @@ def matplotlib_entries():
     ]
 
 
+def python_entries():
+    """Built-in exceptions, functions, types and constants."""
+    entries = []
+    for name, obj in vars(builtins).items():
+        if name.startswith("_"):
+            continue
+        if inspect.isclass(obj) and issubclass(obj, BaseException):
+            entries.append((name, "py:exception", f"library/exceptions.html#{name}"))
+        elif inspect.isclass(obj):
+            in_stdtypes = name in {"dict", "list", "tuple", "set"}
+            page = "stdtypes" if in_stdtypes else "functions"
+            entries.append((name, "py:class", f"library/{page}.html#{name}"))
+        elif inspect.isbuiltin(obj):
+            entries.append((name, "py:function", f"library/functions.html#{name}"))
+    for name in ("None", "True", "False", "NotImplemented", "Ellipsis"):
+        entries.append((name, "py:data", f"library/constants.html#{name}"))
+    for name in ("pickle", "warnings", "os"):
+        entries.append((name, "py:module", f"library/{name}.html#module-{name}"))
+    for name in ("warn", "filterwarnings", "simplefilter", "catch_warnings"):
+        role = "py:class" if name == "catch_warnings" else "py:function"
+        entries.append(
+            (f"warnings.{name}", role, f"library/warnings.html#warnings.{name}")
+        )
+    return entries
+
+
+def dask_entries():
+    """dask.array's public API (``generated/`` pages) and LocalCluster.
+
+    distributed.LocalCluster is documented in dask's docs, not distributed's.
+    """
+    import dask.array
+
+    entries = [("dask.array", "py:module", "array.html#module-dask.array")]
+    for name in public_names(dask.array):
+        obj = getattr(dask.array, name, None)
+        full = f"dask.array.{name}"
+        page = f"generated/{full}.html"
+        if inspect.isclass(obj):
+            entries.append((full, "py:class", f"{page}#{full}"))
+            for member, value in vars(obj).items():
+                if not member.startswith("_") and callable(value):
+                    entries.append(
+                        (
+                            f"{full}.{member}",
+                            "py:method",
+                            f"generated/{full}.{member}.html#{full}.{member}",
+                        )
+                    )
+        elif callable(obj):
+            entries.append((full, "py:function", f"{page}#{full}"))
+    local = "deploying-python.html#distributed.deploy.local.LocalCluster"
+    for name in ("distributed.LocalCluster", "distributed.deploy.local.LocalCluster"):
+        entries.append((name, "py:class", local))
+    return entries
+
+
+def distributed_entries():
+    """distributed's API page: Client and its methods, the top-level functions."""
+    entries = [("distributed", "py:module", "api.html#module-distributed")]
+    for name in ("Client", "Future"):
+        obj = getattr(distributed, name)
+        full = f"distributed.{name}"
+        entries.append((full, "py:class", f"api.html#{full}"))
+        for member, value in vars(obj).items():
+            if not member.startswith("_") and callable(value):
+                method = f"{full}.{member}"
+                entries.append((method, "py:method", f"api.html#{method}"))
+    for name in ("wait", "as_completed", "get_client", "get_worker", "worker_client"):
+        full = f"distributed.{name}"
+        entries.append((full, "py:function", f"api.html#{full}"))
+    return entries
+
+
+def joblib_entries():
+    """joblib's public names, each on its ``generated/`` page."""
+    entries = [("joblib", "py:module", "index.html#module-joblib")]
+    for name in joblib.__all__:
+        obj = getattr(joblib, name)
+        full = f"joblib.{name}"
+        page = f"generated/{full}.html#{full}"
+        if inspect.isclass(obj):
+            entries.append((full, "py:class", page))
+        elif callable(obj):
+            entries.append((full, "py:function", page))
+    return entries
+
+
 if __name__ == "__main__":
     HERE.mkdir(exist_ok=True)
     write_inventory(
@@ -130,3 +270,13 @@ if __name__ == "__main__":
         matplotlib.__version__,
         matplotlib_entries(),
     )
+    python_version = ".".join(map(str, sys.version_info[:2]))
+    write_inventory(HERE / "python.inv", "Python", python_version, python_entries())
+    write_inventory(HERE / "dask.inv", "Dask", dask.__version__, dask_entries())
+    write_inventory(
+        HERE / "distributed.inv",
+        "Dask.distributed",
+        distributed.__version__,
+        distributed_entries(),
+    )
+    write_inventory(HERE / "joblib.inv", "joblib", joblib.__version__, joblib_entries())

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_is_fitted
 
-PLOT_EXTRA_HINT = 'pip install "skl-sparseae[plot]"'
+PLOT_EXTRA_HINT = "pip install matplotlib"
 
 
 def check_matplotlib_support(caller_name):
