@@ -27,6 +27,7 @@ True
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._outlier_detector import SparseAutoencoderOutlierDetector
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 try:
@@ -50,6 +51,12 @@ _CONVERTERS = [
         _onnx_converters.transformer_shape_calculator,
         _onnx_converters.transformer_converter,
     ),
+    (
+        SparseAutoencoderOutlierDetector,
+        "SklSparseAESparseAutoencoderOutlierDetector",
+        _onnx_converters.detector_shape_calculator,
+        _onnx_converters.detector_converter,
+    ),
 ]
 
 
@@ -68,7 +75,7 @@ def register_converters():
     --------
     >>> from skl_sparseae.onnx import register_converters
     >>> [cls.__name__ for cls in register_converters()]
-    ['SparseAutoencoderTransformer']
+    ['SparseAutoencoderTransformer', 'SparseAutoencoderOutlierDetector']
     """
     for estimator, alias, shape_calculator, converter in _CONVERTERS:
         update_registered_converter(
