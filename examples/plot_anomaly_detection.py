@@ -1,17 +1,20 @@
 """
 ======================================================
-Anomaly detection with the reconstruction error
+Outlier detection with the reconstruction error
 ======================================================
 
 An autoencoder trained on "normal" data reconstructs normal inputs well and
 unfamiliar ones badly, so its reconstruction error is an anomaly score.
-:meth:`~skl_sparseae.SparseAutoencoderTransformer.score_samples` returns
-:math:`-\\frac{1}{2}\\lVert x - \\hat x\\rVert^2` per sample: higher is more
-normal, the same convention as scikit-learn's outlier detectors.
+:class:`~skl_sparseae.SparseAutoencoderOutlierDetector` fits the sparse
+autoencoder and wraps that score in scikit-learn's outlier-detector API:
+:meth:`~skl_sparseae.SparseAutoencoderOutlierDetector.score_samples` is
+:math:`-\\frac{1}{2}\\lVert x - \\hat x\\rVert^2` (higher is more normal),
+``decision_function`` subtracts a threshold ``offset_`` set on the training
+scores, and ``predict`` returns +1 for inliers and -1 for outliers.
 
 Here the normal data are the handwritten digits 0 to 4. The model never sees a
 5 to 9 during training; we ask how well it tells held-out 0-4 digits from
-those unseen classes. We also feed its hidden features to an
+those unseen classes. We also feed the autoencoder's hidden features to an
 :class:`~sklearn.ensemble.IsolationForest`.
 """
 
@@ -28,7 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import RocCurveDisplay, roc_auc_score
 from sklearn.model_selection import train_test_split
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0  # pixel intensities 0-16, mapped to [0, 1] for the sigmoid decoder
@@ -45,39 +48,75 @@ print(
 )
 
 # %%
-# Reconstruction error as the anomaly score
-# -----------------------------------------
-sae = SparseAutoencoderTransformer(
+# The detector
+# ------------
+# ``contamination="auto"`` (the default) puts ``offset_`` at Tukey's lower
+# fence of the training scores, ``Q1 - 1.5 * IQR``: training digits whose
+# error is unusually large for this data set are flagged, without a guess of
+# how many outliers there are. A float ``contamination`` instead flags that
+# fraction of the training digits, as in
+# :class:`~sklearn.ensemble.IsolationForest`.
+detector = SparseAutoencoderOutlierDetector(
     n_components=32, rho=0.05, beta=3.0, max_iter=200, random_state=0
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
-    sae.fit(X_train)
+    detector.fit(X_train)
 
-# score_samples is higher for normal samples; ROC AUC wants higher = anomaly.
-sae_score = -sae.score_samples(X_test)
+# decision_function is negative for outliers; ROC AUC wants higher = anomaly.
+sae_score = -detector.decision_function(X_test)
 print(f"ROC AUC, reconstruction error: {roc_auc_score(is_anomaly, sae_score):.4f}")
 
+flagged = detector.predict(X_test) == -1
+print(
+    f"flagged as outliers: {np.mean(detector.predict(X_train) == -1):.1%} of the "
+    f"training digits, {np.mean(flagged[is_anomaly == 0]):.1%} of the held-out "
+    f"0-4, {np.mean(flagged[is_anomaly == 1]):.1%} of the unseen 5-9"
+)
+
+# %%
+# The scores and the two thresholds: "auto", and what ``contamination=0.1``
+# would set (the 10th percentile of the training scores).
+train_scores = detector.score_samples(X_train)
+test_scores = detector.score_samples(X_test)
 fig, ax = plt.subplots(figsize=(6, 3.5), layout="constrained")
-bins = np.linspace(0, sae_score.max(), 40)
-ax.hist(sae_score[is_anomaly == 0], bins=bins, alpha=0.7, label="held-out 0-4")
-ax.hist(sae_score[is_anomaly == 1], bins=bins, alpha=0.7, label="unseen 5-9")
-ax.set(xlabel="0.5 * squared reconstruction error", ylabel="number of digits")
-_ = ax.legend()
+bins = np.linspace(test_scores.min(), 0, 40)
+ax.hist(test_scores[is_anomaly == 0], bins=bins, alpha=0.7, label="held-out 0-4")
+ax.hist(test_scores[is_anomaly == 1], bins=bins, alpha=0.7, label="unseen 5-9")
+ax.axvline(detector.offset_, color="k", label='offset_, contamination="auto"')
+ax.axvline(
+    np.percentile(train_scores, 10),
+    color="k",
+    linestyle="--",
+    label="offset_, contamination=0.1",
+)
+ax.set(xlabel="score_samples: -0.5 * squared reconstruction error", ylabel="digits")
+_ = ax.legend(fontsize="small")
 
 # %%
 # Sparse features in an IsolationForest
 # -------------------------------------
 # The hidden activations are a compact non-linear description of a digit.
+# The detector has no ``transform``; the
+# :class:`~skl_sparseae.SparseAutoencoderTransformer` with the same parameters
+# is the same fit (the detector runs it), so it gives the detector's codes.
 # Feed them to an :class:`~sklearn.ensemble.IsolationForest`, and compare with
 # the same forest on raw pixels and on the codes of a dense autoencoder
 # (``beta=0``).
+sae = SparseAutoencoderTransformer(
+    n_components=32, rho=0.05, beta=3.0, max_iter=200, random_state=0
+)
 dense = SparseAutoencoderTransformer(
     n_components=32, beta=0.0, max_iter=200, random_state=0
 )
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", ConvergenceWarning)
+    sae.fit(X_train)
     dense.fit(X_train)
+print(
+    "same weights as the detector:",
+    np.array_equal(sae.components_, detector.components_),
+)
 
 
 def forest_score(features_train, features_test):
@@ -127,7 +166,7 @@ print(
 # Which digits look most anomalous?
 # ---------------------------------
 # The test digits with the largest reconstruction errors (title: true class
-# and score), and their reconstructions.
+# and ``-decision_function``), and their reconstructions.
 worst = np.argsort(sae_score)[::-1][:8]
 reconstructed = sae.inverse_transform(sae.transform(X_test[worst]))
 fig, axes = plt.subplots(2, 8, figsize=(9, 2.6), layout="constrained")

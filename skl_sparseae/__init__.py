@@ -3,12 +3,14 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._plotting import FilterDisplay, SparsityDisplay
+from ._outlier_detector import SparseAutoencoderOutlierDetector
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "FilterDisplay",
+    "SparseAutoencoderOutlierDetector",
     "SparseAutoencoderTransformer",
     "SparsityDisplay",
     "__version__",

@@ -1,6 +1,6 @@
 """skl2onnx shape calculators and converters for the sparse autoencoders.
 
-This module imports skl2onnx at the top: only :mod:`skl_sparseae.onnx`
+This module imports skl2onnx at the top: only ``skl_sparseae.onnx``
 imports it, never the core package.
 
 The graphs are written with skl2onnx's algebra API (``Onnx*`` operators
@@ -14,8 +14,11 @@ estimator built on the same model (an outlier detector thresholding
 # SPDX-License-Identifier: BSD-3-Clause
 
 import numpy as np
+from onnx import TensorProto
 from skl2onnx.algebra.onnx_ops import (
     OnnxAdd,
+    OnnxCast,
+    OnnxLess,
     OnnxMatMul,
     OnnxMul,
     OnnxReduceSumSquareApi18,
@@ -25,6 +28,7 @@ from skl2onnx.algebra.onnx_ops import (
 from skl2onnx.common.data_types import (
     DoubleTensorType,
     FloatTensorType,
+    Int64TensorType,
     guess_numpy_type,
 )
 from skl2onnx.common.utils import (
@@ -176,3 +180,47 @@ def transformer_converter(scope, operator, container):
         output_names=operator.outputs[:1],
     )
     hidden.add_to(scope, container)
+
+
+def detector_shape_calculator(operator):
+    """Outputs of the outlier detector, as skl2onnx's IsolationForest has them.
+
+    ``label`` (int64, +1 inlier / -1 outlier) and ``scores``
+    (``decision_function``, the input's float type), both (n_samples, 1).
+    """
+    check_input_and_output_numbers(operator, output_count_range=2)
+    tensor_type = _check_float_input(operator)
+    n_samples = operator.inputs[0].get_first_dimension()
+    operator.outputs[0].type = Int64TensorType([n_samples, 1])
+    operator.outputs[1].type = tensor_type([n_samples, 1])
+
+
+def detector_converter(scope, operator, container):
+    """Add the detector's ``predict`` and ``decision_function`` to the graph.
+
+    ``scores = score_samples(X) - offset_`` and ``label = 1 - 2 * (scores <
+    0)``, the formulas of skl2onnx's converter for IsolationForest.
+    """
+    X = operator.inputs[0]
+    model = operator.raw_operator
+    dtype = guess_numpy_type(X.type)
+    op_version = container.target_opset
+    label, decision = operator.outputs[:2]
+    scores = OnnxSub(
+        score_samples_graph(X, model, dtype, op_version),
+        np.array([model.offset_], dtype=dtype),
+        op_version=op_version,
+        output_names=[decision],
+    )
+    is_outlier = OnnxCast(
+        OnnxLess(scores, np.array([0], dtype=dtype), op_version=op_version),
+        to=TensorProto.INT64,
+        op_version=op_version,
+    )
+    labels = OnnxSub(
+        np.array([1], dtype=np.int64),
+        OnnxMul(is_outlier, np.array([2], dtype=np.int64), op_version=op_version),
+        op_version=op_version,
+        output_names=[label],
+    )
+    labels.add_to(scope, container)

@@ -1,10 +1,10 @@
 """Export to ONNX with skl2onnx.
 
 Importing this module registers the converters of skl_sparseae's estimators
-with skl2onnx, after which :func:`skl2onnx.to_onnx` converts them, alone or
+with skl2onnx, after which ``skl2onnx.to_onnx`` converts them, alone or
 inside a :class:`~sklearn.pipeline.Pipeline`. skl2onnx (and onnxruntime to
 run the exported models) are optional dependencies, installed with the
-``onnx`` extra: ``pip install "skl-sparseae[onnx]"``. The core package never
+``onnx`` extra: ``pip install skl2onnx onnxruntime``. The core package never
 imports them.
 
 Examples
@@ -27,6 +27,7 @@ True
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._outlier_detector import SparseAutoencoderOutlierDetector
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 try:
@@ -34,7 +35,7 @@ try:
 except ImportError as exc:  # pragma: no cover - tested in a subprocess
     raise ImportError(
         "skl_sparseae.onnx requires skl2onnx, an optional dependency of "
-        'skl-sparseae. Install it with: pip install "skl-sparseae[onnx]"'
+        'skl-sparseae. Install it with: pip install skl2onnx onnxruntime'
     ) from exc
 
 from . import _onnx_converters
@@ -50,13 +51,19 @@ _CONVERTERS = [
         _onnx_converters.transformer_shape_calculator,
         _onnx_converters.transformer_converter,
     ),
+    (
+        SparseAutoencoderOutlierDetector,
+        "SklSparseAESparseAutoencoderOutlierDetector",
+        _onnx_converters.detector_shape_calculator,
+        _onnx_converters.detector_converter,
+    ),
 ]
 
 
 def register_converters():
     """Register the converters of skl_sparseae's estimators with skl2onnx.
 
-    Importing :mod:`skl_sparseae.onnx` already does this; calling it again
+    Importing ``skl_sparseae.onnx`` already does this; calling it again
     is harmless (it replaces the registration with the same converters).
 
     Returns
@@ -68,7 +75,7 @@ def register_converters():
     --------
     >>> from skl_sparseae.onnx import register_converters
     >>> [cls.__name__ for cls in register_converters()]
-    ['SparseAutoencoderTransformer']
+    ['SparseAutoencoderTransformer', 'SparseAutoencoderOutlierDetector']
     """
     for estimator, alias, shape_calculator, converter in _CONVERTERS:
         update_registered_converter(

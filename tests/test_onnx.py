@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 
 # The export needs the optional 'onnx' extra; everything else in this module
 # runs without it. Where it is installed the tests below must pass, not skip.
@@ -165,13 +165,75 @@ def test_register_converters_is_idempotent(onnx_tools):
     to_onnx, run = onnx_tools
     from skl_sparseae.onnx import register_converters
 
-    assert register_converters() == [SparseAutoencoderTransformer]
-    assert register_converters() == [SparseAutoencoderTransformer]
+    registered = [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector]
+    assert register_converters() == registered
+    assert register_converters() == registered
     X = np.random.RandomState(0).uniform(size=(30, 6)).astype(np.float32)
     sae = _fit(_sae(n_components=None), X)
     np.testing.assert_allclose(
         run(to_onnx(sae, X[:1]), X)[0], sae.transform(X), rtol=0, atol=1e-6
     )
+
+
+def _detector(**params):
+    return SparseAutoencoderOutlierDetector(
+        **{"n_components": 24, "max_iter": 60, "random_state": 0, **params}
+    )
+
+
+def _check_detector_outputs(outputs, detector, X, dtype):
+    """``label`` equals predict and ``scores`` decision_function.
+
+    The scores are sums of n_features squared residuals, compared relative
+    to the largest score's size as in test_score_samples_subgraph. A label
+    may only differ where the decision is within that tolerance of 0 (the
+    two sides round differently); on the data below none is.
+    """
+    labels, scores = outputs
+    assert labels.dtype == np.int64 and labels.shape == (X.shape[0], 1)
+    assert scores.dtype == dtype and scores.shape == (X.shape[0], 1)
+    decision = detector.decision_function(X)
+    atol = _ATOL[dtype] * max(1.0, np.abs(detector.score_samples(X)).max())
+    np.testing.assert_allclose(scores[:, 0], decision, rtol=0, atol=atol)
+    clear = np.abs(decision) > atol
+    assert clear.mean() > 0.99
+    np.testing.assert_array_equal(labels[clear, 0], detector.predict(X)[clear])
+
+
+@pytest.mark.parametrize("contamination", ["auto", 0.1])
+@pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_detector_matches_onnxruntime(
+    onnx_tools, digits, decoder_activation, contamination, dtype
+):
+    # The outputs of skl2onnx's own detectors (IsolationForest): 'label',
+    # int64 +1/-1 as predict, and 'scores', decision_function.
+    to_onnx, run = onnx_tools
+    X = (digits[0] / 16.0).astype(dtype)
+    detector = _fit(
+        _detector(decoder_activation=decoder_activation, contamination=contamination),
+        X,
+    )
+    model = to_onnx(detector, X[:1])
+    assert [output.name for output in model.graph.output] == ["label", "scores"]
+    _check_detector_outputs(run(model, X), detector, X, dtype)
+    assert (detector.predict(X) == -1).any()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_detector_pipeline_matches_onnxruntime(onnx_tools, digits, dtype):
+    # MinMaxScaler -> detector, converted from the pipeline object.
+    to_onnx, run = onnx_tools
+    X = digits[0].astype(dtype)
+    pipe = _fit(make_pipeline(MinMaxScaler(), _detector(contamination=0.05)), X)
+    _check_detector_outputs(run(to_onnx(pipe, X[:1]), X), pipe, X, dtype)
+
+
+def test_unfitted_detector(onnx_tools):
+    to_onnx, _ = onnx_tools
+    X = np.random.RandomState(0).uniform(size=(3, 6)).astype(np.float32)
+    with pytest.raises(NotFittedError):
+        to_onnx(SparseAutoencoderOutlierDetector(), X[:1])
 
 
 def _run_python(code):
@@ -204,4 +266,4 @@ def test_missing_skl2onnx_names_the_extra():
         "except ImportError as exc:\n"
         "    print(exc)\n"
     )
-    assert 'pip install "skl-sparseae[onnx]"' in _run_python(code)
+    assert "pip install skl2onnx onnxruntime" in _run_python(code)

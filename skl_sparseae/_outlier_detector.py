@@ -1,0 +1,384 @@
+"""Outlier detection with the sparse autoencoder's reconstruction error."""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _backend_dask
+from ._backend_dask import is_dask_collection
+from ._backend_numpy import score_rows
+from ._sparse_autoencoder import SparseAutoencoderTransformer
+from ._validation import FLOAT_DTYPES, check_dask_array
+
+# The fitted arrays that the transformer's warm start reads.
+_WARM_START_ARRAYS = (
+    "components_",
+    "intercept_hidden_",
+    "decoder_components_",
+    "intercept_visible_",
+)
+
+# Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
+_TUKEY_K = 1.5
+
+
+def _fitted_attributes(estimator):
+    """The public fitted attributes (``name_``) that ``estimator`` holds."""
+    return {
+        name: value
+        for name, value in vars(estimator).items()
+        if name.endswith("_") and not name.startswith("_")
+    }
+
+
+def tukey_lower_fence(scores):
+    """Tukey's lower fence ``Q1 - 1.5 * IQR`` of ``scores``, as a float."""
+    q1, q3 = np.percentile(scores, [25, 75])
+    return float(q1 - _TUKEY_K * (q3 - q1))
+
+
+class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+    r"""Outlier detector on the reconstruction error of a sparse autoencoder.
+
+    Fits a :class:`SparseAutoencoderTransformer` with the same parameters
+    (the same objective, solver and stopping rules) on data assumed to be
+    mostly normal, then scores each sample by its negative half squared
+    reconstruction error, ``-0.5 * ||x - x_hat||^2``: samples unlike the
+    training data are reconstructed badly and score low.
+    :meth:`predict` flags the samples whose score falls below ``offset_``,
+    the threshold set on the training scores by ``contamination``.
+
+    The API is that of scikit-learn's other outlier detectors
+    (:class:`~sklearn.ensemble.IsolationForest`,
+    :class:`~sklearn.neighbors.LocalOutlierFactor`): :meth:`predict` returns
+    +1 for inliers and -1 for outliers, and :meth:`decision_function` is
+    ``score_samples(X) - offset_``, negative for outliers.
+
+    Parameters
+    ----------
+    n_components : int, default=None
+        Number of hidden units. None means ``max(1, n_features // 4)``.
+
+    rho : float, default=0.05
+        Target mean activation of each hidden unit, strictly between 0 and 1.
+
+    beta : float, default=1.0
+        Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
+        plain autoencoder.
+
+    alpha : float, default=1e-4
+        Weight decay (L2 penalty) on the weight matrices, not on the biases.
+
+    decoder_activation : {"sigmoid", "identity"}, default="sigmoid"
+        Output non-linearity of the decoder. "sigmoid" reconstructs data
+        scaled to [0, 1] (see :class:`~sklearn.preprocessing.MinMaxScaler`);
+        "identity" is the linear decoder for real-valued data.
+
+    max_iter : int, default=400
+        Maximum number of L-BFGS iterations.
+
+    tol : float, default=1e-3
+        Tolerance of the stopping rules, as in
+        :class:`SparseAutoencoderTransformer`.
+
+    max_fun : int, default=15000
+        Maximum number of objective evaluations.
+
+    n_iter_no_change : int, default=20
+        Number of consecutive iterations without a relative improvement of
+        more than ``tol`` after which the fit stops.
+
+    early_stopping : bool, default=False
+        Whether to hold out ``validation_fraction`` of the rows, stop when
+        their reconstruction error stops improving and keep the weights of
+        the best score. ``offset_`` is still set on the scores of all the
+        rows passed to :meth:`fit`. Not supported for dask arrays.
+
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out when ``early_stopping`` is True.
+
+    warm_start : bool, default=False
+        When True, start from the weights of the previous call to fit
+        instead of a new random initialisation. The data must have the same
+        number of features and ``n_components`` must be unchanged.
+
+    random_state : int, RandomState instance or None, default=None
+        Determines the random initialisation of the weights. Pass an int for
+        reproducible results across multiple function calls.
+        See :term:`Glossary <random_state>`.
+
+    verbose : int, default=0
+        When positive, print one line per L-BFGS iteration.
+
+    contamination : "auto" or float, default="auto"
+        How ``offset_`` is set from the scores of the training samples.
+
+        - float in (0, 0.5]: the expected proportion of outliers in the
+          training data. ``offset_`` is the ``100 * contamination``
+          percentile of the training scores, as in
+          :class:`~sklearn.ensemble.IsolationForest`, so that about that
+          proportion of the training samples is predicted -1.
+        - "auto": Tukey's lower fence of the training scores,
+          ``offset_ = Q1 - 1.5 * (Q3 - Q1)`` with Q1 and Q3 their quartiles
+          (the whisker end of a box plot). No guess of the proportion of
+          outliers is needed: the rule flags the samples whose
+          reconstruction error is unusually large *compared with the spread
+          of the errors of the bulk of the training data*. Quartiles are
+          barely moved by a minority of outliers, and the rule does not
+          depend on the scale of the data (a fixed threshold in the score's
+          units would). Reconstruction errors are skewed to the right, so on
+          clean training data it flags a few percent of the samples rather
+          than the 0.7 % it would flag on a normal distribution; see the
+          user guide for the proportions measured on several data sets.
+
+    Attributes
+    ----------
+    offset_ : float
+        Threshold on :meth:`score_samples`: samples scoring below it are
+        outliers. ``decision_function(X) = score_samples(X) - offset_``.
+
+    components_ : ndarray of shape (n_components, n_features)
+        Encoder weights: row ``j`` is the filter of hidden unit ``j``.
+
+    intercept_hidden_ : ndarray of shape (n_components,)
+        Biases of the hidden units.
+
+    decoder_components_ : ndarray of shape (n_components, n_features)
+        Decoder weights.
+
+    intercept_visible_ : ndarray of shape (n_features,)
+        Biases of the reconstruction.
+
+    mean_activation_ : ndarray of shape (n_components,)
+        Mean activation of each hidden unit on the training data.
+
+    loss_ : float
+        Objective of the autoencoder at the solution.
+
+    loss_curve_ : list of float
+        Objective after each L-BFGS iteration.
+
+    n_iter_ : int
+        Number of L-BFGS iterations run.
+
+    validation_scores_ : list of float or None
+        Mean score of the held-out rows after each iteration, when
+        ``early_stopping`` is True; None otherwise.
+
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, or None without early stopping.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X`
+        has feature names that are all strings.
+
+    See Also
+    --------
+    SparseAutoencoderTransformer : The model fitted underneath, which gives
+        the hidden features and the same :meth:`score_samples`.
+    sklearn.ensemble.IsolationForest : Outlier detection with random trees.
+    sklearn.neighbors.LocalOutlierFactor : Outlier detection from the local
+        density of the nearest neighbours.
+    sklearn.svm.OneClassSVM : Outlier detection with a kernel support.
+
+    References
+    ----------
+    .. [1] J. W. Tukey, "Exploratory Data Analysis", Addison-Wesley, 1977
+       (the fences of the box plot).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skl_sparseae import SparseAutoencoderOutlierDetector
+    >>> rng = np.random.RandomState(0)
+    >>> codes = rng.uniform(size=(300, 2))
+    >>> X = 1 / (1 + np.exp(-(codes @ rng.normal(size=(2, 10)))))  # in (0, 1)
+    >>> detector = SparseAutoencoderOutlierDetector(
+    ...     n_components=4, contamination=0.05, random_state=0
+    ... ).fit(X)
+    >>> float(np.mean(detector.predict(X) == -1))
+    0.05
+    >>> detector.predict(rng.uniform(size=(3, 10)))
+    array([-1, -1, -1])
+    """
+
+    _parameter_constraints: dict = {
+        **SparseAutoencoderTransformer._parameter_constraints,
+        "contamination": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, 0.5, closed="right"),
+        ],
+    }
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        rho=0.05,
+        beta=1.0,
+        alpha=1e-4,
+        decoder_activation="sigmoid",
+        max_iter=400,
+        tol=1e-3,
+        max_fun=15000,
+        n_iter_no_change=20,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        contamination="auto",
+    ):
+        self.n_components = n_components
+        self.rho = rho
+        self.beta = beta
+        self.alpha = alpha
+        self.decoder_activation = decoder_activation
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_fun = max_fun
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.contamination = contamination
+
+    def _autoencoder(self):
+        """An unfitted transformer with this detector's model parameters.
+
+        With ``warm_start``, it holds this detector's current weights, which
+        the transformer's own warm start starts from.
+        """
+        params = {
+            name: getattr(self, name)
+            for name in SparseAutoencoderTransformer._get_param_names()
+        }
+        autoencoder = SparseAutoencoderTransformer(**params)
+        if self.warm_start and hasattr(self, "components_"):
+            for name in _WARM_START_ARRAYS:
+                setattr(autoencoder, name, getattr(self, name))
+        return autoencoder
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the autoencoder to X and set ``offset_`` from its scores.
+
+        The autoencoder is fitted by :meth:`SparseAutoencoderTransformer.fit`
+        itself; its fitted attributes are then copied onto the detector. If
+        anything fails the detector is left as it was.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training data, mostly normal samples. With
+            ``decoder_activation="sigmoid"`` it should lie in [0, 1]. A
+            row-chunked ``dask.array.Array`` is fitted on the cluster of the
+            current ``dask.distributed`` client; its training scores are then
+            computed (one more pass over the data, returning one float per
+            row to the client) to set ``offset_``.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        autoencoder = self._autoencoder().fit(X)
+        scores = autoencoder.score_samples(X)
+        if is_dask_collection(scores):
+            scores = scores.compute()
+        if self.contamination == "auto":
+            offset = tukey_lower_fence(scores)
+        else:
+            offset = float(np.percentile(scores, 100.0 * self.contamination))
+
+        fitted = {**_fitted_attributes(autoencoder), "offset_": offset}
+        # A previous fit's attributes that this one does not set (for
+        # instance feature_names_in_ after a fit on a plain array) go.
+        for name in _fitted_attributes(self):
+            if name not in fitted:
+                delattr(self, name)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+        return self
+
+    def score_samples(self, X):
+        """Negative half squared reconstruction error of each sample.
+
+        Higher is more normal: ``-0.5 * ||x_i - x_hat_i||^2``, the same
+        values as :meth:`SparseAutoencoderTransformer.score_samples`.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to score. A dask array gives a lazy dask array.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Scores, all lower than or equal to 0.
+        """
+        check_is_fitted(self)
+        name = type(self).__name__
+        weights = tuple(getattr(self, attribute) for attribute in _WARM_START_ARRAYS)
+        if is_dask_collection(X):
+            # Feature count and names as validate_data checks them; the
+            # values are checked chunk by chunk when computed.
+            validate_data(self, X, reset=False, skip_check_array=True)
+            X = check_dask_array(X, name)
+            return _backend_dask.score_samples(
+                X, weights, self.decoder_activation, name
+            )
+        X = validate_data(
+            self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES
+        )
+        return score_rows(X, weights, self.decoder_activation, name)
+
+    def decision_function(self, X):
+        """Score of each sample relative to the threshold: negative for outliers.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to score. A dask array gives a lazy dask array.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Whether each sample is an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to classify. A dask array gives a lazy dask array.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, +1 elsewhere.
+        """
+        decision = self.decision_function(X)
+        # Arithmetic rather than np.where, so that a dask array stays lazy.
+        return 2 * (decision >= 0).astype(np.int64) - 1
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
