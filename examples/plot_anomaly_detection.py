@@ -21,13 +21,11 @@ those unseen classes. We also feed the autoencoder's hidden features to an
 # %%
 # Normal training data and a test set with unseen classes
 # -------------------------------------------------------
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.ensemble import IsolationForest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import RocCurveDisplay, roc_auc_score
 from sklearn.model_selection import train_test_split
 
@@ -57,11 +55,9 @@ print(
 # fraction of the training digits, as in
 # :class:`~sklearn.ensemble.IsolationForest`.
 detector = SparseAutoencoderOutlierDetector(
-    n_components=32, rho=0.05, beta=3.0, max_iter=200, random_state=0
+    n_components=32, rho=0.05, beta=3.0, random_state=0
 )
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    detector.fit(X_train)
+detector.fit(X_train)
 
 # decision_function is negative for outliers; ROC AUC wants higher = anomaly.
 sae_score = -detector.decision_function(X_test)
@@ -104,15 +100,11 @@ _ = ax.legend(fontsize="small")
 # the same forest on raw pixels and on the codes of a dense autoencoder
 # (``beta=0``).
 sae = SparseAutoencoderTransformer(
-    n_components=32, rho=0.05, beta=3.0, max_iter=200, random_state=0
+    n_components=32, rho=0.05, beta=3.0, random_state=0
 )
-dense = SparseAutoencoderTransformer(
-    n_components=32, beta=0.0, max_iter=200, random_state=0
-)
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", ConvergenceWarning)
-    sae.fit(X_train)
-    dense.fit(X_train)
+dense = SparseAutoencoderTransformer(n_components=32, beta=0.0, random_state=0)
+sae.fit(X_train)
+dense.fit(X_train)
 print(
     "same weights as the detector:",
     np.array_equal(sae.components_, detector.components_),

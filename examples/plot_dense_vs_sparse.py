@@ -13,12 +13,10 @@ digit switches on only a few of the 64 hidden units.
 # %%
 # Fit both models
 # ---------------
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer, SparsityDisplay
@@ -29,13 +27,9 @@ X = MinMaxScaler().fit_transform(X)
 models = {}
 for beta in (0.0, 3.0):
     sae = SparseAutoencoderTransformer(
-        n_components=64, rho=0.05, beta=beta, max_iter=150, random_state=0
+        n_components=64, rho=0.05, beta=beta, random_state=0
     )
-    with warnings.catch_warnings():
-        # 150 iterations are enough to show the contrast; a longer fit only
-        # sharpens it.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        sae.fit(X)
+    sae.fit(X)
     models[beta] = sae
 
 codes = {beta: sae.transform(X) for beta, sae in models.items()}

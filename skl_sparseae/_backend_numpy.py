@@ -1,8 +1,9 @@
 """Evaluate the objective on data held in memory: NumPy arrays and CSR matrices.
 
-The rows are cut into blocks of ``batch_size`` rows, and the blocks into a
-fixed number of contiguous *shares*. Each share's sums are accumulated block
-by block and the shares' sums are added in share order, so an evaluation
+The rows are cut into a fixed number of equal, contiguous *shares*, and each
+share into blocks of at most ``batch_size`` rows. Each share's sums are
+accumulated block by block and the shares' sums are added in share order, so
+an evaluation
 gives the same bits whatever the number of threads that compute the shares:
 threads only decide which share is computed when, never how the sums are
 grouped. Each thread holds one set of block buffers (a
@@ -67,17 +68,15 @@ def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory
     return max(1, min(rows, cap))
 
 
-def n_shares(n_blocks, data_bytes, sums_bytes):
+def n_shares(n_blocks):
     """How many shares the blocks are grouped into; never depends on threads.
 
     One share per core of the machine (``os.cpu_count()``, a constant of the
     machine, unlike the number of threads a user allows), at most one per
-    block, and few enough that the shares' gradient sums (``sums_bytes``
-    each) take at most a quarter of the data's memory (or the size of one
-    block's buffers, on small data).
+    block. Each share holds one set of gradient sums: the fit's memory
+    estimate counts them.
     """
-    by_memory = max(1, max(data_bytes // 4, MAX_BLOCK_BYTES) // sums_bytes)
-    return max(1, min(n_blocks, os.cpu_count() or 1, by_memory))
+    return max(1, min(n_blocks, os.cpu_count() or 1))
 
 
 def canonical_csr(X):
@@ -96,12 +95,6 @@ def value_range(X):
     if values.size == 0:
         return None
     return float(values.min()), float(values.max())
-
-
-def _data_bytes(X):
-    if sp.issparse(X):
-        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
-    return X.nbytes
 
 
 class NumpyBackend:
@@ -145,17 +138,23 @@ class NumpyBackend:
                 self.n_samples, self.n_features, n_components, self.dtype.itemsize
             )
         self.batch_size = batch_size
-        blocks = list(gen_batches(self.n_samples, batch_size))
-        sums_bytes = n_parameters(self.n_features, n_components) * self.dtype.itemsize
-        count = n_shares(len(blocks), _data_bytes(X), sums_bytes)
+        # Equal, contiguous row ranges, each cut into blocks of at most
+        # batch_size rows: every thread gets the same amount of work.
+        m = self.n_samples
+        count = n_shares(-(-m // batch_size))
+        bounds = [m * k // count for k in range(count + 1)]
         self.shares = [
-            blocks[indices[0] : indices[-1] + 1]
-            for indices in np.array_split(np.arange(len(blocks)), count)
+            [
+                slice(start + rows.start, start + rows.stop)
+                for rows in gen_batches(stop - start, batch_size)
+            ]
+            for start, stop in zip(bounds[:-1], bounds[1:])
         ]
         if n_threads is None:
             n_threads = _blas.available_threads("numpy")
         self.n_threads = max(1, min(n_threads, len(self.shares)))
         self._hidden = None
+        self._executor = None
 
     def value_range(self):
         """Smallest and largest stored value of X, or None when it stores none."""
@@ -185,15 +184,31 @@ class NumpyBackend:
         n_rows = min(self.batch_size, self.n_samples)
         for _ in range(self.n_threads):
             self._workspaces.put(BlockWorkspace(n_rows, d, h, self.dtype))
+        if self.n_threads > 1:
+            # One pool for the backend's life: both passes of every evaluation
+            # run on the same threads, which keep their place in the caches.
+            self._executor = ThreadPoolExecutor(max_workers=self.n_threads)
+
+    def close(self):
+        """Free the buffers and stop the threads; the backend can be used again."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown()
+        self._hidden = self._share_sums = self._workspaces = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
     def _map_shares(self, function):
         """``function(index, share)`` for each share, in threads if several."""
         items = list(enumerate(self.shares))
         with _blas.one_thread("numpy"):
-            if self.n_threads == 1:
+            if self._executor is None:
                 return [function(*item) for item in items]
-            with ThreadPoolExecutor(max_workers=self.n_threads) as executor:
-                return list(executor.map(lambda item: function(*item), items))
+            return list(self._executor.map(lambda item: function(*item), items))
 
     def activation_sums(self, theta):
         """Pass 1: float64 column sums of the hidden activations of all rows.

@@ -480,7 +480,7 @@ class SparseAutoencoderTransformer(
                     X, n_components, self.decoder_activation, xp=xp, device=device
                 )
             )
-        return nullcontext(NumpyBackend(X, n_components, self.decoder_activation))
+        return NumpyBackend(X, n_components, self.decoder_activation)
 
     def _initial_theta(self, n_features, n_components, rng):
         if self.warm_start and hasattr(self, "components_"):

@@ -131,8 +131,12 @@ def test_float32_stays_float32_inside_the_evaluation(monkeypatch):
         )
 
     monkeypatch.setattr(backend_module, "add_block_gradient_sums", recording)
-    evaluate(NumpyBackend(X, H, "sigmoid", batch_size=8), theta, **PARAMS)
-    assert seen == [{np.dtype(np.float32)}] * 5
+    backend = NumpyBackend(X, H, "sigmoid", batch_size=8)
+    evaluate(backend, theta, **PARAMS)
+    # Every block of every share, all in float32.
+    n_blocks = sum(len(share) for share in backend.shares)
+    assert n_blocks >= 5
+    assert seen == [{np.dtype(np.float32)}] * n_blocks
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
