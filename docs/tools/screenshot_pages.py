@@ -1,6 +1,6 @@
 """Screenshot every page of the built site in a headless Chromium, offline.
 
-For looking at the site as a reader sees it (issue 15, item 7)::
+For looking at the site as a reader sees it::
 
     bash .ci/build_docs
     .venv/bin/python docs/tools/screenshot_pages.py /tmp/shots
