@@ -7,13 +7,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _backend_dask
 from ._backend_dask import is_dask_collection
-from ._backend_numpy import score_rows
-from ._sparse_autoencoder import SparseAutoencoderTransformer
-from ._validation import FLOAT_DTYPES, check_dask_array
+from ._sparse_autoencoder import SparseAutoencoderTransformer, reconstruction_scores
 
 # The fitted arrays that the transformer's warm start reads.
 _WARM_START_ARRAYS = (
@@ -330,21 +326,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             Scores, all lower than or equal to 0.
         """
-        check_is_fitted(self)
-        name = type(self).__name__
-        weights = tuple(getattr(self, attribute) for attribute in _WARM_START_ARRAYS)
-        if is_dask_collection(X):
-            # Feature count and names as validate_data checks them; the
-            # values are checked chunk by chunk when computed.
-            validate_data(self, X, reset=False, skip_check_array=True)
-            X = check_dask_array(X, name)
-            return _backend_dask.score_samples(
-                X, weights, self.decoder_activation, name
-            )
-        X = validate_data(
-            self, X, reset=False, accept_sparse="csr", dtype=FLOAT_DTYPES
-        )
-        return score_rows(X, weights, self.decoder_activation, name)
+        return reconstruction_scores(self, X)
 
     def decision_function(self, X):
         """Score of each sample relative to the threshold: negative for outliers.

@@ -90,6 +90,59 @@ def _finite_objective(backend, theta, params):
         return False
 
 
+def compute_where_x_lives(estimator, X, method, *, on_dask, on_device, in_memory):
+    """Validate X for a fitted model's ``method`` and compute it where X lives.
+
+    ``on_dask(X, name)`` gets a lazily validated dask array,
+    ``on_device(xp, X, name)`` an Array API array under dispatch (on the
+    fitted model's namespace and device), ``in_memory(X, name)`` a NumPy
+    array or CSR matrix; ``name`` is the estimator's class name, for messages.
+    Feature counts and names are checked by scikit-learn's ``validate_data``
+    for every kind of input.
+    """
+    check_is_fitted(estimator)
+    name = type(estimator).__name__
+    if is_dask_collection(X):
+        # Feature count and names as validate_data checks them; the values
+        # are checked chunk by chunk when computed.
+        validate_data(estimator, X, reset=False, skip_check_array=True)
+        return on_dask(check_dask_array(X, name), name)
+    _backend_array_api.check_same_namespace(X, estimator, method)
+    namespace = _backend_array_api.input_namespace(X, name)
+    if namespace is not None:
+        xp = namespace[0]
+        X = validate_data(
+            estimator, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
+        )
+        return on_device(xp, X, name)
+    X = validate_data(
+        estimator, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
+    )
+    return in_memory(X, name)
+
+
+def reconstruction_scores(estimator, X):
+    """``score_samples`` of a fitted sparse autoencoder, wherever X lives."""
+    check_is_fitted(estimator)
+    weights = (
+        estimator.components_,
+        estimator.intercept_hidden_,
+        estimator.decoder_components_,
+        estimator.intercept_visible_,
+    )
+    decoder = estimator.decoder_activation
+    return compute_where_x_lives(
+        estimator,
+        X,
+        "score_samples",
+        on_dask=lambda X, name: _backend_dask.score_samples(X, weights, decoder, name),
+        on_device=lambda xp, X, name: _backend_array_api.score_rows(
+            xp, X, weights, decoder, name
+        ),
+        in_memory=lambda X, name: score_rows(X, weights, decoder, name),
+    )
+
+
 class SparseAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -738,17 +791,6 @@ class SparseAutoencoderTransformer(
             f"active units (>0.1)={np.mean(rho_hat > 0.1):.3f}"
         )
 
-    def _check_dask_input(self, X, *, n_columns=None):
-        """Validate a dask array for a fitted estimator's method, lazily."""
-        name = type(self).__name__
-        if n_columns is None:
-            # Feature count and names, as validate_data checks them.
-            validate_data(self, X, reset=False, skip_check_array=True)
-        X = check_dask_array(X, name)
-        if n_columns is not None:
-            self._check_hidden_columns(X.shape[1])
-        return X
-
     def transform(self, X):
         """Hidden activations of X, each in (0, 1).
 
@@ -764,27 +806,20 @@ class SparseAutoencoderTransformer(
         X_new : ndarray of shape (n_samples, n_components)
             Hidden activations ``sigmoid(X @ components_.T + intercept_hidden_)``.
         """
-        check_is_fitted(self)
-        name = type(self).__name__
-        if is_dask_collection(X):
-            X = self._check_dask_input(X)
-            return _backend_dask.transform(
+        return compute_where_x_lives(
+            self,
+            X,
+            "transform",
+            on_dask=lambda X, name: _backend_dask.transform(
                 X, self.components_, self.intercept_hidden_, name
-            )
-        _backend_array_api.check_same_namespace(X, self, "transform")
-        namespace = _backend_array_api.input_namespace(X, name)
-        if namespace is not None:
-            xp = namespace[0]
-            X = validate_data(
-                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
-            )
-            return _backend_array_api.encode(
+            ),
+            on_device=lambda xp, X, name: _backend_array_api.encode(
                 xp, X, self.components_, self.intercept_hidden_, name
-            )
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
+            ),
+            in_memory=lambda X, name: encode(
+                X, self.components_, self.intercept_hidden_, name
+            ),
         )
-        return encode(X, self.components_, self.intercept_hidden_, name)
 
     def inverse_transform(self, X):
         """Decode hidden activations back to input space.
@@ -801,9 +836,9 @@ class SparseAutoencoderTransformer(
         """
         check_is_fitted(self)
         name = type(self).__name__
-        n_components = self.components_.shape[0]
         if is_dask_collection(X):
-            X = self._check_dask_input(X, n_columns=n_components)
+            X = check_dask_array(X, name)
+            self._check_hidden_columns(X.shape[1])
             return _backend_dask.inverse_transform(
                 X,
                 self.decoder_components_,
@@ -861,33 +896,7 @@ class SparseAutoencoderTransformer(
         scores : ndarray of shape (n_samples,)
             Scores, all lower than or equal to 0.
         """
-        check_is_fitted(self)
-        name = type(self).__name__
-        weights = (
-            self.components_,
-            self.intercept_hidden_,
-            self.decoder_components_,
-            self.intercept_visible_,
-        )
-        if is_dask_collection(X):
-            X = self._check_dask_input(X)
-            return _backend_dask.score_samples(
-                X, weights, self.decoder_activation, name
-            )
-        _backend_array_api.check_same_namespace(X, self, "score_samples")
-        namespace = _backend_array_api.input_namespace(X, name)
-        if namespace is not None:
-            xp = namespace[0]
-            X = validate_data(
-                self, X, reset=False, dtype=_backend_array_api.float_dtypes(xp)
-            )
-            return _backend_array_api.score_rows(
-                xp, X, weights, self.decoder_activation, name
-            )
-        X = validate_data(
-            self, X, accept_sparse="csr", reset=False, dtype=FLOAT_DTYPES
-        )
-        return score_rows(X, weights, self.decoder_activation, name)
+        return reconstruction_scores(self, X)
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over X.
