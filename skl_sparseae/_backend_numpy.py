@@ -280,10 +280,10 @@ def loss_and_gradient(
     n_threads=None,
 ):
     """Sparse autoencoder objective J(theta) and its float64 gradient on X."""
-    backend = NumpyBackend(
+    with NumpyBackend(
         X, n_components, decoder_activation, batch_size=batch_size, n_threads=n_threads
-    )
-    result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
+    ) as backend:
+        result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
     return result.loss, result.gradient
 
 
