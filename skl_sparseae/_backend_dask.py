@@ -50,6 +50,7 @@ from ._objective import (
     BlockWorkspace,
     add_block_gradient_sums,
     add_in_order,
+    add_partials_in_order,
     hidden_activations,
     n_parameters,
     unpack,
@@ -174,21 +175,13 @@ def _group_gradient_sums(
     ]
 
 
-def _add_partials(partials):
-    """Add ``(squared error, sums)`` pairs in the order given."""
-    squared_error = 0.0
-    for part_error, _ in partials:
-        squared_error += part_error
-    return squared_error, add_in_order([sums for _, sums in partials])
-
-
 def _add_selected(picks, *group_results):
     """Add the chunk partials ``group_results[i][j]`` for ``(i, j)`` in ``picks``."""
-    return _add_partials([group_results[i][j] for i, j in picks])
+    return add_partials_in_order([group_results[i][j] for i, j in picks])
 
 
 def _add_reduced(*partials):
-    return _add_partials(partials)
+    return add_partials_in_order(partials)
 
 
 # --------------------------------------------------------------------------
@@ -318,7 +311,7 @@ class _ClusterChunks:
         n_chunks = len(self.chunks)
         if n_chunks <= REDUCTION_FAN_IN:
             partials = _in_chunk_order(self.groups, self.gather(group_results))
-            return _add_partials(partials)
+            return add_partials_in_order(partials)
         # Many chunks: add them on the workers in runs of consecutive chunks,
         # then the runs' sums in a tree, always in chunk order.
         where = {
@@ -350,7 +343,7 @@ class _ClusterChunks:
                 for start in range(0, len(reduced), REDUCTION_FAN_IN)
             ]
             level += 1
-        return _add_partials(self.gather(reduced))
+        return add_partials_in_order(self.gather(reduced))
 
     def gather(self, futures):
         """The futures' results; a clear error when the cluster lost them."""
@@ -420,7 +413,7 @@ class _LocalChunks:
 
     def gradient_sums(self, activations, params, kl_slope, n_features, n_components,
                       decoder_activation):
-        return _add_partials(
+        return add_partials_in_order(
             _group_gradient_sums(
                 activations,
                 params,

@@ -30,6 +30,7 @@ from ._objective import (
     BlockWorkspace,
     add_block_gradient_sums,
     add_in_order,
+    add_partials_in_order,
     decode,
     evaluate,
     hidden_activations,
@@ -260,11 +261,7 @@ class NumpyBackend:
                 self._workspaces.put(workspace)
             return squared_error, sums
 
-        results = self._map_shares(share_sums)
-        squared_error = 0.0
-        for share_error, _ in results:
-            squared_error += share_error
-        return squared_error, add_in_order([sums for _, sums in results])
+        return add_partials_in_order(self._map_shares(share_sums))
 
 
 def loss_and_gradient(

@@ -296,6 +296,14 @@ def add_in_order(parts):
     return total
 
 
+def add_partials_in_order(partials):
+    """Add ``(squared error, gradient sums)`` pairs, first to last."""
+    squared_error = 0.0
+    for part_error, _ in partials:
+        squared_error += part_error
+    return squared_error, add_in_order([sums for _, sums in partials])
+
+
 def sparsity_terms(activation_sums, n_samples, rho, beta, dtype):
     """Clipped mean activations, the KL term and the slope ``beta * KL'``.
 

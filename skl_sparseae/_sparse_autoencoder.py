@@ -75,19 +75,27 @@ def _dominates(backend, theta, params, without):
     return bool(np.max(np.abs(full)) > scale * max(np.max(np.abs(rest)), 1e-300))
 
 
-def _finite_objective(backend, theta, params):
-    """Whether the objective and its gradient are finite at ``theta``."""
+def _finite_evaluation(backend, theta, params):
+    """The evaluation at ``theta``, or None where it overflows or is not finite.
+
+    Overflow, invalid values and division by zero raise inside it, so NaN
+    never reaches the caller.
+    """
     try:
         with (
             np.errstate(over="raise", invalid="raise", divide="raise"),
             _blas.one_thread("numpy"),
         ):
             result = evaluate(backend, theta, **params)
-            return bool(
-                np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
-            )
+            finite = np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
     except FloatingPointError:
-        return False
+        return None
+    return result if finite else None
+
+
+def _finite_objective(backend, theta, params):
+    """Whether the objective and its gradient are finite at ``theta``."""
+    return _finite_evaluation(backend, theta, params) is not None
 
 
 def compute_where_x_lives(estimator, X, method, *, on_dask, on_device, in_memory):
@@ -597,19 +605,11 @@ class SparseAutoencoderTransformer(
         params = {"rho": self.rho, "beta": self.beta, "alpha": self.alpha}
 
         def objective(theta):
-            try:
-                with (
-                    np.errstate(over="raise", invalid="raise", divide="raise"),
-                    _blas.one_thread("numpy"),
-                ):
-                    result = evaluate(backend, theta, **params)
-                    loss = float(result.loss)
-                    finite = np.isfinite(loss) and np.all(np.isfinite(result.gradient))
-            except FloatingPointError:
-                finite = False
-            if not finite:
+            result = _finite_evaluation(backend, theta, params)
+            if result is None:
                 overflow["theta"] = np.array(theta, copy=True)
                 raise _NonFiniteObjective()
+            loss = float(result.loss)
             # scipy may reuse the buffer behind ``theta``: keep copies.
             if loss < best["loss"]:
                 best["theta"], best["loss"] = np.array(theta, copy=True), loss
