@@ -26,18 +26,10 @@ from contextlib import contextmanager
 from threadpoolctl import ThreadpoolController
 
 _lock = threading.Lock()
-_controller = None
+# package -> the BLAS library controllers it calls, found once.
+_libraries = None
 # filepath -> [number of holders, the thread count to restore]
 _held = {}
-
-
-def _blas_libraries():
-    global _controller
-    # Building a controller scans the loaded libraries (milliseconds): do it
-    # once, not once per evaluation.
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return [lib for lib in _controller.lib_controllers if lib.user_api == "blas"]
 
 
 def _set_num_threads(lib, n):
@@ -60,16 +52,24 @@ def _owner(filepath):
 
 
 def libraries_of(package):
-    """File paths of the BLAS libraries that ``package`` ("numpy" or "scipy") calls.
+    """The BLAS library controllers that ``package`` ("numpy" or "scipy") calls.
 
     A library found in neither wheel (a system or conda BLAS) is assumed to
-    serve both.
+    serve both. Building a controller scans the loaded libraries
+    (milliseconds): it is done once, not once per evaluation.
     """
-    return tuple(
-        lib.filepath
-        for lib in _blas_libraries()
-        if _owner(lib.filepath) in (package, "")
-    )
+    global _libraries
+    if _libraries is None:
+        blas = [
+            lib
+            for lib in ThreadpoolController().lib_controllers
+            if lib.user_api == "blas"
+        ]
+        _libraries = {
+            name: [lib for lib in blas if _owner(lib.filepath) in (name, "")]
+            for name in ("numpy", "scipy")
+        }
+    return _libraries[package]
 
 
 def available_threads(package="numpy"):
@@ -79,27 +79,25 @@ def available_threads(package="numpy"):
     began; otherwise its current count (a user's ``threadpool_limits`` is
     respected). At least 1.
     """
-    counts = []
+    libraries = libraries_of(package)
     with _lock:
-        for lib in _blas_libraries():
-            if lib.filepath in libraries_of(package):
-                held = _held.get(lib.filepath)
-                counts.append(held[1] if held else lib.num_threads)
+        counts = [
+            _held[lib.filepath][1] if lib.filepath in _held else lib.num_threads
+            for lib in libraries
+        ]
     return max(counts, default=1)
 
 
 @contextmanager
 def one_thread(package):
     """Hold ``package``'s BLAS libraries at one thread inside the block."""
-    paths = libraries_of(package)
+    libraries = libraries_of(package)
     with _lock:
-        libraries = [lib for lib in _blas_libraries() if lib.filepath in paths]
         for lib in libraries:
-            held = _held.setdefault(lib.filepath, [0, lib.num_threads])
-            if held[0] == 0:
-                held[1] = lib.num_threads
+            if lib.filepath not in _held:
+                _held[lib.filepath] = [0, lib.num_threads]
                 _set_num_threads(lib, 1)
-            held[0] += 1
+            _held[lib.filepath][0] += 1
     try:
         yield
     finally:
