@@ -78,7 +78,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     max_iter : int, default=400
         Maximum number of L-BFGS iterations.
 
-    tol : float, default=1e-3
+    tol : float, default=5e-4
         Tolerance of the stopping rules, as in
         :class:`SparseAutoencoderTransformer`.
 
@@ -223,7 +223,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         alpha=1e-4,
         decoder_activation="sigmoid",
         max_iter=400,
-        tol=1e-3,
+        tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
         early_stopping=False,

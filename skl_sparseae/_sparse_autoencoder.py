@@ -216,7 +216,7 @@ class SparseAutoencoderTransformer(
     max_iter : int, default=400
         Maximum number of L-BFGS iterations.
 
-    tol : float, default=1e-3
+    tol : float, default=5e-4
         Tolerance of the stopping rules. The fit stops when the objective
         (or, with ``early_stopping``, the held-out reconstruction error) has
         not decreased by more than ``tol`` times its best value so far for
@@ -357,7 +357,7 @@ class SparseAutoencoderTransformer(
         alpha=1e-4,
         decoder_activation="sigmoid",
         max_iter=400,
-        tol=1e-3,
+        tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
         early_stopping=False,

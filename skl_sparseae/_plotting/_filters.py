@@ -219,7 +219,7 @@ class FilterDisplay:
         >>> from skl_sparseae import FilterDisplay, SparseAutoencoderTransformer
         >>> X, _ = load_digits(return_X_y=True)
         >>> sae = SparseAutoencoderTransformer(
-        ...     n_components=16, max_iter=20, random_state=0
+        ...     n_components=16, max_iter=20, tol=0, random_state=0
         ... ).fit(X / 16.0)
         >>> display = FilterDisplay.from_estimator(sae, image_shape=(8, 8))
         >>> display.mosaic_.shape

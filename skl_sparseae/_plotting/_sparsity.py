@@ -266,7 +266,7 @@ class SparsityDisplay:
         >>> from skl_sparseae import SparseAutoencoderTransformer, SparsityDisplay
         >>> X, _ = load_digits(return_X_y=True)
         >>> sae = SparseAutoencoderTransformer(
-        ...     n_components=16, beta=3.0, max_iter=20, random_state=0
+        ...     n_components=16, beta=3.0, max_iter=20, tol=0, random_state=0
         ... ).fit(X / 16.0)
         >>> display = SparsityDisplay.from_estimator(sae)
         >>> len(display.loss_line_.get_xdata()) == sae.n_iter_
