@@ -138,7 +138,7 @@ plt.show()
 # What the numbers say
 # --------------------
 # With 5 to 30 labels per class the autoencoder's codes beat raw pixels and
-# PCA by about one and a half points, in nearly every draw: the autoencoder
+# PCA by about two points, in nearly every draw: the autoencoder
 # has turned what it learned from all the unlabelled images into features in
 # which the classes are easier to separate. PCA, which also sees every image, does not
 # help a linear classifier here: its components are a rotation of the pixel

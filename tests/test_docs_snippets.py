@@ -180,10 +180,13 @@ def test_page_code_runs(page):
         pytest.importorskip("distributed")
     with warnings.catch_warnings():
         # A reader copying the pages' code must not meet a ConvergenceWarning:
-        # the fits stop on the default rule or on a stated fixed budget.
-        from sklearn.exceptions import ConvergenceWarning
+        # the fits stop on the default rule or on a stated fixed budget. The
+        # filter travels to a grid search's joblib workers, where the error
+        # fails that fit: the search then reports a FitFailedWarning.
+        from sklearn.exceptions import ConvergenceWarning, FitFailedWarning
 
         warnings.simplefilter("error", ConvergenceWarning)
+        warnings.simplefilter("error", FitFailedWarning)
         namespace = run_page(to_run)
     for value in list(namespace.values()):
         # A page that starts a dask client leaves it, and the cluster it was
