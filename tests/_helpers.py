@@ -7,6 +7,7 @@ against the definition rather than against itself.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
 from contextlib import nullcontext
 from typing import Callable, NamedTuple
 
@@ -15,6 +16,7 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose
 from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
@@ -189,6 +191,14 @@ def objective_problem(
 # Tolerances of a fit's equality with the in-memory fit (float64).
 LOSS_RTOL = 1e-8
 WEIGHTS_ATOL = 1e-6
+
+
+def fit_quietly(estimator, X, y=None):
+    """``estimator.fit(X, y)`` without ConvergenceWarnings: for short fits
+    whose outputs are compared, not their convergence."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
 
 
 def make_estimator(**params):

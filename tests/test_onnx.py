@@ -2,17 +2,18 @@
 
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+
+from ._helpers import fit_quietly
 
 # The export needs the optional 'onnx' extra; everything else in this module
 # runs without it. Where it is installed the tests below must pass, not skip.
@@ -43,13 +44,6 @@ def digits():
     return X, y
 
 
-def _fit(estimator, X, y=None):
-    """``estimator.fit(X, y)``; short fits are enough to compare outputs."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def _sae(**params):
     return SparseAutoencoderTransformer(
         **{"n_components": 24, "max_iter": 60, "random_state": 0, **params}
@@ -69,7 +63,7 @@ def test_transform_matches_onnxruntime(
 ):
     to_onnx, run = onnx_tools
     X = (digits[0] / 16.0).astype(fit_dtype)
-    sae = _fit(_sae(decoder_activation=decoder_activation), X)
+    sae = fit_quietly(_sae(decoder_activation=decoder_activation), X)
     X = X.astype(dtype)
     (hidden,) = run(to_onnx(sae, X[:1]), X)
     # The graph computes in the input's type, as transform does for a
@@ -95,7 +89,7 @@ def test_pipeline_labels_match_onnxruntime(onnx_tools, digits, dtype):
     pipe = make_pipeline(
         MinMaxScaler(), _sae(n_components=32), LogisticRegression(max_iter=1000)
     )
-    _fit(pipe, X, y)
+    fit_quietly(pipe, X, y)
     X = X.astype(dtype)
     # ZipMap (probabilities as dicts) exists only for float; drop it so that
     # both types give the probabilities as one array.
@@ -114,7 +108,7 @@ def test_pipeline_with_default_options(onnx_tools, digits):
     X, y = digits
     X = X[:300].astype(np.float32)
     pipe = make_pipeline(MinMaxScaler(), _sae(), LogisticRegression())
-    _fit(pipe, X, y[:300])
+    fit_quietly(pipe, X, y[:300])
     labels, probabilities = run(to_onnx(pipe, X[:1]), X)
     np.testing.assert_array_equal(labels, pipe.predict(X))
     assert len(probabilities) == X.shape[0]
@@ -131,7 +125,7 @@ def test_score_samples_subgraph(onnx_tools, digits, decoder_activation, dtype):
 
     _, run = onnx_tools
     X = (digits[0] / 16.0).astype(dtype)
-    sae = _fit(_sae(decoder_activation=decoder_activation), X)
+    sae = fit_quietly(_sae(decoder_activation=decoder_activation), X)
     tensor_type = FloatTensorType if dtype == np.float32 else DoubleTensorType
     model = score_samples_graph(
         "X", sae, dtype, op_version=18, output_names=["scores"]
@@ -154,7 +148,7 @@ def test_unfitted_and_unsupported_inputs(onnx_tools):
     X = np.random.RandomState(0).uniform(size=(30, 6))
     with pytest.raises(NotFittedError):
         to_onnx(SparseAutoencoderTransformer(), X[:1])
-    sae = _fit(_sae(n_components=None), X)
+    sae = fit_quietly(_sae(n_components=None), X)
     # transform casts integers to float64; the graph takes float tensors
     # only, and says so.
     with pytest.raises(Exception, match="FloatTensorType"):
@@ -169,7 +163,7 @@ def test_register_converters_is_idempotent(onnx_tools):
     assert register_converters() == registered
     assert register_converters() == registered
     X = np.random.RandomState(0).uniform(size=(30, 6)).astype(np.float32)
-    sae = _fit(_sae(n_components=None), X)
+    sae = fit_quietly(_sae(n_components=None), X)
     np.testing.assert_allclose(
         run(to_onnx(sae, X[:1]), X)[0], sae.transform(X), rtol=0, atol=1e-6
     )
@@ -210,7 +204,7 @@ def test_detector_matches_onnxruntime(
     # int64 +1/-1 as predict, and 'scores', decision_function.
     to_onnx, run = onnx_tools
     X = (digits[0] / 16.0).astype(dtype)
-    detector = _fit(
+    detector = fit_quietly(
         _detector(decoder_activation=decoder_activation, contamination=contamination),
         X,
     )
@@ -225,7 +219,7 @@ def test_detector_pipeline_matches_onnxruntime(onnx_tools, digits, dtype):
     # MinMaxScaler -> detector, converted from the pipeline object.
     to_onnx, run = onnx_tools
     X = digits[0].astype(dtype)
-    pipe = _fit(make_pipeline(MinMaxScaler(), _detector(contamination=0.05)), X)
+    pipe = fit_quietly(make_pipeline(MinMaxScaler(), _detector(contamination=0.05)), X)
     _check_detector_outputs(run(to_onnx(pipe, X[:1]), X), pipe, X, dtype)
 
 

@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._outlier_detector import tukey_lower_fence
 
-from ._helpers import FITTED_ATTRIBUTES
+from ._helpers import FITTED_ATTRIBUTES, fit_quietly
 
 CONFIGURATIONS = [
     SparseAutoencoderOutlierDetector(),
@@ -67,12 +67,6 @@ def digits_split():
     return X[train], X_val, y_val
 
 
-def _fit(estimator, X, y=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def _detector(**params):
     return SparseAutoencoderOutlierDetector(
         **{"n_components": 16, "beta": 3.0, "max_iter": 80, "random_state": 0, **params}
@@ -102,8 +96,8 @@ def test_attributes_equal_the_transformers(digits_split, dtype, early_stopping):
     X = digits_split[0].astype(dtype)
     params = dict(n_components=16, beta=3.0, max_iter=40, random_state=0)
     params["early_stopping"] = early_stopping
-    detector = _fit(SparseAutoencoderOutlierDetector(**params), X)
-    transformer = _fit(SparseAutoencoderTransformer(**params), X)
+    detector = fit_quietly(SparseAutoencoderOutlierDetector(**params), X)
+    transformer = fit_quietly(SparseAutoencoderTransformer(**params), X)
     attributes = FITTED_ATTRIBUTES + ("validation_scores_", "best_validation_score_")
     for name in attributes:
         expected = getattr(transformer, name)
@@ -119,7 +113,7 @@ def test_attributes_equal_the_transformers(digits_split, dtype, early_stopping):
 
 def test_decision_function_and_predict_agree(digits_split):
     X_train, X_val, _ = digits_split
-    detector = _fit(_detector(contamination=0.1), X_train)
+    detector = fit_quietly(_detector(contamination=0.1), X_train)
     for X in (X_train, X_val):
         scores = detector.score_samples(X)
         decision = detector.decision_function(X)
@@ -139,7 +133,7 @@ def test_contamination_flags_that_fraction_of_training_rows(
     digits_split, contamination
 ):
     X_train = digits_split[0]
-    detector = _fit(_detector(contamination=contamination), X_train)
+    detector = fit_quietly(_detector(contamination=contamination), X_train)
     scores = detector.score_samples(X_train)
     # The percentile, exactly as IsolationForest computes it.
     assert detector.offset_ == np.percentile(scores, 100 * contamination)
@@ -149,7 +143,7 @@ def test_contamination_flags_that_fraction_of_training_rows(
 
 def test_auto_is_tukeys_lower_fence(digits_split):
     X_train, X_val, y_val = digits_split
-    detector = _fit(_detector(), X_train)
+    detector = fit_quietly(_detector(), X_train)
     scores = detector.score_samples(X_train)
     q1, q3 = np.percentile(scores, [25, 75])
     assert detector.offset_ == pytest.approx(q1 - 1.5 * (q3 - q1), rel=1e-12)
@@ -170,14 +164,14 @@ def test_tukey_lower_fence():
 
 def test_unseen_classes_score_lower(digits_split):
     X_train, X_val, y_val = digits_split
-    detector = _fit(_detector(), X_train)
+    detector = fit_quietly(_detector(), X_train)
     assert roc_auc_score(y_val, detector.decision_function(X_val)) > 0.9
 
 
 def test_sparse_input_gives_dense_results(digits_split):
     X_train, X_val, _ = digits_split
-    dense = _fit(_detector(contamination=0.1), X_train)
-    sparse = _fit(_detector(contamination=0.1), sp.csr_matrix(X_train))
+    dense = fit_quietly(_detector(contamination=0.1), X_train)
+    sparse = fit_quietly(_detector(contamination=0.1), sp.csr_matrix(X_train))
     # Sparse and dense products round differently; 80 L-BFGS iterations
     # amplify that to about 1e-8.
     assert sparse.offset_ == pytest.approx(dense.offset_, rel=1e-6)
@@ -191,33 +185,33 @@ def test_sparse_input_gives_dense_results(digits_split):
 
 def test_warm_start_continues_from_the_detectors_weights(digits_split):
     X_train = digits_split[0]
-    detector = _fit(_detector(max_iter=10, warm_start=True), X_train)
+    detector = fit_quietly(_detector(max_iter=10, warm_start=True), X_train)
     first_loss = detector.loss_
-    _fit(detector, X_train)
+    fit_quietly(detector, X_train)
     # The second fit starts from the first one's weights, as the
     # transformer's warm start does.
-    reference = _fit(
+    reference = fit_quietly(
         SparseAutoencoderTransformer(
             n_components=16, beta=3.0, max_iter=10, random_state=0, warm_start=True
         ),
         X_train,
     )
-    _fit(reference, X_train)
+    fit_quietly(reference, X_train)
     assert detector.loss_ < first_loss
     assert_array_equal(detector.components_, reference.components_)
     assert detector.loss_curve_ == reference.loss_curve_
     # A cold start from the same seed gives the first fit again.
     detector.set_params(warm_start=False)
-    _fit(detector, X_train)
+    fit_quietly(detector, X_train)
     assert detector.loss_ == first_loss
 
 
 def test_warm_start_shape_mismatch_is_the_transformers_error(digits_split):
     X_train = digits_split[0]
-    detector = _fit(_detector(max_iter=5, warm_start=True), X_train)
+    detector = fit_quietly(_detector(max_iter=5, warm_start=True), X_train)
     before = detector.components_
     with pytest.raises(ValueError, match="warm_start=True needs the same shape"):
-        _fit(detector, X_train[:, :32])
+        fit_quietly(detector, X_train[:, :32])
     # A failed fit leaves the detector as it was.
     assert detector.components_ is before and detector.n_features_in_ == 64
 
@@ -226,16 +220,16 @@ def test_refit_without_feature_names_drops_them(digits_split):
     pd = pytest.importorskip("pandas")
     X_train = digits_split[0][:200]
     frame = pd.DataFrame(X_train, columns=[f"pixel{i}" for i in range(64)])
-    detector = _fit(_detector(max_iter=5), frame)
+    detector = fit_quietly(_detector(max_iter=5), frame)
     assert list(detector.feature_names_in_) == list(frame.columns)
-    _fit(detector, X_train)
+    fit_quietly(detector, X_train)
     assert not hasattr(detector, "feature_names_in_")
 
 
 def test_pipeline_with_min_max_scaler(digits_split):
     X_train, X_val, y_val = digits_split
     pipe = make_pipeline(MinMaxScaler(), _detector(contamination=0.05))
-    labels = _fit(pipe, 16 * X_train).predict(16 * X_val)
+    labels = fit_quietly(pipe, 16 * X_train).predict(16 * X_val)
     assert set(np.unique(labels)) <= {-1, 1}
     assert roc_auc_score(y_val, pipe.decision_function(16 * X_val)) > 0.9
     with warnings.catch_warnings():
@@ -257,9 +251,7 @@ def test_grid_search_on_labelled_validation_data(digits_split):
         scoring="roc_auc",  # roc_auc uses decision_function; +1 is positive
         cv=PredefinedSplit(fold),
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        search.fit(X, y)
+    fit_quietly(search, X, y)
     assert search.best_score_ > 0.85
     assert len(search.cv_results_["mean_test_score"]) == 2
 
@@ -277,11 +269,11 @@ def test_dask_fit_and_predict(digits_split):
         ) as cluster,
         distributed.Client(cluster),
     ):
-        detector = _fit(
+        detector = fit_quietly(
             _detector(max_iter=20, contamination=0.1),
             da.from_array(X_train, chunks=(200, 64)),
         )
-        reference = _fit(_detector(max_iter=20, contamination=0.1), X_train)
+        reference = fit_quietly(_detector(max_iter=20, contamination=0.1), X_train)
         assert detector.offset_ == pytest.approx(reference.offset_, rel=1e-6)
         X_dask = da.from_array(X_val, chunks=(100, 64))
         decision = detector.decision_function(X_dask)
