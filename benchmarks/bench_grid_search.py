@@ -37,10 +37,8 @@ GRID = {
     "sparseautoencodertransformer__rho": [0.01, 0.05],
     "sparseautoencodertransformer__beta": [1, 3],
 }
-SETTINGS = {
-    "defaults": {},
-    "max_iter=400, tol=0": dict(max_iter=400, tol=0),
-}
+FIXED = "max_iter=400, tol=0"
+SETTINGS = {"defaults": {}, FIXED: dict(max_iter=400, tol=0)}
 
 
 def search(X, y, **autoencoder_params):
@@ -71,46 +69,54 @@ def main():
     X, y = load_digits(return_X_y=True)
 
     # joblib's workers inherit file descriptor 2: point it at a file so that
-    # their warnings can be counted, and keep the terminal for the report.
+    # their warnings can be counted, and restore it at the end, so that an
+    # error of this script still reaches the terminal.
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    terminal = os.fdopen(os.dup(1), "w")
-    sys.stdout.flush()
+    stderr = os.dup(2)
     os.dup2(log.fileno(), 2)
+    try:
+        times = time_searches(X, y, settings, args.rounds, log.name)
+    finally:
+        sys.stderr.flush()
+        os.dup2(stderr, 2)
+        os.close(stderr)
+        log.close()
+        os.unlink(log.name)
+    fixed = np.median(times[FIXED])
+    for name in settings:
+        if name != FIXED:
+            median = np.median(times[name])
+            print(
+                f"median time, {name} / {FIXED}: {median:.1f} / "
+                f"{fixed:.1f} s = {median / fixed:.2f}"
+            )
+
+
+def time_searches(X, y, settings, rounds, log_path):
+    """Wall times of each setting's search; prints one line per search."""
     # The filters travel to the workers with scikit-learn's joblib wrapper.
     warnings.simplefilter("always", ConvergenceWarning)
-
     search(X, y, max_iter=5, tol=0)  # warm-up: starts the workers, untimed
     times = {name: [] for name in settings}
-    for _ in range(args.rounds):
+    for _ in range(rounds):
         for name, params in settings.items():
             settle()
-            position = os.path.getsize(log.name)
+            position = os.path.getsize(log_path)
             start = time.perf_counter()
             result = search(X, y, **params)
-            elapsed = time.perf_counter() - start
+            times[name].append(time.perf_counter() - start)
             sys.stderr.flush()
-            with open(log.name) as lines:
+            with open(log_path) as lines:
                 lines.seek(position)
                 n_warnings = lines.read().count(": ConvergenceWarning:")
-            times[name].append(elapsed)
-            refit = result.best_estimator_[1]
             print(
-                f"{name}: {elapsed:.1f} s, best {result.best_params_}, "
+                f"{name}: {times[name][-1]:.1f} s, best {result.best_params_}, "
                 f"CV accuracy {result.best_score_:.4f}, ConvergenceWarnings "
-                f"{n_warnings}, the refit stopped after {refit.n_iter_} iterations",
-                file=terminal,
+                f"{n_warnings}, the refit stopped after "
+                f"{result.best_estimator_[1].n_iter_} iterations",
                 flush=True,
             )
-    fixed = np.median(times["max_iter=400, tol=0"])
-    for name in settings:
-        median = np.median(times[name])
-        print(
-            f"median time, {name} / max_iter=400, tol=0: {median:.1f} / "
-            f"{fixed:.1f} s = {median / fixed:.2f}",
-            file=terminal,
-            flush=True,
-        )
-    os.unlink(log.name)
+    return times
 
 
 if __name__ == "__main__":
