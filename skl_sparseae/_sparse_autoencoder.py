@@ -690,11 +690,12 @@ class SparseAutoencoderTransformer(
             theta, loss, stop = best["theta"], best["loss"], None
 
         n_iter = min(len(loss_curve), self.max_iter)
+        # A fit the no-progress rule stopped ends with status 99 (StopIteration
+        # from the callback); 1 and 2 are a budget or a failed line search.
         if (
             stop is not None
             and stop.status in (1, 2)
             and self.tol > 0
-            and not progress.should_stop
             and progress.still_improving
         ):
             self._warn_unconverged(stop, n_iter, data_range, backend.dtype)
@@ -754,7 +755,11 @@ class SparseAutoencoderTransformer(
         )
 
     def _warn_unconverged(self, result, n_iter, data_range, dtype):
-        """ConvergenceWarning for a fit stopped while it was still improving."""
+        """ConvergenceWarning for a fit stopped while it was still improving.
+
+        ``result.status`` is 1 (``max_iter`` or ``max_fun`` ran out) or 2 (the
+        line search failed).
+        """
         reason = result.message.strip().rstrip(".:").strip()
         if result.status == 1 and n_iter >= self.max_iter:
             budget = f"it reached max_iter={self.max_iter}"
@@ -762,16 +767,13 @@ class SparseAutoencoderTransformer(
         elif result.status == 1:
             budget = f"it reached max_fun={self.max_fun} objective evaluations"
             remedy = "Increase max_fun to fit further."
-        elif result.status == 2:
+        else:  # status 2, the only other status the caller passes
             budget = f"the line search failed ({reason})"
             remedy = (
                 "This often means that the data is badly scaled: scale X (for "
                 "instance with sklearn.preprocessing.StandardScaler or "
                 "MinMaxScaler)."
             )
-        else:
-            budget = f"L-BFGS-B stopped ({reason})"
-            remedy = ""
         message = (
             f"The sparse autoencoder stopped after {n_iter} iteration(s) while "
             f"the objective was still improving by more than tol={self.tol} "
