@@ -41,8 +41,8 @@ from sklearn.utils import gen_batches
 from ._backend_numpy import (
     canonical_csr,
     encode,
+    fit_block_rows,
     reconstruct,
-    row_batch_size,
     score_rows,
     value_range,
 )
@@ -129,8 +129,9 @@ def _column_sums_of(group_activations):
 def _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation):
     """Squared error and gradient sums of one chunk, in row blocks.
 
-    The blocks are sized from ``working_memory`` as in memory, so a worker
-    never holds more than one block's temporaries.
+    The blocks are sized from the chunk's shape as in memory, so a worker
+    never holds more than one block's temporaries and its sums do not depend
+    on the worker's ``working_memory`` setting.
     """
     n_rows, n_features = X_chunk.shape
     n_components = A_chunk.shape[1]
@@ -140,7 +141,7 @@ def _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation)
         return 0.0, sums
     if sp.issparse(X_chunk):
         X_chunk = canonical_csr(X_chunk)
-    batch_size = row_batch_size(n_rows, n_features, n_components, dtype.itemsize)
+    batch_size = fit_block_rows(n_rows, n_features, n_components, dtype.itemsize)
     workspace = BlockWorkspace(min(batch_size, n_rows), n_features, n_components, dtype)
     squared_error = 0.0
     for rows in gen_batches(n_rows, batch_size):

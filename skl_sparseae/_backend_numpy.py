@@ -1,10 +1,10 @@
 """Evaluate the objective on data held in memory: NumPy arrays and CSR matrices.
 
-The rows are cut into a fixed number of equal, contiguous *shares*, and each
-share into blocks of at most ``batch_size`` rows. Each share's sums are
-accumulated block by block and the shares' sums are added in share order, so
-an evaluation
-gives the same bits whatever the number of threads that compute the shares:
+The rows are cut into equal, contiguous *shares*, and each share into
+blocks of at most ``batch_size`` rows; how many of each depends on the data's
+shape alone. Each share's sums are accumulated block by block and the shares'
+sums are added in share order, so an evaluation gives the same bits on any
+machine, with any number of threads and any ``working_memory`` setting:
 threads only decide which share is computed when, never how the sums are
 grouped. Each thread holds one set of block buffers (a
 :class:`~skl_sparseae._objective.BlockWorkspace`), allocated on the first
@@ -16,7 +16,6 @@ reconstruction error that the estimator and the Dask chunks share.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import os
 import queue
 from concurrent.futures import ThreadPoolExecutor
 
@@ -41,43 +40,75 @@ from ._objective import (
 )
 
 # Rows per block are capped so that the block buffers (two (rows, d) and two
-# (rows, h) arrays) stay near this many bytes, whatever ``working_memory``
-# says. scikit-learn's default working_memory (1 GiB) would otherwise make
-# one block of the whole of a 60,000 x 784 problem, i.e. two more copies of
-# X. Block buffers of a few MiB are as fast as one block of all rows, since
-# each block still feeds the BLAS matrices with hundreds of rows and its
-# element-wise passes run on data that is still in cache
-# (benchmarks/bench_block_size.py).
+# (rows, h) arrays) stay near this many bytes. Block buffers of a few MiB are
+# as fast as one block of all rows, since each block still feeds the BLAS
+# matrices with hundreds of rows and its element-wise passes run on data that
+# is still in cache (benchmarks/bench_block_size.py).
 MAX_BLOCK_BYTES = 8 * 2**20
 MIN_BLOCK_ROWS = 64
 
+# The blocks of a fit are grouped into at most this many shares, each with
+# its own gradient sums. A constant, not the machine's number of cores: the
+# grouping decides the order of the floating-point additions, so it must
+# depend on nothing but the data for a fit to give the same bits on every
+# machine. Sixteen shares keep up to sixteen threads busy.
+MAX_SHARES = 16
+# ... and the shares' gradient sums take at most this fraction of the bytes
+# of X, so that wide models on few rows do not hold many parameter vectors.
+MAX_SHARE_SUMS_FRACTION = 1 / 8
 
-def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory=None):
-    """Rows per block so that the block temporaries fit in ``working_memory`` MiB.
+
+def _block_row_bytes(n_features, n_components, itemsize):
+    return (2 * n_features + 2 * n_components) * itemsize
+
+
+def fit_block_rows(n_samples, n_features, n_components, itemsize):
+    """Rows per block of a fit's evaluations: a function of the data's shape only.
 
     A block holds two (rows, d) buffers (reconstruction and residual) and two
-    (rows, h) buffers. The rows are the smaller of what ``working_memory``
-    (scikit-learn's setting when None) allows and what keeps these buffers
-    near ``MAX_BLOCK_BYTES`` (but at least ``MIN_BLOCK_ROWS``), so that the
-    extra memory of an evaluation stays well below the size of X.
+    (rows, h) buffers; the rows keep them near ``MAX_BLOCK_BYTES`` (but at
+    least ``MIN_BLOCK_ROWS``, at most ``n_samples``). Unlike
+    :func:`row_batch_size`, scikit-learn's ``working_memory`` plays no part:
+    the blocks decide how the gradient sums are grouped, and so the last bits
+    of the fitted model.
     """
-    row_bytes = (2 * n_features + 2 * n_components) * itemsize
+    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
+    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
+    return max(1, min(n_samples, cap))
+
+
+def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory=None):
+    """Rows per block of a row-wise computation within ``working_memory`` MiB.
+
+    For transforms and scores, whose result for a row does not depend on how
+    the rows are cut: the rows are the smaller of what ``working_memory``
+    (scikit-learn's setting when None) allows and :func:`fit_block_rows`.
+    """
+    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
     rows = get_chunk_n_rows(
         row_bytes=row_bytes, max_n_rows=n_samples, working_memory=working_memory
     )
-    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
+    cap = fit_block_rows(n_samples, n_features, n_components, itemsize)
     return max(1, min(rows, cap))
 
 
-def n_shares(n_blocks):
-    """How many shares the blocks are grouped into; never depends on threads.
+def data_bytes(X):
+    """Bytes of X's values (and, for CSR, its indices)."""
+    if sp.issparse(X):
+        return X.data.nbytes + X.indices.nbytes + X.indptr.nbytes
+    return X.nbytes
 
-    One share per core of the machine (``os.cpu_count()``, a constant of the
-    machine, unlike the number of threads a user allows), at most one per
-    block. Each share holds one set of gradient sums: the fit's memory
-    estimate counts them.
+
+def n_shares(n_blocks, x_bytes, sums_bytes):
+    """How many shares the blocks are grouped into; never depends on the machine.
+
+    At most one per block and ``MAX_SHARES``, and no more than keeps their
+    gradient sums (``sums_bytes`` each) within ``MAX_SHARE_SUMS_FRACTION`` of
+    ``x_bytes``: a function of the data alone, not of the cores or threads
+    that compute them. The fit's memory estimate counts the sums.
     """
-    return max(1, min(n_blocks, os.cpu_count() or 1))
+    by_memory = int(x_bytes * MAX_SHARE_SUMS_FRACTION // max(sums_bytes, 1))
+    return max(1, min(n_blocks, MAX_SHARES, by_memory))
 
 
 def canonical_csr(X):
@@ -113,8 +144,8 @@ class NumpyBackend:
         The output non-linearity.
 
     batch_size : int, default=None
-        Rows per block; None sizes the blocks with :func:`row_batch_size`
-        from scikit-learn's ``working_memory`` setting.
+        Rows per block; None sizes the blocks from the data's shape with
+        :func:`fit_block_rows`.
 
     n_threads : int, default=None
         Threads that compute shares concurrently, each with a one-thread
@@ -135,14 +166,18 @@ class NumpyBackend:
         self.decoder_activation = decoder_activation
         self.dtype = X.dtype
         if batch_size is None:
-            batch_size = row_batch_size(
+            batch_size = fit_block_rows(
                 self.n_samples, self.n_features, n_components, self.dtype.itemsize
             )
         self.batch_size = batch_size
         # Equal, contiguous row ranges, each cut into blocks of at most
         # batch_size rows: every thread gets the same amount of work.
         m = self.n_samples
-        count = n_shares(-(-m // batch_size))
+        count = n_shares(
+            -(-m // batch_size),
+            data_bytes(X),
+            n_parameters(self.n_features, n_components) * self.dtype.itemsize,
+        )
         bounds = [m * k // count for k in range(count + 1)]
         self.shares = [
             [
@@ -350,19 +385,21 @@ def squared_reconstruction_error(X, W1, b1, W2, b2, decoder_activation, batch_si
     return errors
 
 
-def score_rows(X, weights, decoder_activation, estimator_name):
+def score_rows(X, weights, decoder_activation, estimator_name, batch_size=None):
     """``score_samples`` of validated X: -0.5 * squared reconstruction error.
 
     ``weights`` are the fitted ``(components_, intercept_hidden_,
-    decoder_components_, intercept_visible_)``.
+    decoder_components_, intercept_visible_)``. ``batch_size`` rows are
+    scored at a time; None sizes the blocks with :func:`row_batch_size`.
     """
     components, intercept_hidden, decoder_components, intercept_visible = weights
     n_samples, n_features = X.shape
     if n_samples == 0:
         return np.empty(0, dtype=np.result_type(X.dtype, components.dtype))
-    batch_size = row_batch_size(
-        n_samples, n_features, components.shape[0], X.dtype.itemsize
-    )
+    if batch_size is None:
+        batch_size = row_batch_size(
+            n_samples, n_features, components.shape[0], X.dtype.itemsize
+        )
     errors = _without_overflow(
         "score_samples",
         estimator_name,

@@ -29,7 +29,13 @@ from sklearn.utils.validation import (
 from . import _backend_array_api, _backend_dask, _blas
 from ._backend_array_api import ArrayAPIBackend
 from ._backend_dask import DaskBackend, is_dask_collection
-from ._backend_numpy import NumpyBackend, encode, reconstruct, score_rows
+from ._backend_numpy import (
+    NumpyBackend,
+    encode,
+    fit_block_rows,
+    reconstruct,
+    score_rows,
+)
 from ._objective import evaluate, initial_parameters, pack, unpack
 from ._stopping import NoImprovement, check_fit_memory, optimiser_memory_bytes
 from ._validation import (
@@ -714,7 +720,14 @@ class SparseAutoencoderTransformer(
             weights = (np.ascontiguousarray(W1.T), b1, W2, b2)
             with np.errstate(over="ignore", invalid="ignore"):
                 if namespace is None:
-                    scores = score_rows(X_val, weights, self.decoder_activation, name)
+                    # Blocks from the shape, as in the fit's evaluations: the
+                    # stopping rule must not depend on working_memory.
+                    batch_size = fit_block_rows(
+                        *X_val.shape, backend.n_components, X_val.dtype.itemsize
+                    )
+                    scores = score_rows(
+                        X_val, weights, self.decoder_activation, name, batch_size
+                    )
                     return float(np.mean(scores))
                 xp, device = namespace
                 weights = [_backend_array_api.to_device(w, xp, device) for w in weights]
