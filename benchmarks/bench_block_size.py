@@ -1,6 +1,6 @@
 """How the block size changes evaluation time and extra memory.
 
-Justifies the rule in ``skl_sparseae._backend_numpy.row_batch_size``: rows
+Justifies the rule in ``skl_sparseae._inference.block_rows``: rows
 per block are capped so that the block buffers stay near ``MAX_BLOCK_BYTES``.
 
     python benchmarks/bench_block_size.py [--rows 20000] [--repeats 3]
@@ -20,7 +20,7 @@ import tracemalloc
 import numpy as np
 
 from _common import dense_problem, numpy_evaluation
-from skl_sparseae._backend_numpy import row_batch_size
+from skl_sparseae._inference import row_batch_size
 from skl_sparseae._objective import initial_parameters
 
 

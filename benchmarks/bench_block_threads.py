@@ -27,8 +27,9 @@ from _common import (
 from sklearn.utils import gen_batches
 
 from skl_sparseae import _blas
-from skl_sparseae._backend_numpy import row_batch_size
+from skl_sparseae._inference import block_rows
 from skl_sparseae._objective import (
+    FirstPass,
     BlockWorkspace,
     add_block_gradient_sums,
     evaluate,
@@ -53,7 +54,7 @@ class BlocksInTurn:
         self.dtype = X.dtype
         self.blocks = list(gen_batches(
             self.n_samples,
-            row_batch_size(self.n_samples, self.n_features, n_components, X.itemsize),
+            block_rows(self.n_samples, self.n_features, n_components, X.itemsize),
         ))
         self.hidden = np.empty((self.n_samples, n_components), self.dtype)
         self.workspace = BlockWorkspace(
@@ -71,9 +72,9 @@ class BlocksInTurn:
         for rows in self.blocks:
             A = hidden_activations(self.X[rows], W1, b1, out=self.hidden[rows])
             total += A.sum(axis=0, dtype=np.float64)
-        return total
+        return FirstPass(total, self.hidden)
 
-    def gradient_sums(self, theta, kl_slope):
+    def gradient_sums(self, theta, kl_slope, first_pass):
         _, _, W2, b2 = self._weights(theta)
         sums = zero_gradient_sums(self.n_features, self.n_components, self.dtype)
         squared_error = 0.0

@@ -26,7 +26,8 @@ from threadpoolctl import threadpool_limits
 
 from _common import five_gemms, five_products, median_time, nudged_digits
 from skl_sparseae import SparseAutoencoderTransformer, _blas
-from skl_sparseae._backend_numpy import NumpyBackend, row_batch_size
+from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._inference import row_batch_size
 from skl_sparseae._objective import evaluate, initial_parameters
 
 PARAMS = dict(rho=0.01, beta=3.0, alpha=1e-4)

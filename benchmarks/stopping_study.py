@@ -30,23 +30,22 @@ than any single snapshot.
 
 The replay uses the estimator's own loop and rule: every problem is fitted
 with ``SparseAutoencoderTransformer(tol=0, max_iter=N)``, its weights are
-read at the snapshots through a callback on scipy's minimize (wrapped for
-the study only), and the stop is found by feeding ``loss_curve_`` to the
-estimator's ``NoImprovement``. L-BFGS-B's own gradient test (``gtol =
-tol / 10``) is not replayed; on benchmark d's problem the replayed stop (216
-iterations at ``tol=5e-4``) is the one the real fit makes.
+read at the snapshots through the solver's per-iteration callback (a
+subclass of the estimator hands it one), and the stop is found by feeding
+``loss_curve_`` to the estimator's ``NoImprovement``. L-BFGS-B's own
+gradient test (``gtol = tol / 10``) is not replayed; on benchmark d's problem
+the replayed stop (216 iterations at ``tol=5e-4``) is the one the real fit
+makes.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import contextlib
 import time
 from functools import partial
 import warnings
 
 import numpy as np
-import scipy.optimize
 import scipy.sparse as sp
 from _common import machine_description, nudged_digits
 from sklearn.datasets import load_digits, load_sample_image
@@ -57,7 +56,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae import _sparse_autoencoder as estimator_module
+from skl_sparseae._lbfgs import minimize_lbfgs
 from skl_sparseae._objective import unpack
 from skl_sparseae._stopping import NoImprovement
 
@@ -68,36 +67,43 @@ CANDIDATES = [
 ]
 
 
-@contextlib.contextmanager
-def snapshots(every, store):
-    """Copy the weights into ``store[k]`` after every ``every``-th iteration."""
-    minimize = scipy.optimize.minimize
+class SnapshottingTransformer(SparseAutoencoderTransformer):
+    """The estimator, keeping a copy of the weights every ``every`` iterations.
 
-    def recording_minimize(fun, x0, *args, callback=None, **kwargs):
-        iteration = [0]
+    Uses the estimator's solver seam (``_run_solver``): the fit is the
+    estimator's own, with the same loop and rule.
+    """
 
-        def recording_callback(intermediate_result):
-            iteration[0] += 1
-            if iteration[0] % every == 0:
-                store[iteration[0]] = intermediate_result.x.copy()
-            return callback(intermediate_result)
+    def snapshot(self, every, store):
+        self._every, self._store = every, store
+        return self
 
-        return minimize(fun, x0, *args, callback=recording_callback, **kwargs)
+    def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
+        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+            if iteration % self._every == 0:
+                self._store[iteration] = np.array(theta, copy=True)
 
-    estimator_module.scipy.optimize.minimize = recording_minimize
-    try:
-        yield
-    finally:
-        estimator_module.scipy.optimize.minimize = minimize
+        return minimize_lbfgs(
+            objective,
+            theta0,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            held_out_score=held_out_score,
+            on_iteration=on_iteration,
+            value_range=value_range,
+            sigmoid_decoder=self.decoder_activation == "sigmoid",
+        )
 
 
 def long_fit(X, params, max_iter, every):
     """Fit with a fixed budget; return the estimator and its weight snapshots."""
     store = {}
-    estimator = SparseAutoencoderTransformer(
+    estimator = SnapshottingTransformer(
         tol=0, max_iter=max_iter, random_state=0, **params
-    )
-    with snapshots(every, store), warnings.catch_warnings():
+    ).snapshot(every, store)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(X)
     return estimator, store

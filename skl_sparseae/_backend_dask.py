@@ -21,7 +21,7 @@ Without a ``dask.distributed`` client, the chunks are computed by dask's
 local scheduler and the same functions run in this process.
 
 The lazy ``transform``, ``inverse_transform`` and ``score_samples`` map the
-array functions of :mod:`skl_sparseae._backend_numpy` over the chunks, with
+array functions of :mod:`skl_sparseae._inference` over the chunks, with
 copies of the weights: a result computed later belongs to the model it came
 from, whatever happens to the estimator meanwhile.
 
@@ -38,19 +38,15 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
-from ._backend_numpy import (
-    canonical_csr,
-    encode,
-    fit_block_rows,
-    reconstruct,
-    score_rows,
-    value_range,
-)
+from ._backend_numpy import value_range
+from ._inference import block_rows, encode, reconstruct, score_rows
 from ._objective import (
     BlockWorkspace,
+    FirstPass,
     add_block_gradient_sums,
     add_in_order,
     add_partials_in_order,
+    canonical_csr,
     hidden_activations,
     n_parameters,
     unpack,
@@ -141,7 +137,7 @@ def _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation)
         return 0.0, sums
     if sp.issparse(X_chunk):
         X_chunk = canonical_csr(X_chunk)
-    batch_size = fit_block_rows(n_rows, n_features, n_components, dtype.itemsize)
+    batch_size = block_rows(n_rows, n_features, n_components, dtype.itemsize)
     workspace = BlockWorkspace(min(batch_size, n_rows), n_features, n_components, dtype)
     squared_error = 0.0
     for rows in gen_batches(n_rows, batch_size):
@@ -527,7 +523,6 @@ class DaskBackend:
             if ranges
             else None
         )
-        self._activations = None
 
     def value_range(self):
         """Smallest and largest stored value of X, or None when it stores none."""
@@ -544,28 +539,26 @@ class DaskBackend:
     def activation_sums(self, theta):
         """Pass 1: float64 column sums of the hidden activations, in chunk order.
 
-        The activations stay on the workers for :meth:`gradient_sums`.
+        The activations stay on the workers; pass 2 receives their futures
+        and the parameters already sent.
         """
-        self._params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
-        self._activations, chunk_sums = self._chunks.activations(
-            self._params, self.n_features, self.n_components
+        params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
+        activations, chunk_sums = self._chunks.activations(
+            params, self.n_features, self.n_components
         )
-        return add_in_order(chunk_sums)
+        return FirstPass(add_in_order(chunk_sums), (activations, params))
 
-    def gradient_sums(self, theta, kl_slope):
+    def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and gradient sums, using pass 1's activations."""
-        try:
-            return self._chunks.gradient_sums(
-                self._activations,
-                self._params,
-                kl_slope,
-                self.n_features,
-                self.n_components,
-                self.decoder_activation,
-            )
-        finally:
-            # The workers may free this evaluation's activations.
-            self._activations = self._params = None
+        activations, params = first_pass.kept
+        return self._chunks.gradient_sums(
+            activations,
+            params,
+            kl_slope,
+            self.n_features,
+            self.n_components,
+            self.decoder_activation,
+        )
 
     def close(self):
         self._chunks.release()

@@ -9,9 +9,6 @@ threads only decide which share is computed when, never how the sums are
 grouped. Each thread holds one set of block buffers (a
 :class:`~skl_sparseae._objective.BlockWorkspace`), allocated on the first
 evaluation and reused by every later one.
-
-This module also holds the array-level transform, inverse transform and
-reconstruction error that the estimator and the Dask chunks share.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -22,30 +19,22 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
-from sklearn.utils._chunking import get_chunk_n_rows
 
 from . import _blas
+from ._inference import block_rows
 from ._objective import (
     BlockWorkspace,
+    FirstPass,
     add_block_gradient_sums,
     add_in_order,
     add_partials_in_order,
-    decode,
+    canonical_csr,
     evaluate,
     hidden_activations,
     n_parameters,
-    row_squared_errors,
     unpack,
     zero_gradient_sums,
 )
-
-# Rows per block are capped so that the block buffers (two (rows, d) and two
-# (rows, h) arrays) stay near this many bytes. Block buffers of a few MiB are
-# as fast as one block of all rows, since each block still feeds the BLAS
-# matrices with hundreds of rows and its element-wise passes run on data that
-# is still in cache (benchmarks/bench_block_size.py).
-MAX_BLOCK_BYTES = 8 * 2**20
-MIN_BLOCK_ROWS = 64
 
 # The blocks of a fit are grouped into at most this many shares, each with
 # its own gradient sums. A constant, not the machine's number of cores: the
@@ -56,40 +45,6 @@ MAX_SHARES = 16
 # ... and the shares' gradient sums take at most this fraction of the bytes
 # of X, so that wide models on few rows do not hold many parameter vectors.
 MAX_SHARE_SUMS_FRACTION = 1 / 8
-
-
-def _block_row_bytes(n_features, n_components, itemsize):
-    return (2 * n_features + 2 * n_components) * itemsize
-
-
-def fit_block_rows(n_samples, n_features, n_components, itemsize):
-    """Rows per block of a fit's evaluations: a function of the data's shape only.
-
-    A block holds two (rows, d) buffers (reconstruction and residual) and two
-    (rows, h) buffers; the rows keep them near ``MAX_BLOCK_BYTES`` (but at
-    least ``MIN_BLOCK_ROWS``, at most ``n_samples``). Unlike
-    :func:`row_batch_size`, scikit-learn's ``working_memory`` plays no part:
-    the blocks decide how the gradient sums are grouped, and so the last bits
-    of the fitted model.
-    """
-    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
-    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
-    return max(1, min(n_samples, cap))
-
-
-def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory=None):
-    """Rows per block of a row-wise computation within ``working_memory`` MiB.
-
-    For transforms and scores, whose result for a row does not depend on how
-    the rows are cut: the rows are the smaller of what ``working_memory``
-    (scikit-learn's setting when None) allows and :func:`fit_block_rows`.
-    """
-    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
-    rows = get_chunk_n_rows(
-        row_bytes=row_bytes, max_n_rows=n_samples, working_memory=working_memory
-    )
-    cap = fit_block_rows(n_samples, n_features, n_components, itemsize)
-    return max(1, min(rows, cap))
 
 
 def data_bytes(X):
@@ -109,16 +64,6 @@ def n_shares(n_blocks, x_bytes, sums_bytes):
     """
     by_memory = int(x_bytes * MAX_SHARE_SUMS_FRACTION // max(sums_bytes, 1))
     return max(1, min(n_blocks, MAX_SHARES, by_memory))
-
-
-def canonical_csr(X):
-    """X as CSR without duplicate entries (copied only when it has some)."""
-    if X.format != "csr":
-        X = X.tocsr()
-    if not X.has_canonical_format:
-        X = X.copy()
-        X.sum_duplicates()
-    return X
 
 
 def value_range(X):
@@ -145,7 +90,7 @@ class NumpyBackend:
 
     batch_size : int, default=None
         Rows per block; None sizes the blocks from the data's shape with
-        :func:`fit_block_rows`.
+        :func:`~skl_sparseae._inference.block_rows`.
 
     n_threads : int, default=None
         Threads that compute shares concurrently, each with a one-thread
@@ -166,7 +111,7 @@ class NumpyBackend:
         self.decoder_activation = decoder_activation
         self.dtype = X.dtype
         if batch_size is None:
-            batch_size = fit_block_rows(
+            batch_size = block_rows(
                 self.n_samples, self.n_features, n_components, self.dtype.itemsize
             )
         self.batch_size = batch_size
@@ -249,7 +194,8 @@ class NumpyBackend:
     def activation_sums(self, theta):
         """Pass 1: float64 column sums of the hidden activations of all rows.
 
-        The activations stay in a buffer for :meth:`gradient_sums`.
+        The activations go to pass 2 in the returned :class:`FirstPass`; they
+        live in a buffer that the next call overwrites.
         """
         if self._hidden is None:
             self._allocate()
@@ -263,16 +209,12 @@ class NumpyBackend:
                 total += block.sum(axis=0, dtype=np.float64)
             return total
 
-        return add_in_order(self._map_shares(share_sums))
+        return FirstPass(add_in_order(self._map_shares(share_sums)), A)
 
-    def gradient_sums(self, theta, kl_slope):
-        """Pass 2: squared error and the gradient sums of W1, b1, W2, b2.
-
-        Uses the activations of the latest :meth:`activation_sums`, which
-        must have been called with the same ``theta``.
-        """
+    def gradient_sums(self, theta, kl_slope, first_pass):
+        """Pass 2: squared error and the gradient sums of W1, b1, W2, b2."""
         _, _, W2, b2 = self._weights(theta)
-        A = self._hidden
+        A = first_pass.kept
 
         def share_sums(index, share):
             sums = self._share_sums[index]
@@ -317,101 +259,3 @@ def loss_and_gradient(
     ) as backend:
         result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
     return result.loss, result.gradient
-
-
-# --------------------------------------------------------------------------
-# Transform, inverse transform and reconstruction error of validated arrays.
-
-
-def _without_overflow(method, estimator_name, compute):
-    """``compute()`` with overflow allowed to saturate, but never to give NaN.
-
-    Finite data far larger than the training data can overflow the
-    products: +-inf is still a meaningful answer (a saturated unit, an
-    infinitely bad reconstruction), NaN (inf - inf) is not.
-    """
-    with np.errstate(over="ignore", invalid="ignore"):
-        result = compute()
-    if np.isnan(result).any():
-        raise ValueError(
-            f"{method} overflowed: X has values too large for this "
-            f"{estimator_name}. Scale X the way the training data was "
-            "scaled (for instance with the same MinMaxScaler or StandardScaler)."
-        )
-    return result
-
-
-def encode(X, components, intercept_hidden, estimator_name):
-    """Hidden activations of validated X (``transform``)."""
-    return _without_overflow(
-        "transform",
-        estimator_name,
-        lambda: hidden_activations(X, components.T, intercept_hidden),
-    )
-
-
-def reconstruct(A, decoder_components, intercept_visible, decoder_activation, name):
-    """Reconstruction of validated hidden activations A (``inverse_transform``)."""
-    return _without_overflow(
-        "inverse_transform",
-        name,
-        lambda: decode(A, decoder_components, intercept_visible, decoder_activation),
-    )
-
-
-def squared_reconstruction_error(X, W1, b1, W2, b2, decoder_activation, batch_size):
-    """Per-sample ||x_i - x_hat_i||^2, computed block by block.
-
-    Extra memory is two buffers of ``batch_size`` rows (hidden activations
-    and reconstruction), reused by every block; a sparse X is never made
-    dense.
-    """
-    m, n_features = X.shape
-    n_components = W1.shape[1]
-    dtype = np.result_type(X.dtype, W1.dtype)
-    if sp.issparse(X):
-        X = canonical_csr(X)
-    errors = np.empty(m, dtype=dtype)
-    n_rows = max(1, min(batch_size, m))
-    hidden = np.empty((n_rows, n_components), dtype=dtype)
-    recon = np.empty((n_rows, n_features), dtype=dtype)
-    for rows in gen_batches(m, batch_size):
-        X_blk = X[rows]
-        k = X_blk.shape[0]
-        A = hidden_activations(X_blk, W1, b1, out=hidden[:k])
-        errors[rows] = row_squared_errors(
-            X_blk, A, W2, b2, decoder_activation, out=recon[:k]
-        )
-    return errors
-
-
-def score_rows(X, weights, decoder_activation, estimator_name, batch_size=None):
-    """``score_samples`` of validated X: -0.5 * squared reconstruction error.
-
-    ``weights`` are the fitted ``(components_, intercept_hidden_,
-    decoder_components_, intercept_visible_)``. ``batch_size`` rows are
-    scored at a time; None sizes the blocks with :func:`row_batch_size`.
-    """
-    components, intercept_hidden, decoder_components, intercept_visible = weights
-    n_samples, n_features = X.shape
-    if n_samples == 0:
-        return np.empty(0, dtype=np.result_type(X.dtype, components.dtype))
-    if batch_size is None:
-        batch_size = row_batch_size(
-            n_samples, n_features, components.shape[0], X.dtype.itemsize
-        )
-    errors = _without_overflow(
-        "score_samples",
-        estimator_name,
-        lambda: squared_reconstruction_error(
-            X,
-            components.T,
-            intercept_hidden,
-            decoder_components,
-            intercept_visible,
-            decoder_activation,
-            batch_size,
-        ),
-    )
-    errors *= -0.5
-    return errors

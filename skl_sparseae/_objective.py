@@ -1,9 +1,12 @@
-"""The sparse autoencoder objective and its gradient, as stateless maths.
+"""The sparse autoencoder objective and its gradient: the one kernel.
 
-Nothing here knows about estimators, threads, buffers that outlive a call or
-where the data lives: every backend (in-memory NumPy, a Dask cluster) calls
-these functions on its own blocks of rows, and :func:`evaluate` turns what the
-backend returns into the loss, the gradient and the monitoring terms.
+Nothing here knows about estimators, solvers, threads or where the data
+lives: every backend (in-memory NumPy, an Array API device, the chunks of a
+Dask cluster) and every solver calls these functions on its own blocks of
+rows. The block maths take the array namespace ``xp`` of their arrays: None
+(or NumPy) runs NumPy's in-place path with preallocated buffers and CSR
+support; any other Array API namespace runs the same formulas with that
+namespace's operations, on its device. No other module computes a gradient.
 
 For data ``X`` of shape (m, d) and ``h`` hidden units::
 
@@ -19,20 +22,30 @@ with ``g`` the sigmoid or the identity. The flattened parameter vector holds
 An evaluation needs two passes over the rows, because the sparsity term's
 slope needs the mean activation over *all* rows before any row's gradient:
 
-1. ``activation_sums``: the float64 column sums of ``A``;
-2. ``gradient_sums``: given the KL slope, the squared error and the four
-   un-normalised gradient sums, which add up over blocks of rows.
+1. ``activation_sums``: the float64 column sums of ``A``, with whatever the
+   backend keeps of the activations for pass 2 (a :class:`FirstPass`);
+2. ``gradient_sums``: given the KL slope and the first pass, the squared
+   error and the four un-normalised gradient sums, which add up over blocks
+   of rows.
 
-A backend is any object with ``n_samples``, ``dtype`` and those two methods
-(see :func:`evaluate`).
+:class:`Backend` is the protocol every backend follows, and :func:`evaluate`
+turns what a backend returns into the loss, the gradient and the monitoring
+terms.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 import scipy.sparse as sp
+
+
+def is_numpy(xp):
+    """Whether ``xp`` (None meaning NumPy) is NumPy, bare or wrapped."""
+    if xp is None or xp is np:
+        return True
+    return getattr(xp, "__name__", "") in {"numpy", "array_api_compat.numpy"}
 
 
 def n_parameters(n_features, n_components):
@@ -95,14 +108,13 @@ def activation_bounds(dtype):
     return eps, 1.0 - eps
 
 
-def kl_divergence(rho, rho_hat):
+def kl_divergence(rho, rho_hat, xp=None):
     """Element-wise KL(rho || rho_hat) between Bernoulli distributions.
 
     ``rho_hat`` must already lie strictly inside (0, 1).
     """
-    return rho * np.log(rho / rho_hat) + (1.0 - rho) * np.log(
-        (1.0 - rho) / (1.0 - rho_hat)
-    )
+    log = np.log if is_numpy(xp) else xp.log
+    return rho * log(rho / rho_hat) + (1.0 - rho) * log((1.0 - rho) / (1.0 - rho_hat))
 
 
 def kl_divergence_derivative(rho, rho_hat):
@@ -110,7 +122,7 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def sigmoid(Z, out=None):
+def sigmoid(Z, out=None, xp=None):
     """Logistic function 1 / (1 + exp(-Z)), in place when ``out`` is ``Z``.
 
     Four vectorised passes (negate, exp, add, reciprocal) are faster than
@@ -118,7 +130,19 @@ def sigmoid(Z, out=None):
     (rows, n_features) reconstruction this is the largest element-wise cost of
     an evaluation. The result equals ``expit`` to round-off, including
     the saturated ends (exp overflows to inf and the reciprocal gives 0).
+
+    For another namespace ``xp`` the result replaces ``Z`` where the namespace
+    can (torch's fused ``sigmoid_``, one pass); ``out`` is then ignored.
+    Saturation is meant: NumPy-backed namespaces (array-api-strict) must not
+    warn when exp overflows.
     """
+    if not is_numpy(xp):
+        if hasattr(Z, "sigmoid_"):
+            return Z.sigmoid_()
+        with np.errstate(over="ignore", under="ignore"):
+            E = xp.exp(-Z)
+            E += 1
+            return 1 / E
     out = np.negative(Z, out=out)
     with np.errstate(over="ignore", under="ignore"):
         np.exp(out, out=out)
@@ -126,12 +150,19 @@ def sigmoid(Z, out=None):
     return np.reciprocal(out, out=out)
 
 
-def hidden_activations(X, W1, b1, out=None):
+def hidden_activations(X, W1, b1, out=None, xp=None):
     """A = sigmoid(X @ W1 + b1) for dense or sparse X.
 
-    ``out``, if given, is a C-contiguous (n_samples, n_components) array of
-    the weights' dtype that receives the result.
+    ``out``, if given, is a C-contiguous (n_samples, n_components) NumPy
+    array of the weights' dtype that receives the result. On another
+    namespace the bias is added to the product in place: a broadcast inside
+    the product (``addmm`` with a row vector) costs more on a GPU than the
+    product itself.
     """
+    if not is_numpy(xp):
+        Z = X @ W1
+        Z += b1
+        return sigmoid(Z, xp=xp)
     if sp.issparse(X):
         Z = X @ W1
         if out is not None:
@@ -143,13 +174,29 @@ def hidden_activations(X, W1, b1, out=None):
     return sigmoid(Z, out=Z)
 
 
-def decode(A, W2, b2, decoder_activation, out=None):
+def decode(A, W2, b2, decoder_activation, out=None, xp=None):
     """X_hat = g(A @ W2 + b2)."""
+    if not is_numpy(xp):
+        Z = A @ W2
+        Z += b2
+        if decoder_activation == "sigmoid":
+            Z = sigmoid(Z, xp=xp)
+        return Z
     Z = np.dot(A, W2, out=out)
     Z += b2
     if decoder_activation == "sigmoid":
         sigmoid(Z, out=Z)
     return Z
+
+
+def canonical_csr(X):
+    """X as CSR without duplicate entries (copied only when it has some)."""
+    if X.format != "csr":
+        X = X.tocsr()
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+    return X
 
 
 def subtract_csr(D, X_blk):
@@ -167,13 +214,16 @@ def subtract_csr(D, X_blk):
     D.reshape(-1)[flat] -= X_blk.data
 
 
-def row_squared_errors(X_blk, A_blk, W2, b2, decoder_activation, out=None):
+def row_squared_errors(X_blk, A_blk, W2, b2, decoder_activation, out=None, xp=None):
     """``||x_i - x_hat_i||^2`` of each row of a block, given its activations.
 
     ``out`` receives the reconstruction (then the residual) when given; a
     CSR block must be canonical (no duplicate entries).
     """
-    residual = decode(A_blk, W2, b2, decoder_activation, out=out)
+    residual = decode(A_blk, W2, b2, decoder_activation, out=out, xp=xp)
+    if not is_numpy(xp):
+        residual -= X_blk
+        return xp.vecdot(residual, residual, axis=-1)
     if sp.issparse(X_blk):
         subtract_csr(residual, X_blk)
     else:
@@ -181,14 +231,17 @@ def row_squared_errors(X_blk, A_blk, W2, b2, decoder_activation, out=None):
     return np.einsum("ij,ij->i", residual, residual)
 
 
-def zero_gradient_sums(n_features, n_components, dtype):
+def zero_gradient_sums(n_features, n_components, dtype, xp=None, device=None):
     """Zeroed accumulators for the un-normalised gradients of W1, b1, W2, b2."""
-    return (
-        np.zeros((n_features, n_components), dtype=dtype),
-        np.zeros(n_components, dtype=dtype),
-        np.zeros((n_components, n_features), dtype=dtype),
-        np.zeros(n_features, dtype=dtype),
+    shapes = (
+        (n_features, n_components),
+        (n_components,),
+        (n_components, n_features),
+        (n_features,),
     )
+    if is_numpy(xp):
+        return tuple(np.zeros(shape, dtype=dtype) for shape in shapes)
+    return tuple(xp.zeros(shape, dtype=dtype, device=device) for shape in shapes)
 
 
 class BlockWorkspace:
@@ -225,29 +278,68 @@ def _add_transposed_product(out, left, right, scratch):
         out += np.dot(left.T, right, out=scratch)
 
 
+def _add_product(out, left, right):
+    """``out += left @ right`` on another namespace, fused where it can (addmm_)."""
+    if hasattr(out, "addmm_"):
+        out.addmm_(left, right)
+    else:
+        out += left @ right
+
+
 def _column_sums(M, ones):
     """Sums over the rows of a C-ordered (k, n) array, as a BLAS gemv."""
     return ones[: M.shape[0]] @ M
 
 
 def add_block_gradient_sums(
-    X_blk, A_blk, W2, b2, kl_slope, decoder_activation, sums, workspace=None
+    X_blk, A_blk, W2, b2, kl_slope, decoder_activation, sums, workspace=None, xp=None
 ):
     """Add one block's un-normalised gradient sums in place; return its squared error.
 
     ``X_blk`` (dense or canonical CSR) and its hidden activations ``A_blk``
     hold the same rows. Blocks are independent once ``kl_slope`` (which needs
-    the mean activation over *all* rows) is known, so the sums of several
-    blocks, or of several chunks on several machines, simply add up.
+    the mean activation over *all* rows, or whatever estimate of it the
+    caller's objective uses) is known, so the sums of several blocks, or of
+    several chunks on several machines, simply add up.
 
     The block costs four matrix products (the decoder, its two gradient
     products and the encoder's weight gradient) and a handful of in-place
-    passes, all in the buffers of ``workspace``.
+    passes. On NumPy they all run in the buffers of ``workspace`` and the
+    squared error is a float; on another namespace ``xp`` the block's
+    temporaries are that namespace's arrays on its device, and the squared
+    error is a 0-d array there, so that nothing waits for the device.
     """
+    sum_W1, sum_b1, sum_W2, sum_b2 = sums
+    if not is_numpy(xp):
+        X_hat = decode(A_blk, W2, b2, decoder_activation, xp=xp)
+        if decoder_activation == "sigmoid":
+            # (x - x_hat) * x_hat * (x_hat - 1) is (x_hat - x) * g'(z): three
+            # in-place passes and no (rows, d) array beyond the residual.
+            out_delta = X_blk - X_hat
+            squared_error = xp.tensordot(out_delta, out_delta, axes=2)
+            out_delta *= X_hat
+            X_hat -= 1
+            out_delta *= X_hat
+        else:
+            out_delta = X_hat - X_blk
+            squared_error = xp.tensordot(out_delta, out_delta, axes=2)
+        del X_hat
+        _add_product(sum_W2, A_blk.T, out_delta)
+        sum_b2 += xp.sum(out_delta, axis=0)
+        delta = out_delta @ W2.T
+        del out_delta
+        delta += kl_slope
+        slope = 1 - A_blk
+        slope *= A_blk
+        delta *= slope
+        del slope
+        _add_product(sum_W1, X_blk.T, delta)
+        sum_b1 += xp.sum(delta, axis=0)
+        return squared_error
+
     k, n_features = X_blk.shape
     if workspace is None or workspace.recon.shape[0] < k:
         workspace = BlockWorkspace(k, n_features, A_blk.shape[1], A_blk.dtype)
-    sum_W1, sum_b1, sum_W2, sum_b2 = sums
 
     X_hat = decode(A_blk, W2, b2, decoder_activation, out=workspace.recon[:k])
     out_delta = workspace.residual[:k]
@@ -339,8 +431,168 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     return loss, grad, reconstruction_term
 
 
+class MinibatchWorkspace:
+    """Buffers of :func:`minibatch_loss_and_gradient` for batches of ``n_rows`` rows.
+
+    A :class:`BlockWorkspace` for the kernel, the batch's hidden activations,
+    their float64 column sums and, for dense data, the batch's rows (gathered
+    from shuffled indices with ``numpy.take(out=...)``). One workspace serves
+    every batch of a fit, so that a step allocates no array of rows.
+    """
+
+    def __init__(self, n_rows, n_features, n_components, dtype, *, dense=True):
+        self.block = BlockWorkspace(n_rows, n_features, n_components, dtype)
+        self.hidden = np.empty((n_rows, n_components), dtype=dtype)
+        self.column_sums = np.empty(n_components, dtype=np.float64)
+        self.rows = np.empty((n_rows, n_features), dtype=dtype) if dense else None
+
+
+def minibatch_loss_and_gradient(
+    theta,
+    X_batch,
+    grad,
+    *,
+    n_features,
+    n_components,
+    rho,
+    beta,
+    alpha,
+    decoder_activation,
+    workspace=None,
+    xp=None,
+):
+    """J on one minibatch and its gradient, for a stochastic solver's step.
+
+    For the k rows of ``X_batch`` the minibatch objective is the full
+    objective with every mean over samples taken over the batch::
+
+        J_B = 1 / (2 k) * sum_{i in B} ||x_i - x_hat_i||^2
+              + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
+              + beta * sum_j KL(rho || mean_{i in B} A_ij)
+
+    so its sparsity term sees the batch's own mean activation, as in the
+    seed's training loop; its gradient is exact for J_B. ``theta`` is the
+    flat parameter vector in the working dtype (of namespace ``xp``).
+
+    On NumPy the gradient is written into ``grad`` (a flat vector like
+    ``theta``) and every array of rows lives in ``workspace`` (a
+    :class:`MinibatchWorkspace`); the loss is a float. On another namespace
+    ``grad`` is ignored and a new gradient vector is returned, and the loss
+    is a 0-d array on the device, so that a step never waits for it.
+
+    Returns ``(loss, gradient)``.
+    """
+    k = X_batch.shape[0]
+    inv_k = 1.0 / k
+    if not is_numpy(xp):
+        W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
+        A = hidden_activations(X_batch, W1, b1, xp=xp)
+        working = np.float32 if A.dtype == xp.float32 else np.float64
+        eps_low, eps_high = activation_bounds(working)
+        rho_hat = xp.clip(xp.sum(A, axis=0) * inv_k, eps_low, eps_high)
+        kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
+        kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
+        # The decay joins the sums before they are scaled by 1/k.
+        sums = (
+            (alpha * k) * W1,
+            xp.zeros_like(b1),
+            (alpha * k) * W2,
+            xp.zeros_like(b2),
+        )
+        squared_error = add_block_gradient_sums(
+            X_batch, A, W2, b2, kl_slope, decoder_activation, sums, xp=xp
+        )
+        gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
+        gradient *= inv_k
+        decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
+        loss = (0.5 * inv_k) * squared_error + (0.5 * alpha) * decay + beta * kl_term
+        return loss, gradient
+
+    if workspace is None or workspace.hidden.shape[0] < k:
+        workspace = MinibatchWorkspace(
+            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
+        )
+    W1, b1, W2, b2 = unpack(theta, n_features, n_components)
+    gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
+    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
+    eps_low, eps_high = activation_bounds(theta.dtype)
+    np.sum(A, axis=0, dtype=np.float64, out=workspace.column_sums)
+    rho_hat = np.clip(workspace.column_sums * inv_k, eps_low, eps_high)
+    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
+    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(theta.dtype)
+    # The decay joins the sums before they are scaled by 1/k: no temporary.
+    np.multiply(W1, alpha * k, out=gW1)
+    gb1.fill(0)
+    np.multiply(W2, alpha * k, out=gW2)
+    gb2.fill(0)
+    squared_error = add_block_gradient_sums(
+        X_batch,
+        A,
+        W2,
+        b2,
+        kl_slope,
+        decoder_activation,
+        (gW1, gb1, gW2, gb2),
+        workspace.block,
+    )
+    grad *= inv_k
+    decay = float(np.vdot(W1, W1)) + float(np.vdot(W2, W2))
+    loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
+    return loss, grad
+
+
+class FirstPass(NamedTuple):
+    """What pass 1 of an evaluation hands to pass 2 of the same evaluation.
+
+    ``column_sums`` are the float64 column sums of the hidden activations
+    over all rows; ``kept`` is whatever the backend keeps for pass 2 (the
+    activations themselves, the weights already on their device, the
+    workers' futures), opaque to everyone else.
+    """
+
+    column_sums: np.ndarray
+    kept: Any = None
+
+
+class Backend(Protocol):
+    """Where the rows of a fit live and how they are cut: what a solver evaluates.
+
+    A backend is a context manager; leaving it frees its buffers, threads or
+    cluster data. ``dtype`` is the working precision (NumPy's float32 or
+    float64) and ``theta`` is always the float64 host parameter vector.
+    """
+
+    n_samples: int
+    n_features: int
+    n_components: int
+    dtype: np.dtype
+
+    def activation_sums(self, theta) -> FirstPass:
+        """Pass 1 over all rows."""
+
+    def gradient_sums(self, theta, kl_slope, first_pass) -> tuple:
+        """Pass 2 over all rows: ``(squared error, (sum_W1, sum_b1, sum_W2, sum_b2))``.
+
+        ``first_pass`` is what :meth:`activation_sums` returned for the same
+        ``theta``; the sums are NumPy arrays of ``dtype``.
+        """
+
+    def value_range(self) -> tuple | None:
+        """Smallest and largest stored value of X, or None when it stores none."""
+
+    def memory_bytes(self) -> int:
+        """Bytes the evaluations allocate in this process."""
+
+    def close(self) -> None:
+        """Free what the evaluations hold."""
+
+    def __enter__(self): ...
+
+    def __exit__(self, *exc_info): ...
+
+
 class Evaluation(NamedTuple):
-    """One evaluation of the objective: what L-BFGS needs, and its parts."""
+    """One evaluation of the objective: what a solver needs, and its parts."""
 
     loss: float
     gradient: np.ndarray
@@ -352,18 +604,15 @@ class Evaluation(NamedTuple):
 def evaluate(backend, theta, *, rho, beta, alpha):
     """J(theta), its float64 gradient and its terms, on ``backend``'s data.
 
-    ``backend`` provides ``n_samples``, ``n_features``, ``n_components``,
-    ``dtype`` (the working precision), and the two passes:
-    ``activation_sums(theta)`` (float64 column sums of the hidden
-    activations over all rows) and ``gradient_sums(theta, kl_slope)``
-    (squared error and the sums of W1, b1, W2, b2 over all rows). The weight
-    decay uses the weights in the working precision, as the passes do.
+    ``backend`` follows :class:`Backend`. The weight decay uses the weights
+    in the working precision, as the passes do.
     """
     m = backend.n_samples
+    first_pass = backend.activation_sums(theta)
     rho_hat, kl_term, kl_slope = sparsity_terms(
-        backend.activation_sums(theta), m, rho, beta, backend.dtype
+        first_pass.column_sums, m, rho, beta, backend.dtype
     )
-    squared_error, sums = backend.gradient_sums(theta, kl_slope)
+    squared_error, sums = backend.gradient_sums(theta, kl_slope, first_pass)
     W1, _, W2, _ = unpack(
         theta.astype(backend.dtype, copy=False),
         backend.n_features,
@@ -373,3 +622,27 @@ def evaluate(backend, theta, *, rho, beta, alpha):
         squared_error, kl_term, sums, W1, W2, m, alpha=alpha, beta=beta
     )
     return Evaluation(loss, grad, reconstruction_term, beta * kl_term, rho_hat)
+
+
+class Objective:
+    """J on one backend's data with fixed ``rho``, ``beta`` and ``alpha``.
+
+    Calling it evaluates J at a parameter vector; this is what a solver is
+    handed, so that it never needs to know the backend or the penalties, and
+    a test can hand a solver any callable that returns an :class:`Evaluation`.
+    """
+
+    def __init__(self, backend, *, rho, beta, alpha):
+        self.backend = backend
+        self.params = {"rho": rho, "beta": beta, "alpha": alpha}
+
+    @property
+    def dtype(self):
+        return self.backend.dtype
+
+    def __call__(self, theta):
+        return evaluate(self.backend, theta, **self.params)
+
+    def without(self, penalty):
+        """The same objective with the ``penalty`` ("beta" or "alpha") set to 0."""
+        return Objective(self.backend, **{**self.params, penalty: 0.0})

@@ -5,31 +5,14 @@
 from numbers import Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import OutlierMixin
 
-from ._backend_dask import is_dask_collection
-from ._sparse_autoencoder import SparseAutoencoderTransformer, reconstruction_scores
-
-# The fitted arrays that the transformer's warm start reads.
-_WARM_START_ARRAYS = (
-    "components_",
-    "intercept_hidden_",
-    "decoder_components_",
-    "intercept_visible_",
-)
+from ._backend_array_api import to_numpy
+from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
+from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
 _TUKEY_K = 1.5
-
-
-def _fitted_attributes(estimator):
-    """The public fitted attributes (``name_``) that ``estimator`` holds."""
-    return {
-        name: value
-        for name, value in vars(estimator).items()
-        if name.endswith("_") and not name.startswith("_")
-    }
 
 
 def tukey_lower_fence(scores):
@@ -38,7 +21,7 @@ def tukey_lower_fence(scores):
     return float(q1 - _TUKEY_K * (q3 - q1))
 
 
-class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     r"""Outlier detector on the reconstruction error of a sparse autoencoder.
 
     Fits a :class:`SparseAutoencoderTransformer` with the same parameters
@@ -109,7 +92,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         See :term:`Glossary <random_state>`.
 
     verbose : int, default=0
-        When positive, print one line per L-BFGS iteration.
+        Progress lines, as in :class:`SparseAutoencoderTransformer`.
 
     contamination : "auto" or float, default="auto"
         How ``offset_`` is set from the scores of the training samples.
@@ -207,7 +190,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        **SparseAutoencoderTransformer._parameter_constraints,
+        **_BaseSparseAutoencoder._parameter_constraints,
         "contamination": [
             StrOptions({"auto"}),
             Interval(Real, 0, 0.5, closed="right"),
@@ -233,45 +216,31 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         verbose=0,
         contamination="auto",
     ):
-        self.n_components = n_components
-        self.rho = rho
-        self.beta = beta
-        self.alpha = alpha
-        self.decoder_activation = decoder_activation
-        self.max_iter = max_iter
-        self.tol = tol
-        self.max_fun = max_fun
-        self.n_iter_no_change = n_iter_no_change
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.warm_start = warm_start
-        self.random_state = random_state
-        self.verbose = verbose
+        super().__init__(
+            n_components=n_components,
+            rho=rho,
+            beta=beta,
+            alpha=alpha,
+            decoder_activation=decoder_activation,
+            max_iter=max_iter,
+            tol=tol,
+            max_fun=max_fun,
+            n_iter_no_change=n_iter_no_change,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
         self.contamination = contamination
-
-    def _autoencoder(self):
-        """An unfitted transformer with this detector's model parameters.
-
-        With ``warm_start``, it holds this detector's current weights, which
-        the transformer's own warm start starts from.
-        """
-        params = {
-            name: getattr(self, name)
-            for name in SparseAutoencoderTransformer._get_param_names()
-        }
-        autoencoder = SparseAutoencoderTransformer(**params)
-        if self.warm_start and hasattr(self, "components_"):
-            for name in _WARM_START_ARRAYS:
-                setattr(autoencoder, name, getattr(self, name))
-        return autoencoder
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the autoencoder to X and set ``offset_`` from its scores.
 
-        The autoencoder is fitted by :meth:`SparseAutoencoderTransformer.fit`
-        itself; its fitted attributes are then copied onto the detector. If
-        anything fails the detector is left as it was.
+        The autoencoder is fitted exactly as by
+        :meth:`SparseAutoencoderTransformer.fit`. If anything fails the
+        detector is left as it was.
 
         Parameters
         ----------
@@ -291,42 +260,18 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        autoencoder = self._autoencoder().fit(X)
-        scores = autoencoder.score_samples(X)
-        if is_dask_collection(scores):
+        fitted, X, placement = self._fit_model(X)
+        weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
+        scores = self._reconstruction_scores(X, weights, placement)
+        if placement.kind == "dask":
             scores = scores.compute()
+        scores = to_numpy(scores)
         if self.contamination == "auto":
             offset = tukey_lower_fence(scores)
         else:
             offset = float(np.percentile(scores, 100.0 * self.contamination))
-
-        fitted = {**_fitted_attributes(autoencoder), "offset_": offset}
-        # A previous fit's attributes that this one does not set (for
-        # instance feature_names_in_ after a fit on a plain array) go.
-        for name in _fitted_attributes(self):
-            if name not in fitted:
-                delattr(self, name)
-        for name, value in fitted.items():
-            setattr(self, name, value)
+        self._publish({**fitted, "offset_": offset})
         return self
-
-    def score_samples(self, X):
-        """Negative half squared reconstruction error of each sample.
-
-        Higher is more normal: ``-0.5 * ||x_i - x_hat_i||^2``, the same
-        values as :meth:`SparseAutoencoderTransformer.score_samples`.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Data to score. A dask array gives a lazy dask array.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Scores, all lower than or equal to 0.
-        """
-        return reconstruction_scores(self, X)
 
     def decision_function(self, X):
         """Score of each sample relative to the threshold: negative for outliers.
@@ -341,7 +286,8 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,)
             ``score_samples(X) - offset_``.
         """
-        return self.score_samples(X) - self.offset_
+        X, placement = self._validated(X, "decision_function")
+        return self._reconstruction_scores(X, placement=placement) - self.offset_
 
     def predict(self, X):
         """Whether each sample is an inlier (+1) or an outlier (-1).
@@ -356,11 +302,6 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         labels : ndarray of shape (n_samples,)
             -1 where :meth:`decision_function` is negative, +1 elsewhere.
         """
-        decision = self.decision_function(X)
-        # Arithmetic rather than np.where, so that a dask array stays lazy.
-        return 2 * (decision >= 0).astype(np.int64) - 1
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        return tags
+        X, placement = self._validated(X, "predict")
+        decision = self._reconstruction_scores(X, placement=placement) - self.offset_
+        return placement.inlier_labels(decision)

@@ -13,10 +13,10 @@ import warnings
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
 from ._backend_dask import is_dask_array
+from ._sklearn_compat import Interval
 
 FLOAT_DTYPES = (np.float64, np.float32)
 

@@ -259,3 +259,38 @@ BACKENDS = [
     Backend("numpy", lambda X, row_chunks: X, _numpy_evaluator),
     Backend("dask", _dask_data, _dask_evaluator, fixture="two_workers"),
 ]
+
+
+class _WrappedObjective:
+    """An objective whose evaluations go through ``wrapper(objective, theta)``."""
+
+    def __init__(self, objective, wrapper):
+        self.objective = objective
+        self.wrapper = wrapper
+        self.params = objective.params
+
+    @property
+    def dtype(self):
+        return self.objective.dtype
+
+    def __call__(self, theta):
+        return self.wrapper(self.objective, theta)
+
+    def without(self, penalty):
+        return _WrappedObjective(self.objective.without(penalty), self.wrapper)
+
+
+def wrap_objective(monkeypatch, wrapper):
+    """Route every fit's evaluations through ``wrapper(objective, theta)``.
+
+    Uses the estimators' ``_objective`` seam (the objective a solver is
+    handed), so a test can count, interrupt or corrupt evaluations.
+    """
+    from skl_sparseae._base import _BaseSparseAutoencoder
+
+    original = _BaseSparseAutoencoder._objective
+
+    def _objective(self, backend):
+        return _WrappedObjective(original(self, backend), wrapper)
+
+    monkeypatch.setattr(_BaseSparseAutoencoder, "_objective", _objective)

@@ -31,10 +31,9 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 
 from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
 from skl_sparseae import _backend_dask  # noqa: E402
-from skl_sparseae._objective import evaluate  # noqa: E402
-import skl_sparseae._sparse_autoencoder as estimator_module  # noqa: E402
 
 from ._helpers import (  # noqa: E402
+    wrap_objective,
     FITTED_ARRAYS,
     assert_same_model,
     ignore_convergence_warnings,
@@ -209,7 +208,7 @@ def test_overflow_to_nan_in_a_chunk_raises(monkeypatch):
         return np.full((A.shape[0], 12), np.inf) - np.inf
 
     # the patch lives in this process: compute the chunks here
-    monkeypatch.setattr("skl_sparseae._backend_numpy.decode", overflowing)
+    monkeypatch.setattr("skl_sparseae._inference.decode", overflowing)
     with pytest.raises(ValueError, match="^inverse_transform overflowed"):
         estimator.inverse_transform(codes).compute(scheduler="synchronous")
 
@@ -348,15 +347,15 @@ def kill_one_worker_after(monkeypatch, client, n_evaluations):
     """Kill a worker process (SIGKILL) at the given objective evaluation."""
     state = {"calls": 0, "killed": None}
 
-    def killing_evaluate(backend, theta, **params):
+    def killing_evaluate(objective, theta):
         state["calls"] += 1
         if state["calls"] == n_evaluations:
             address = sorted(client.scheduler_info()["workers"])[0]
             os.kill(client.run(os.getpid)[address], signal.SIGKILL)
             state["killed"] = address
-        return evaluate(backend, theta, **params)
+        return objective(theta)
 
-    monkeypatch.setattr(estimator_module, "evaluate", killing_evaluate)
+    wrap_objective(monkeypatch, killing_evaluate)
     return state
 
 

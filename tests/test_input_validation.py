@@ -1,9 +1,10 @@
 """Bad input fails early and clearly, and no input is ever modified.
 
-Every bad input must raise before the optimisation starts (``_minimize`` is
-replaced by a function that fails the test), with a message that names the
-problem, and the user's data must be left exactly as it was: the arrays are
-made read-only and their checksums compared before and after.
+Every bad input must raise before the optimisation starts (the estimators'
+``_objective`` seam is replaced by a function that fails the test), with a
+message that names the problem, and the user's data must be left exactly as
+it was: the arrays are made read-only and their checksums compared before and
+after.
 """
 
 import hashlib
@@ -60,10 +61,10 @@ def _checksum(X):
 def no_optimisation(monkeypatch):
     """Fail the test if the optimisation is ever reached."""
 
-    def fail(self, objective, theta0):
+    def fail(self, backend):
         raise AssertionError("the optimisation started on invalid input")
 
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_minimize", fail)
+    monkeypatch.setattr(SparseAutoencoderTransformer, "_objective", fail)
 
 
 @pytest.fixture(scope="module")
@@ -497,10 +498,10 @@ def test_warm_start_rejects_a_different_shape(change, message, monkeypatch):
     X = _read_only(_uniform((N_SAMPLES, change.get("n_features", N_FEATURES))))
     before = _checksum(X)
 
-    def fail(self, objective, theta0):
+    def fail(self, backend):
         raise AssertionError("the optimisation started on invalid input")
 
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_minimize", fail)
+    monkeypatch.setattr(SparseAutoencoderTransformer, "_objective", fail)
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         sae.fit(X)
     assert _checksum(X) == before

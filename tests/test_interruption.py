@@ -15,11 +15,16 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import evaluate
+from skl_sparseae._lbfgs import LBFGSResult
+from skl_sparseae._placement import Placement
+from skl_sparseae._progress import Progress
 
-from ._helpers import ignore_convergence_warnings, objective_at_fitted_weights
+from ._helpers import (
+    ignore_convergence_warnings,
+    objective_at_fitted_weights,
+    wrap_objective,
+)
 
 # The complete fits that the interrupted ones are compared with stop on
 # max_iter on purpose.
@@ -41,14 +46,14 @@ def _patch_objective(monkeypatch, raise_at=None, error=KeyboardInterrupt):
     """
     losses = []
 
-    def recording_evaluate(backend, theta, **params):
+    def recording_evaluate(objective, theta):
         if len(losses) + 1 == raise_at:
             raise error()
-        result = evaluate(backend, theta, **params)
+        result = objective(theta)
         losses.append(result.loss)
         return result
 
-    monkeypatch.setattr(estimator_module, "evaluate", recording_evaluate)
+    wrap_objective(monkeypatch, recording_evaluate)
     return losses
 
 
@@ -98,17 +103,13 @@ def test_keyboard_interrupt_from_the_callback(X, monkeypatch):
     full = SparseAutoencoderTransformer(max_iter=40, **PARAMS).fit(X)
     printed = []
 
-    def interrupt_on_third(evaluation, iteration):
+    def interrupt_on_third(self, iteration, loss, **details):
         printed.append(iteration)
         if iteration == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(
-        SparseAutoencoderTransformer,
-        "_print_progress",
-        staticmethod(interrupt_on_third),
-    )
-    sae = SparseAutoencoderTransformer(max_iter=40, verbose=1, **PARAMS)
+    monkeypatch.setattr(Progress, "iteration", interrupt_on_third)
+    sae = SparseAutoencoderTransformer(max_iter=40, verbose=2, **PARAMS)
     with pytest.warns(UserWarning, match=re.escape(f"{INTERRUPTED} 3 iteration(s)")):
         sae.fit(X)
     assert printed == [1, 2, 3]
@@ -198,7 +199,7 @@ def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkey
         raise MemoryError
 
     # the last step of a fit, after the optimisation
-    monkeypatch.setattr(estimator_module, "unpack", out_of_memory)
+    monkeypatch.setattr(Placement, "to_data", out_of_memory)
     with pytest.raises(MemoryError):
         sae.fit(X[:, :6])
     assert _state(sae) == before
@@ -220,12 +221,12 @@ def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch)
     sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(sae)
 
-    def diverging(self, backend, theta0, held_out_score, data_range):
+    def diverging(self, objective, theta0, held_out_score, value_range, progress):
         theta = theta0.copy()
         theta[3] = bad
-        return estimator_module._Solution(theta, 1.0, [1.0], 1, [])
+        return LBFGSResult(theta, 1.0, [1.0], 1, [], "diverged")
 
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_minimize", diverging)
+    monkeypatch.setattr(SparseAutoencoderTransformer, "_run_solver", diverging)
     with pytest.raises(
         ValueError, match="Solver produced non-finite parameter weights"
     ):

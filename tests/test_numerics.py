@@ -15,13 +15,12 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-import skl_sparseae._backend_numpy as backend_module
+import skl_sparseae._inference as inference_module
 from skl_sparseae._backend_numpy import loss_and_gradient
-from skl_sparseae._objective import evaluate
 
 from ._helpers import (
+    wrap_objective,
     FITTED_ARRAYS,
     fitted_theta,
     ignore_convergence_warnings,
@@ -34,14 +33,14 @@ def evaluations(monkeypatch):
     """Record (finite loss, finite gradient) for every evaluation of fit."""
     records = []
 
-    def recording_evaluate(backend, theta, **params):
-        result = evaluate(backend, theta, **params)
+    def recording_evaluate(objective, theta):
+        result = objective(theta)
         records.append(
             bool(np.isfinite(result.loss) and np.all(np.isfinite(result.gradient)))
         )
         return result
 
-    monkeypatch.setattr(estimator_module, "evaluate", recording_evaluate)
+    wrap_objective(monkeypatch, recording_evaluate)
     return records
 
 
@@ -218,8 +217,8 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     X = _uniform()
     losses = []
 
-    def failing_evaluate(backend, theta, **params):
-        result = evaluate(backend, theta, **params)
+    def failing_evaluate(objective, theta):
+        result = objective(theta)
         # From the ninth evaluation on, so that the checks that look for the
         # cause meet the same failure.
         if len(losses) >= 8:
@@ -232,7 +231,7 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
         losses.append(result.loss)
         return result
 
-    monkeypatch.setattr(estimator_module, "evaluate", failing_evaluate)
+    wrap_objective(monkeypatch, failing_evaluate)
     sae = SparseAutoencoderTransformer(n_components=4, random_state=0)
     with pytest.warns(
         ConvergenceWarning,
@@ -305,6 +304,6 @@ def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
     def overflowing(*args, **kwargs):
         return np.full(expected.shape, np.inf) - np.inf
 
-    monkeypatch.setattr(backend_module, helper, overflowing)
+    monkeypatch.setattr(inference_module, helper, overflowing)
     with pytest.raises(ValueError, match=f"^{method} overflowed: X has values too"):
         getattr(sae, method)(X)

@@ -18,10 +18,9 @@ from threadpoolctl import threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer
 import skl_sparseae._backend_numpy as backend_module
-from skl_sparseae._backend_numpy import (
+from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
+from skl_sparseae._inference import (
     MIN_BLOCK_ROWS,
-    NumpyBackend,
-    loss_and_gradient,
     row_batch_size,
     squared_reconstruction_error,
 )

@@ -15,9 +15,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import MinMaxScaler
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import skl_sparseae._sparse_autoencoder as estimator_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import evaluate
+
+from ._helpers import wrap_objective
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
@@ -168,13 +168,13 @@ def test_refit_keeps_the_old_schema_until_it_ends(monkeypatch):
     expected = sae.transform(X_old)
     seen = []
 
-    def checking_evaluate(backend, theta, **params):
+    def checking_evaluate(objective, theta):
         # What another thread sees while the refit runs.
         seen.append(sae.n_features_in_)
         np.testing.assert_array_equal(sae.transform(X_old), expected)
-        return evaluate(backend, theta, **params)
+        return objective(theta)
 
-    monkeypatch.setattr(estimator_module, "evaluate", checking_evaluate)
+    wrap_objective(monkeypatch, checking_evaluate)
     sae.fit(X_new)
     assert set(seen) == {6}
     assert sae.n_features_in_ == 9

@@ -1,6 +1,7 @@
 """Behaviour of SparseAutoencoderTransformer as users rely on it."""
 
 import pickle
+import re
 import warnings
 
 import joblib
@@ -234,23 +235,64 @@ def test_convergence_warning_on_max_fun(small_data):
         SparseAutoencoderTransformer(max_fun=3, random_state=0).fit(small_data)
 
 
-@ignore_convergence_warnings
-def test_verbose_prints_monitoring_per_iteration(small_data, capsys):
-    sae = SparseAutoencoderTransformer(max_iter=3, verbose=1, random_state=0)
+LINE = re.compile(
+    r"^\[SparseAutoencoderTransformer\] Iteration (\d+), loss = ([-+.\de]+)"
+    r"(, validation score = [-+.\de]+)?(, reconstruction = .*mean activation = "
+    r"[.\d]+)?, time = \d+\.\d\ds$"
+)
+STOP = re.compile(
+    r"^\[SparseAutoencoderTransformer\] Stopped after (\d+) iterations? "
+    r"\(\d+\.\d\ds\): (.+)\.$"
+)
+
+
+def test_verbose_1_prints_every_tenth_iteration_and_why_it_stopped(
+    small_data, capsys
+):
+    sae = SparseAutoencoderTransformer(max_iter=25, tol=0, verbose=1, random_state=0)
     sae.fit(small_data)
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3
-    for iteration, line in enumerate(lines, start=1):
-        assert line.startswith(f"Iteration {iteration}:")
-        for field in [
-            "loss=",
-            "reconstruction=",
-            "sparsity=",
-            "mean activation=",
-            "active units (>0.1)=",
-        ]:
-            assert field in line
-    assert f"loss={sae.loss_curve_[-1]:.6g}" in lines[-1]
+    *lines, last = capsys.readouterr().out.strip().splitlines()
+    matches = [LINE.match(line) for line in lines]
+    assert all(matches), lines
+    assert [int(m[1]) for m in matches] == [1, 10, 20]
+    # No terms at verbose=1: short lines.
+    assert not any(m[4] for m in matches)
+    assert float(matches[-1][2]) == pytest.approx(sae.loss_curve_[19], rel=1e-5)
+    stop = STOP.match(last)
+    assert stop, last
+    assert int(stop[1]) == sae.n_iter_ == 25
+    assert stop[2] == "reached max_iter=25"
+
+
+def test_verbose_2_prints_every_iteration_with_its_terms(small_data, capsys):
+    sae = SparseAutoencoderTransformer(max_iter=3, tol=0, verbose=2, random_state=0)
+    sae.fit(small_data)
+    *lines, last = capsys.readouterr().out.strip().splitlines()
+    matches = [LINE.match(line) for line in lines]
+    assert all(matches), lines
+    assert [int(m[1]) for m in matches] == [1, 2, 3]
+    assert all(m[4] for m in matches)
+    assert STOP.match(last)
+
+
+def test_verbose_shows_the_held_out_score_and_the_stopping_rule(small_data, capsys):
+    sae = SparseAutoencoderTransformer(
+        max_iter=400, early_stopping=True, verbose=2, random_state=0
+    )
+    sae.fit(small_data)
+    *lines, last = capsys.readouterr().out.strip().splitlines()
+    matches = [LINE.match(line) for line in lines]
+    assert all(m and m[3] for m in matches), lines
+    scores = [float(m[3].split("= ")[1]) for m in matches]
+    np.testing.assert_allclose(scores, sae.validation_scores_, rtol=1e-5)
+    stop = STOP.match(last)
+    assert stop and int(stop[1]) == sae.n_iter_ < 400
+    assert stop[2].startswith("the held-out score improved by less than tol=")
+
+
+def test_verbose_0_prints_nothing(small_data, capsys):
+    SparseAutoencoderTransformer(max_iter=3, random_state=0).fit(small_data)
+    assert capsys.readouterr().out == ""
 
 
 def test_inverse_transform_rejects_wrong_number_of_columns(small_data):

@@ -13,6 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._lbfgs import _warn_unconverged
 from skl_sparseae._stopping import NoImprovement
 
 
@@ -88,10 +89,11 @@ def test_scaling_advice_only_for_data_outside_the_unit_interval(X):
 
 
 def test_line_search_message_reads_cleanly():
-    sae = SparseAutoencoderTransformer(max_iter=400)
     result = SimpleNamespace(status=2, message="ABNORMAL: ")
     with pytest.warns(ConvergenceWarning) as records:
-        sae._warn_unconverged(result, 12, (0.0, 1.0), np.float64)
+        _warn_unconverged(
+            result, 12, max_iter=400, max_fun=15000, tol=5e-4, unit_interval_hint=False
+        )
     message = str(records[0].message)
     assert "the line search failed (ABNORMAL)." in message
     assert ": ." not in message and ".." not in message

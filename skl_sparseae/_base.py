@@ -1,0 +1,366 @@
+"""The base class of both estimators: parameters, validation, fit, publication.
+
+:class:`_BaseSparseAutoencoder` owns what :class:`SparseAutoencoderTransformer`
+and :class:`SparseAutoencoderOutlierDetector` share, as scikit-learn's
+``BaseMultilayerPerceptron`` and ``_BaseSparseCoding`` do for theirs: the
+parameters and their constraints, where the data lives (decided once per
+call, :mod:`skl_sparseae._placement`), the choice of solver, the fit itself
+and the publication of its results, and the reconstruction scores. The
+public classes add their docstrings and their own methods.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+
+from . import _backend_array_api, _blas
+from ._lbfgs import minimize_lbfgs
+from ._memory import check_fit_memory, optimiser_memory_bytes
+from ._objective import Objective, initial_parameters, pack, unpack
+from ._placement import locate
+from ._progress import Progress
+from ._sklearn_compat import Interval, StrOptions, _get_feature_names
+from ._validation import (
+    SATURATION_SAMPLE_ROWS,
+    IntegerInterval,
+    check_finite_range,
+    check_sample_count,
+    warn_if_outside_unit_interval,
+    warn_if_saturated,
+)
+
+# The fitted weights, in the order of the flattened parameter vector's blocks.
+WEIGHT_ATTRIBUTES = (
+    "components_",
+    "intercept_hidden_",
+    "decoder_components_",
+    "intercept_visible_",
+)
+
+# Where the API pages of the built documentation live; "{estimator_name}" is
+# filled in. The project has no public address yet: point it at a local or
+# hosted build with the SKL_SPARSEAE_DOC_URL environment variable, read when
+# skl_sparseae is imported.
+DEFAULT_DOC_LINK_TEMPLATE = (
+    "https://skl-sparseae.readthedocs.io/en/latest/generated/"
+    "skl_sparseae.{estimator_name}.html"
+)
+
+
+def _doc_link_template():
+    import os
+
+    base = os.environ.get("SKL_SPARSEAE_DOC_URL")
+    if not base:
+        return DEFAULT_DOC_LINK_TEMPLATE
+    return base.rstrip("/") + "/generated/skl_sparseae.{estimator_name}.html"
+
+
+class _BaseSparseAutoencoder(BaseEstimator):
+    """Base class of the sparse autoencoder estimators.
+
+    Warning: This class should not be used directly. Use the derived
+    classes instead.
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [IntegerInterval(1, None, closed="left"), None],
+        "rho": [Interval(Real, 0, 1, closed="neither")],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "decoder_activation": [StrOptions({"sigmoid", "identity"})],
+        "max_iter": [IntegerInterval(1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_fun": [IntegerInterval(1, None, closed="left")],
+        "n_iter_no_change": [IntegerInterval(1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    _doc_link_module = "skl_sparseae"
+    _doc_link_template = _doc_link_template()
+
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        rho=0.05,
+        beta=1.0,
+        alpha=1e-4,
+        decoder_activation="sigmoid",
+        max_iter=400,
+        tol=5e-4,
+        max_fun=15000,
+        n_iter_no_change=20,
+        early_stopping=False,
+        validation_fraction=0.1,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.rho = rho
+        self.beta = beta
+        self.alpha = alpha
+        self.decoder_activation = decoder_activation
+        self.max_iter = max_iter
+        self.tol = tol
+        self.max_fun = max_fun
+        self.n_iter_no_change = n_iter_no_change
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # Fitting.
+
+    def _fit_model(self, X):
+        """Fit on X without touching the estimator.
+
+        Returns ``(fitted, X, placement)``: the fitted attributes as a dict
+        (published by :meth:`_publish`), the validated X and its placement.
+        """
+        name = type(self).__name__
+        placement = locate(X, name)
+        feature_names = None if placement.kind == "dask" else _get_feature_names(X)
+        X = placement.check_fit_input(X, self)
+        n_features = X.shape[1]
+        n_components = (
+            max(1, n_features // 4) if self.n_components is None else self.n_components
+        )
+        rng = check_random_state(self.random_state)
+        X_train, X_val = self._split_validation(X, rng, placement)
+        with placement.backend(
+            X_train, n_components, self.decoder_activation
+        ) as backend:
+            check_sample_count(backend.n_samples, n_features, name)
+            value_range = backend.value_range()
+            check_finite_range(value_range)
+            if self.decoder_activation == "sigmoid":
+                warn_if_outside_unit_interval(value_range, backend.dtype)
+            check_fit_memory(
+                optimiser_memory_bytes(n_features, n_components)
+                + backend.memory_bytes(),
+                n_features,
+                n_components,
+            )
+            theta0 = self._initial_theta(n_features, n_components, rng)
+            held_out_score = (
+                None
+                if X_val is None
+                else self._held_out_scorer(X_val, backend, placement)
+            )
+            objective = self._objective(backend)
+            progress = Progress(name, self.verbose)
+            solution = self._run_solver(
+                objective, theta0, held_out_score, value_range, progress
+            )
+            progress.stopped(solution.n_iter, solution.stop_reason)
+            if not (
+                np.isfinite(solution.loss) and np.all(np.isfinite(solution.theta))
+            ):
+                raise ValueError(
+                    "Solver produced non-finite parameter weights. The input data "
+                    "may contain large values and need to be preprocessed."
+                )
+            with _blas.one_thread("numpy"):
+                column_sums = backend.activation_sums(solution.theta).column_sums
+            mean_activation = column_sums / backend.n_samples
+            dtype = backend.dtype
+        W1, b1, W2, b2 = (
+            np.array(w, dtype=dtype, order="C")
+            for w in unpack(solution.theta, n_features, n_components)
+        )
+        warn_if_saturated(
+            placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
+        )
+        components = np.ascontiguousarray(W1.T)
+        mean_activation = mean_activation.astype(dtype)
+        fitted = {
+            "n_features_in_": n_features,
+            "feature_names_in_": feature_names,
+            # Fitted arrays live in the training data's namespace and device.
+            **{
+                attribute: placement.to_data(array)
+                for attribute, array in zip(
+                    WEIGHT_ATTRIBUTES + ("mean_activation_",),
+                    (components, b1, W2, b2, mean_activation),
+                )
+            },
+            "loss_": solution.loss,
+            "loss_curve_": solution.loss_curve,
+            "n_iter_": solution.n_iter,
+        }
+        if self.early_stopping:
+            scores = solution.validation_scores
+            fitted["validation_scores_"] = scores
+            # No completed iteration (an interrupt, an overflow at the first
+            # trial point) has no held-out score.
+            fitted["best_validation_score_"] = max(scores) if scores else None
+        else:
+            fitted["validation_scores_"] = None
+            fitted["best_validation_score_"] = None
+        return fitted, X, placement
+
+    def _publish(self, fitted):
+        """Set every fitted attribute at once, after the last step that can fail.
+
+        A previous fit's attributes that this one does not set (for instance
+        ``feature_names_in_`` after a fit on a plain array) go.
+        """
+        fitted = {name: value for name, value in fitted.items()}
+        if fitted.get("feature_names_in_", None) is None:
+            fitted.pop("feature_names_in_", None)
+        for name in list(vars(self)):
+            if name.endswith("_") and not name.startswith("_") and name not in fitted:
+                delattr(self, name)
+        for name, value in fitted.items():
+            setattr(self, name, value)
+
+    def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
+        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`."""
+
+        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+            if progress.shows(iteration):
+                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
+                progress.iteration(
+                    iteration, loss, validation_score=score, evaluation=evaluation
+                )
+
+        return minimize_lbfgs(
+            objective,
+            theta0,
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            held_out_score=held_out_score,
+            on_iteration=on_iteration if progress.enabled else None,
+            value_range=value_range,
+            sigmoid_decoder=self.decoder_activation == "sigmoid",
+        )
+
+    def _objective(self, backend):
+        """The objective that the solver minimises on ``backend``'s data.
+
+        The seam where a test wraps the objective (to count evaluations,
+        interrupt a fit or make it overflow) by overriding this method in a
+        subclass, instead of patching module globals.
+        """
+        return Objective(backend, rho=self.rho, beta=self.beta, alpha=self.alpha)
+
+    def _split_validation(self, X, rng, placement):
+        """Training rows and held-out rows (None without early stopping)."""
+        if not self.early_stopping:
+            return X, None
+        if placement.kind == "dask":
+            raise ValueError(
+                "early_stopping=True is not supported for dask arrays: the "
+                "held-out rows would have to be drawn across the cluster. Hold "
+                "out a validation set yourself and compare score() after fits "
+                "with increasing max_iter, or fit with early_stopping=False."
+            )
+        train, val = train_test_split(
+            np.arange(X.shape[0]), test_size=self.validation_fraction, random_state=rng
+        )
+        train, val = np.sort(train), np.sort(val)
+        return placement.take_rows(X, train), placement.take_rows(X, val)
+
+    def _initial_theta(self, n_features, n_components, rng):
+        if self.warm_start and hasattr(self, "components_"):
+            previous_components, previous_features = self.components_.shape
+            if (previous_components, previous_features) != (n_components, n_features):
+                raise ValueError(
+                    "warm_start=True needs the same shape as the previous fit: "
+                    f"it had n_features={previous_features} and "
+                    f"n_components={previous_components}, now X has "
+                    f"n_features={n_features} and n_components={n_components}. "
+                    "Set warm_start=False to start from new random weights."
+                )
+            return pack(
+                *(
+                    _backend_array_api.to_numpy(w)
+                    for w in (
+                        self.components_.T,
+                        self.intercept_hidden_,
+                        self.decoder_components_,
+                        self.intercept_visible_,
+                    )
+                )
+            )
+        return initial_parameters(n_features, n_components, rng)
+
+    def _held_out_scorer(self, X_val, backend, placement):
+        """``theta -> mean score_samples of X_val``, computed where X_val lives."""
+        name = type(self).__name__
+
+        def held_out_score(theta):
+            W1, b1, W2, b2 = unpack(
+                theta.astype(backend.dtype), backend.n_features, backend.n_components
+            )
+            weights = [
+                placement.to_data(w) for w in (np.ascontiguousarray(W1.T), b1, W2, b2)
+            ]
+            with np.errstate(over="ignore", invalid="ignore"):
+                scores = placement.score_rows(
+                    X_val, weights, self.decoder_activation, name, fit_blocks=True
+                )
+                return placement.mean(scores)
+
+        return held_out_score
+
+    # ------------------------------------------------------------------
+    # What a fitted model computes.
+
+    def _fitted_weights(self):
+        return tuple(getattr(self, name) for name in WEIGHT_ATTRIBUTES)
+
+    def _validated(self, X, method):
+        """``(validated X, placement)`` for a fitted model's ``method``."""
+        check_is_fitted(self)
+        placement = locate(X, type(self).__name__)
+        return placement.check_fitted_input(X, self, method), placement
+
+    def _reconstruction_scores(self, X, weights=None, placement=None):
+        """``score_samples``: of validated X with ``weights`` when given."""
+        name = type(self).__name__
+        if placement is None:
+            X, placement = self._validated(X, "score_samples")
+        if weights is None:
+            weights = self._fitted_weights()
+        return placement.score_rows(X, weights, self.decoder_activation, name)
+
+    def score_samples(self, X):
+        """Negative half squared reconstruction error of each sample.
+
+        Higher is more normal, the scikit-learn convention for anomaly
+        scores: ``-0.5 * ||x_i - inverse_transform(transform(x_i))||^2``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Data to score. A dask array gives a lazy dask array.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Scores, all lower than or equal to 0.
+        """
+        return self._reconstruction_scores(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.array_api_support = True
+        return tags

@@ -1,0 +1,322 @@
+"""Full-batch L-BFGS: scipy's L-BFGS-B over the flattened weights.
+
+:func:`minimize_lbfgs` is handed the objective (a callable from the
+parameter vector to an :class:`~skl_sparseae._objective.Evaluation`), the
+stopping rule's settings and, optionally, a held-out score and a progress
+callback. It knows nothing of estimators or of where the data lives, so a
+test can hand it any objective: count its evaluations, interrupt it, or
+make it overflow.
+
+Every evaluation runs under :func:`numpy.errstate` with overflow, invalid
+values and division by zero raised, and its result is checked: NaN never
+reaches the weights. A non-finite objective at the initial weights raises a
+ValueError before any iteration; later on (a trial point of the line search
+overflowed) the optimisation stops with a ConvergenceWarning and keeps the
+best weights. Either message names the cause: a penalty too large for the
+arithmetic, or the data.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+from typing import NamedTuple
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from . import _blas
+from ._stopping import BestIterate, NoImprovement
+from ._validation import outside_unit_interval
+
+# L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
+# itself, fits on [0, 1] data stopped before their features had settled.
+GTOL_PER_TOL = 0.1
+
+# scipy's default relative-reduction tolerance of L-BFGS-B (its ``ftol``).
+LBFGS_DEFAULT_FTOL = 2.2204460492503131e-09
+
+
+class _NonFiniteObjective(Exception):
+    """The objective was not finite at a point L-BFGS-B asked for."""
+
+
+class LBFGSResult(NamedTuple):
+    """What :func:`minimize_lbfgs` returns to the estimator."""
+
+    theta: np.ndarray
+    loss: float
+    loss_curve: list
+    n_iter: int
+    validation_scores: list
+    stop_reason: str
+
+
+def finite_evaluation(objective, theta):
+    """The evaluation at ``theta``, or None where it overflows or is not finite.
+
+    Overflow, invalid values and division by zero raise inside it, so NaN
+    never reaches the caller.
+    """
+    try:
+        with (
+            np.errstate(over="raise", invalid="raise", divide="raise"),
+            _blas.one_thread("numpy"),
+        ):
+            result = objective(theta)
+            finite = np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
+    except FloatingPointError:
+        return None
+    return result if finite else None
+
+
+def _dominates(objective, theta, without):
+    """Whether the gradient of ``objective`` dwarfs the one ``without`` a penalty."""
+    with np.errstate(all="ignore"), _blas.one_thread("numpy"):
+        full = objective(theta).gradient
+        rest = without(theta).gradient
+    scale = 1.0 / np.sqrt(np.finfo(objective.dtype).eps)
+    return bool(np.max(np.abs(full)) > scale * max(np.max(np.abs(rest)), 1e-300))
+
+
+def overflow_cause(objective, theta, last_finite, value_range):
+    """Why the objective overflowed at ``theta``: a penalty or the data.
+
+    A penalty is at fault when the objective is finite without it at
+    ``theta``, or when, at the last finite point, it outweighs the rest of
+    the gradient by more than the working precision can carry (its step
+    then throws L-BFGS-B to a point where nothing is finite).
+    """
+    reproducible = finite_evaluation(objective, theta) is None
+    for penalty in ("beta", "alpha"):
+        value = objective.params[penalty]
+        if value == 0:
+            continue
+        without = objective.without(penalty)
+        if (reproducible and finite_evaluation(without, theta) is not None) or (
+            last_finite is not None and _dominates(objective, last_finite, without)
+        ):
+            return (
+                f"The {penalty}={value!r} penalty is too large for "
+                f"{objective.dtype} arithmetic. Use a smaller {penalty}."
+            )
+    where = "" if value_range is None else " (X is in [%.6g, %.6g])" % value_range
+    return (
+        f"The input data has values too large for the model{where}. Scale X, "
+        "for instance with sklearn.preprocessing.StandardScaler or MinMaxScaler."
+    )
+
+
+def _warn_unconverged(result, n_iter, *, max_iter, max_fun, tol, unit_interval_hint):
+    """ConvergenceWarning for a fit stopped while it was still improving.
+
+    ``result.status`` is 1 (``max_iter`` or ``max_fun`` ran out) or 2 (the
+    line search failed).
+    """
+    reason = result.message.strip().rstrip(".:").strip()
+    if result.status == 1 and n_iter >= max_iter:
+        budget = f"it reached max_iter={max_iter}"
+        remedy = "Increase max_iter to fit further."
+    elif result.status == 1:
+        budget = f"it reached max_fun={max_fun} objective evaluations"
+        remedy = "Increase max_fun to fit further."
+    else:  # status 2, the only other status the caller passes
+        budget = f"the line search failed ({reason})"
+        remedy = (
+            "This often means that the data is badly scaled: scale X (for "
+            "instance with sklearn.preprocessing.StandardScaler or "
+            "MinMaxScaler)."
+        )
+    message = (
+        f"The sparse autoencoder stopped after {n_iter} iteration(s) while "
+        f"the objective was still improving by more than tol={tol} "
+        f"(relative): {budget}. {remedy}"
+    )
+    if unit_interval_hint:
+        message += " X is also outside [0, 1]: scale it to [0, 1]."
+    warnings.warn(message.strip(), ConvergenceWarning)
+
+
+def _scipy_stop_reason(result, n_iter, max_iter, max_fun):
+    """Why L-BFGS-B itself stopped, in words."""
+    message = str(result.message)
+    if result.status == 0 and "PROJECTED GRADIENT" in message:
+        return "the largest projected gradient component fell below tol / 10"
+    if result.status == 0:
+        return "the objective's relative reduction fell below L-BFGS-B's ftol"
+    if result.status == 1 and n_iter >= max_iter:
+        return f"reached max_iter={max_iter}"
+    if result.status == 1:
+        return f"reached max_fun={max_fun} objective evaluations"
+    return f"the line search failed ({message.strip()})"
+
+
+def minimize_lbfgs(
+    objective,
+    theta0,
+    *,
+    max_iter,
+    max_fun,
+    tol,
+    n_iter_no_change,
+    held_out_score=None,
+    on_iteration=None,
+    value_range=None,
+    sigmoid_decoder=True,
+):
+    """Run L-BFGS-B on ``objective`` from ``theta0``; return an :class:`LBFGSResult`.
+
+    Stops at the first of: L-BFGS-B's own tests (the projected gradient
+    below ``tol / 10``), ``n_iter_no_change`` iterations in a row that
+    improve the objective (or, with ``held_out_score(theta)``, the held-out
+    score) by less than ``tol`` relatively, ``max_iter`` iterations or
+    ``max_fun`` evaluations. With a held-out score the weights of the best
+    score are kept.
+
+    ``objective`` has ``params`` (rho, beta, alpha), ``dtype`` and
+    ``without(penalty)``, used only to say why it overflowed (see
+    :class:`~skl_sparseae._objective.Objective`). ``on_iteration(iteration,
+    theta, loss, validation_score, evaluation_at_iterate)`` is called after
+    each iteration with the iterate (a buffer scipy reuses: copy it to keep
+    it), its loss, the held-out score (None without a held-out set) and a
+    function that returns the evaluation at the iterate, evaluating again
+    only when the latest evaluation was elsewhere. ``value_range`` (of X)
+    and ``sigmoid_decoder`` only shape the messages.
+
+    A KeyboardInterrupt stops the optimisation and keeps the best weights
+    evaluated so far (with a warning), so that a long fit is never lost;
+    ``n_iter`` and ``loss_curve`` then describe the completed iterations.
+    An interrupt before the first evaluation has nothing to keep and is
+    re-raised.
+    """
+    loss_curve = []
+    validation_scores = []
+    best_loss = BestIterate()
+    # The latest score wins ties, so that equal scores keep the later weights.
+    best_held_out = BestIterate(ties_to_latest=True)
+    # Where the objective stopped being finite, to say why.
+    overflow = {}
+    # The latest evaluation, for the progress callback.
+    latest = {"theta": None, "evaluation": None}
+    progress = NoImprovement(tol, n_iter_no_change)
+
+    def fun(theta):
+        result = finite_evaluation(objective, theta)
+        if result is None:
+            overflow["theta"] = np.array(theta, copy=True)
+            raise _NonFiniteObjective()
+        loss = float(result.loss)
+        best_loss.offer(theta, loss)
+        if on_iteration is not None:
+            # scipy may reuse the buffer behind ``theta``: keep a copy.
+            latest["theta"] = np.array(theta, copy=True)
+            latest["evaluation"] = result
+        return loss, result.gradient
+
+    def callback(intermediate_result):
+        loss_curve.append(float(intermediate_result.fun))
+        score = None
+        if held_out_score is None:
+            progress.update(loss_curve[-1])
+        else:
+            score = held_out_score(intermediate_result.x)
+            validation_scores.append(score)
+            progress.update(-score)
+            best_held_out.offer(
+                intermediate_result.x, -score, loss=loss_curve[-1]
+            )
+        if on_iteration is not None:
+
+            def evaluation_at_iterate():
+                if not np.array_equal(latest["theta"], intermediate_result.x):
+                    fun(intermediate_result.x)
+                return latest["evaluation"]
+
+            on_iteration(
+                len(loss_curve),
+                intermediate_result.x,
+                loss_curve[-1],
+                score,
+                evaluation_at_iterate,
+            )
+        if progress.should_stop:
+            raise StopIteration
+
+    sigmoid_hint = sigmoid_decoder and outside_unit_interval(
+        value_range, objective.dtype
+    )
+    try:
+        # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
+        # only spins on them, and splitting them over threads would make
+        # the result depend on the number of cores.
+        with _blas.one_thread("scipy"):
+            result = scipy.optimize.minimize(
+                fun,
+                theta0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=callback,
+                options={
+                    "maxiter": max_iter,
+                    "maxfun": max_fun,
+                    "gtol": tol * GTOL_PER_TOL,
+                    # tol=0 asks for a fixed budget: no relative-reduction
+                    # test either.
+                    "ftol": 0.0 if tol == 0 else LBFGS_DEFAULT_FTOL,
+                },
+            )
+        theta, loss, stop = result.x, float(result.fun), result
+    except _NonFiniteObjective:
+        cause = overflow_cause(
+            objective, overflow["theta"], best_loss.theta, value_range
+        )
+        if not best_loss.found:
+            raise ValueError(
+                "The sparse autoencoder objective is not finite (it "
+                f"overflows) at the initial weights. {cause}"
+            ) from None
+        warnings.warn(
+            f"L-BFGS stopped after {len(loss_curve)} iteration(s): the "
+            "objective was not finite (it overflowed) at a trial point. The "
+            f"model keeps the best weights found so far. {cause}",
+            ConvergenceWarning,
+        )
+        theta, loss, stop = best_loss.theta, best_loss.value, None
+        reason = "the objective overflowed at a trial point"
+    except KeyboardInterrupt:
+        if not best_loss.found:
+            # Nothing was computed yet: there is no work to keep.
+            raise
+        warnings.warn(
+            f"Training interrupted by the user after {len(loss_curve)} "
+            "iteration(s); the model keeps the best weights found so far.",
+            UserWarning,
+        )
+        theta, loss, stop = best_loss.theta, best_loss.value, None
+        reason = "interrupted by the user"
+
+    n_iter = min(len(loss_curve), max_iter)
+    if stop is not None:
+        if progress.should_stop:
+            watched = "objective" if held_out_score is None else "held-out score"
+            reason = (
+                f"the {watched} improved by less than tol={tol} (relative) for "
+                f"{n_iter_no_change} consecutive iterations"
+            )
+        else:
+            reason = _scipy_stop_reason(stop, n_iter, max_iter, max_fun)
+        # A fit the no-progress rule stopped ends with status 99
+        # (StopIteration from the callback); 1 and 2 are a budget or a failed
+        # line search.
+        if stop.status in (1, 2) and tol > 0 and progress.still_improving:
+            _warn_unconverged(
+                stop,
+                n_iter,
+                max_iter=max_iter,
+                max_fun=max_fun,
+                tol=tol,
+                unit_interval_hint=sigmoid_hint,
+            )
+    if best_held_out.found:
+        theta, loss = best_held_out.theta, best_held_out.details["loss"]
+    return LBFGSResult(theta, loss, loss_curve, n_iter, validation_scores, reason)

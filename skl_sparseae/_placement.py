@@ -1,0 +1,194 @@
+"""Where X lives, decided once per call: in memory, on a Dask cluster, on a device.
+
+Every public method of the estimators asks :func:`locate` once and then
+hands the returned :class:`Placement` everything that depends on where the
+data lives: validation, the evaluation backend, drawing held-out rows, and
+the array maths of a fitted model. No other module asks what kind of array
+X is.
+
+- ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
+  sparse matrices, validated by scikit-learn's ``validate_data``;
+- ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
+  chunk (:func:`skl_sparseae._validation.check_dask_array`);
+- ``"array_api"``: an Array API array other than NumPy's under
+  ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+from . import _backend_array_api, _backend_dask
+from ._backend_array_api import ArrayAPIBackend
+from ._backend_dask import DaskBackend, is_dask_collection
+from ._backend_numpy import NumpyBackend
+from ._inference import block_rows, encode, reconstruct, score_rows
+from ._validation import FLOAT_DTYPES, check_dask_array
+
+KINDS = ("numpy", "dask", "array_api")
+
+
+class Placement:
+    """Where X lives and what follows from it; see :func:`locate`.
+
+    Parameters
+    ----------
+    kind : {"numpy", "dask", "array_api"}
+        Where the rows live.
+
+    xp, device : namespace and device, default=None
+        The Array API namespace and device of ``"array_api"`` data.
+    """
+
+    def __init__(self, kind, xp=None, device=None):
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
+        self.kind = kind
+        self.xp = xp
+        self.device = device
+
+    def __repr__(self):
+        if self.kind == "array_api":
+            return f"Placement('array_api', {self.xp.__name__}, {self.device!r})"
+        return f"Placement({self.kind!r})"
+
+    @property
+    def on_device(self):
+        return self.kind == "array_api"
+
+    # ------------------------------------------------------------------
+    # Validation.
+
+    def float_dtypes(self):
+        if self.on_device:
+            return _backend_array_api.float_dtypes(self.xp)
+        return FLOAT_DTYPES
+
+    def check_fit_input(self, X, estimator):
+        """Training data validated as ``check_array`` would (lazily for dask)."""
+        if self.kind == "dask":
+            return check_dask_array(X, type(estimator).__name__)
+        return check_array(
+            X,
+            accept_sparse="csr",
+            dtype=self.float_dtypes(),
+            estimator=estimator,
+            input_name="X",
+        )
+
+    def check_fitted_input(self, X, estimator, method):
+        """X for a fitted model's ``method``: features and names checked too."""
+        name = type(estimator).__name__
+        if self.kind == "dask":
+            # Feature count and names as validate_data checks them; the values
+            # are checked chunk by chunk when computed.
+            validate_data(estimator, X, reset=False, skip_check_array=True)
+            return check_dask_array(X, name)
+        _backend_array_api.check_namespace_of_fit(X, estimator, method)
+        return validate_data(
+            estimator,
+            X,
+            accept_sparse=False if self.on_device else "csr",
+            reset=False,
+            dtype=self.float_dtypes(),
+        )
+
+    def check_hidden_input(self, A, estimator):
+        """Hidden activations for ``inverse_transform`` (no feature names)."""
+        if self.kind == "dask":
+            return check_dask_array(A, type(estimator).__name__)
+        _backend_array_api.check_namespace_of_fit(A, estimator, "inverse_transform")
+        return check_array(A, input_name="X", dtype=self.float_dtypes())
+
+    # ------------------------------------------------------------------
+    # Fitting.
+
+    def backend(self, X, n_components, decoder_activation):
+        """The evaluation backend of validated X (a context manager)."""
+        if self.kind == "dask":
+            return DaskBackend(X, n_components, decoder_activation)
+        if self.on_device:
+            return ArrayAPIBackend(
+                X, n_components, decoder_activation, xp=self.xp, device=self.device
+            )
+        return NumpyBackend(X, n_components, decoder_activation)
+
+    def take_rows(self, X, rows):
+        """The rows of validated X at the sorted host indices ``rows``."""
+        if self.on_device:
+            return self.xp.take(
+                X, self.xp.asarray(rows, device=self.device), axis=0
+            )
+        return X[rows]
+
+    def first_rows(self, X, n_rows):
+        """Up to ``n_rows`` leading rows of X as a host array (for checks)."""
+        if self.kind == "dask":
+            return X[:n_rows].compute()
+        if self.on_device:
+            return _backend_array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
+        return X[:n_rows]
+
+    def to_data(self, array):
+        """A fitted host array in the namespace and on the device of the data."""
+        if self.on_device:
+            return _backend_array_api.to_device(array, self.xp, self.device)
+        return array
+
+    # ------------------------------------------------------------------
+    # A fitted model's maths.
+
+    def encode(self, X, components, intercept_hidden, name):
+        if self.kind == "dask":
+            return _backend_dask.transform(X, components, intercept_hidden, name)
+        return encode(X, components, intercept_hidden, name, xp=self._xp())
+
+    def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
+        if self.kind == "dask":
+            return _backend_dask.inverse_transform(
+                A, decoder_components, intercept_visible, decoder, name
+            )
+        return reconstruct(
+            A, decoder_components, intercept_visible, decoder, name, xp=self._xp()
+        )
+
+    def score_rows(self, X, weights, decoder, name, *, fit_blocks=False):
+        """``score_samples`` of validated X; lazily for dask.
+
+        ``fit_blocks`` scores in the blocks a fit uses (from the shape alone),
+        as the held-out score of early stopping must.
+        """
+        if self.kind == "dask":
+            return _backend_dask.score_samples(X, weights, decoder, name)
+        batch_size = None
+        if fit_blocks and not self.on_device:
+            batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
+        return score_rows(X, weights, decoder, name, batch_size, xp=self._xp())
+
+    def mean(self, values):
+        """The mean of a 1-d array of this placement, as a float."""
+        if self.on_device:
+            return float(self.xp.mean(values))
+        return float(np.mean(values))
+
+    def inlier_labels(self, decision):
+        """+1 where ``decision >= 0``, -1 elsewhere, as int64 where X lives."""
+        if self.on_device:
+            xp = self.xp
+            return 2 * xp.astype(decision >= 0, xp.int64) - 1
+        # Arithmetic rather than np.where, so that a dask array stays lazy.
+        return 2 * (decision >= 0).astype(np.int64) - 1
+
+    def _xp(self):
+        return self.xp if self.on_device else None
+
+
+def locate(X, estimator_name):
+    """The :class:`Placement` of X: asked once per public call."""
+    if is_dask_collection(X):
+        return Placement("dask")
+    namespace = _backend_array_api.input_namespace(X, estimator_name)
+    if namespace is not None:
+        return Placement("array_api", *namespace)
+    return Placement("numpy")

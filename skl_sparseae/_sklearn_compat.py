@@ -1,0 +1,39 @@
+"""The private scikit-learn names this package relies on, in one place.
+
+skl_sparseae needs scikit-learn 1.9 or later (``pyproject.toml`` says the
+same): that is the first release with every helper below, the Array API ones
+included. scikit-learn's own estimators use these helpers; they are private
+and may move between releases, so they are imported here and nowhere else,
+and a move breaks this one module.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sklearn.base import _fit_context
+from sklearn.utils._array_api import (
+    _is_numpy_namespace,
+    _max_precision_float_dtype,
+    check_same_namespace,
+    get_namespace_and_device,
+    move_to,
+)
+from sklearn.utils._chunking import get_chunk_n_rows
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _get_feature_names
+
+# The release that first has every name above.
+MIN_SKLEARN_VERSION = "1.9"
+
+__all__ = [
+    "Interval",
+    "MIN_SKLEARN_VERSION",
+    "StrOptions",
+    "_fit_context",
+    "_get_feature_names",
+    "_is_numpy_namespace",
+    "_max_precision_float_dtype",
+    "check_same_namespace",
+    "get_chunk_n_rows",
+    "get_namespace_and_device",
+    "move_to",
+]
