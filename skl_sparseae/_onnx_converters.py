@@ -9,6 +9,11 @@ skl2onnx's tutorial on custom converters. The encoder, the decoder and the
 per-sample score are separate functions, so that a converter for an
 estimator built on the same model (an outlier detector thresholding
 ``score_samples``) is a few lines on top of :func:`score_samples_graph`.
+
+Integer input (int64, int32) is cast to float32 first and gives float32
+outputs, as skl2onnx's converters of scikit-learn's PCA and StandardScaler
+do; ``transform`` itself casts integers to float64, so the two agree to
+float32 round-off.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -28,6 +33,7 @@ from skl2onnx.algebra.onnx_ops import (
 from skl2onnx.common.data_types import (
     DoubleTensorType,
     FloatTensorType,
+    Int32TensorType,
     Int64TensorType,
     guess_numpy_type,
 )
@@ -144,12 +150,21 @@ def score_samples_graph(X, model, dtype, op_version, output_names=None):
     )
 
 
-def _check_float_input(operator):
-    """The class of the operator's float tensor input; checks it is fitted."""
+def _check_input(operator):
+    """The tensor class of the operator's outputs; checks it is fitted.
+
+    float64 for a float64 input, float32 for float32 and integer inputs.
+    """
     check_is_fitted(operator.raw_operator)
     check_input_and_output_numbers(operator, input_count_range=1)
     check_input_and_output_types(
-        operator, good_input_types=[FloatTensorType, DoubleTensorType]
+        operator,
+        good_input_types=[
+            FloatTensorType,
+            DoubleTensorType,
+            Int64TensorType,
+            Int32TensorType,
+        ],
     )
     input_type = operator.inputs[0].type
     if len(input_type.shape) != 2:
@@ -157,13 +172,23 @@ def _check_float_input(operator):
             f"{type(operator.raw_operator).__name__} takes a 2-D input; got "
             f"shape {input_type.shape}."
         )
-    return type(input_type)
+    if isinstance(input_type, DoubleTensorType):
+        return DoubleTensorType
+    return FloatTensorType
+
+
+def _float_input(operator, op_version):
+    """The operator's input, cast to float32 if integer, and its numpy dtype."""
+    X = operator.inputs[0]
+    if isinstance(X.type, (FloatTensorType, DoubleTensorType)):
+        return X, guess_numpy_type(X.type)
+    return OnnxCast(X, to=TensorProto.FLOAT, op_version=op_version), np.float32
 
 
 def transformer_shape_calculator(operator):
     """Output type of the transformer: (n_samples, n_components), input's type."""
     check_input_and_output_numbers(operator, output_count_range=1)
-    tensor_type = _check_float_input(operator)
+    tensor_type = _check_input(operator)
     n_samples = operator.inputs[0].get_first_dimension()
     n_components = operator.raw_operator.components_.shape[0]
     operator.outputs[0].type = tensor_type([n_samples, n_components])
@@ -171,11 +196,11 @@ def transformer_shape_calculator(operator):
 
 def transformer_converter(scope, operator, container):
     """Add the transformer's ``transform`` to the ONNX graph."""
-    X = operator.inputs[0]
+    X, dtype = _float_input(operator, container.target_opset)
     hidden = encoder_graph(
         X,
         operator.raw_operator,
-        guess_numpy_type(X.type),
+        dtype,
         container.target_opset,
         output_names=operator.outputs[:1],
     )
@@ -189,7 +214,7 @@ def detector_shape_calculator(operator):
     (``decision_function``, the input's float type), both (n_samples, 1).
     """
     check_input_and_output_numbers(operator, output_count_range=2)
-    tensor_type = _check_float_input(operator)
+    tensor_type = _check_input(operator)
     n_samples = operator.inputs[0].get_first_dimension()
     operator.outputs[0].type = Int64TensorType([n_samples, 1])
     operator.outputs[1].type = tensor_type([n_samples, 1])
@@ -201,10 +226,9 @@ def detector_converter(scope, operator, container):
     ``scores = score_samples(X) - offset_`` and ``label = 1 - 2 * (scores <
     0)``, the formulas of skl2onnx's converter for IsolationForest.
     """
-    X = operator.inputs[0]
     model = operator.raw_operator
-    dtype = guess_numpy_type(X.type)
     op_version = container.target_opset
+    X, dtype = _float_input(operator, op_version)
     label, decision = operator.outputs[:2]
     scores = OnnxSub(
         score_samples_graph(X, model, dtype, op_version),

@@ -149,10 +149,24 @@ def test_unfitted_and_unsupported_inputs(onnx_tools):
     with pytest.raises(NotFittedError):
         to_onnx(SparseAutoencoderTransformer(), X[:1])
     sae = fit_quietly(_sae(n_components=None), X)
-    # transform casts integers to float64; the graph takes float tensors
-    # only, and says so.
+    # Numbers only: the graph says which tensor types it takes.
     with pytest.raises(Exception, match="FloatTensorType"):
-        to_onnx(sae, X[:1].astype(np.int64))
+        to_onnx(sae, X[:1].astype(np.bool_))
+
+
+@pytest.mark.parametrize("int_dtype", [np.int64, np.int32])
+def test_integer_input_is_cast_to_float32(onnx_tools, int_dtype):
+    # transform and score_samples accept integer data; the graphs cast it to
+    # float32 as skl2onnx's own PCA and StandardScaler converters do.
+    to_onnx, run = onnx_tools
+    X = (np.random.RandomState(0).uniform(size=(80, 6)) < 0.3).astype(int_dtype)
+    sae = fit_quietly(_sae(n_components=3), X)
+    (hidden,) = run(to_onnx(sae, X[:1]), X)
+    assert hidden.dtype == np.float32
+    np.testing.assert_allclose(hidden, sae.transform(X), rtol=0, atol=1e-6)
+
+    detector = fit_quietly(_detector(n_components=3, contamination=0.1), X)
+    _check_detector_outputs(run(to_onnx(detector, X[:1]), X), detector, X, np.float32)
 
 
 def test_register_converters_is_idempotent(onnx_tools):
