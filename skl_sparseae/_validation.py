@@ -13,6 +13,7 @@ import warnings
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.utils.validation import check_array
 
 from ._backend_dask import is_dask_array
@@ -169,9 +170,19 @@ SATURATION_SAMPLE_ROWS = 2000
 def warn_if_saturated(X, W1, b1):
     """Warn when most hidden units of the fitted model are saturated on X.
 
-    Unscaled data drives the inputs of the sigmoid units far from 0, where
-    their gradient vanishes: the fit then stops early with units stuck at 0
-    or 1 and a poor reconstruction, whatever the decoder.
+    A saturated unit's input lies far from 0, where the sigmoid's gradient
+    vanishes: the fit then stops early with units stuck at 0 or 1, whatever
+    the decoder. The advice depends on the cause:
+
+    * X outside [0, 1]: its scale drives the inputs; scaling X helps.
+    * X already in [0, 1] (wide data, thousands of features): each unit sums
+      many features, and the weights grew large enough during the fit to
+      saturate it. Scaling cannot help; more weight decay does. On 100 x 3000
+      data in [0, 1] with 20 units, alpha 100 times the default removed the
+      saturation (92 % of activations to 0 %) and lowered the held-out
+      reconstruction error of structured data by a quarter; the identity
+      decoder lowered both too, and with that alpha halved the error again.
+      Smaller initial weights did not help: the weights grow during the fit.
     """
     rows = X[:SATURATION_SAMPLE_ROWS]
     if rows.shape[0] == 0:
@@ -180,12 +191,25 @@ def warn_if_saturated(X, W1, b1):
         Z = rows @ W1
         Z += b1
         saturated = float(np.mean(np.abs(Z) > SATURATED_INPUT))
-    if saturated > 0.5:
-        warnings.warn(
-            f"{saturated:.0%} of the hidden activations are saturated (within "
-            "2e-9 of 0 or 1) on the training data, so the hidden units stopped "
-            "learning. Scale X, for instance with "
-            "sklearn.preprocessing.StandardScaler (identity decoder) or "
-            "MinMaxScaler (sigmoid decoder).",
-            UserWarning,
+    if saturated <= 0.5:
+        return
+    message = (
+        f"{saturated:.0%} of the hidden activations are saturated (within "
+        "2e-9 of 0 or 1) on the training data, so the hidden units stopped "
+        "learning. "
+    )
+    values = rows.data if sp.issparse(rows) else rows
+    value_range = (float(values.min()), float(values.max())) if values.size else None
+    if outside_unit_interval(value_range, rows.dtype):
+        message += (
+            "Scale X, for instance with sklearn.preprocessing.StandardScaler "
+            "(identity decoder) or MinMaxScaler (sigmoid decoder)."
         )
+    else:
+        message += (
+            f"X is already in [0, 1], so scaling it cannot help: each hidden "
+            f"unit sums {X.shape[1]} features, and its weights grew large "
+            "enough to saturate it. Increase alpha (the weight decay) 10 to "
+            "100 times, or try decoder_activation='identity'."
+        )
+    warnings.warn(message, UserWarning)

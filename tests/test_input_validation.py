@@ -18,6 +18,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._validation import warn_if_saturated
 
 from ._helpers import ignore_convergence_warnings
 
@@ -547,3 +548,41 @@ def test_valid_read_only_input_is_never_modified(make_X):
     sae.inverse_transform(codes)
     assert _checksum(X) == before
     assert _checksum(codes) == codes_before
+
+
+def _saturating_weights(n_features, n_components=4):
+    # Positive weights large enough that every unit's input exceeds 20 on
+    # rows with a few hundred nonzero features.
+    return np.full((n_features, n_components), 1.0), np.zeros(n_components)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_saturation_advice_for_data_already_in_unit_interval(sparse):
+    # Wide data in [0, 1]: rescaling it cannot help, so the warning must not
+    # advise it.
+    X = _uniform((50, 3000))
+    X[X < 0.8] = 0.0
+    X = sp.csr_matrix(X) if sparse else X
+    with pytest.warns(UserWarning, match="hidden activations are saturated") as rec:
+        warn_if_saturated(X, *_saturating_weights(3000))
+    (message,) = [str(w.message) for w in rec]
+    assert "Scale X" not in message and "MinMaxScaler" not in message
+    assert "already in [0, 1]" in message and "3000 features" in message
+    assert "alpha" in message
+
+
+def test_saturation_advice_for_data_outside_unit_interval():
+    X = 100.0 * _uniform((50, 30))
+    with pytest.warns(UserWarning, match="hidden activations are saturated") as rec:
+        warn_if_saturated(X, *_saturating_weights(30))
+    (message,) = [str(w.message) for w in rec]
+    assert "Scale X" in message and "already in [0, 1]" not in message
+
+
+def test_wide_data_in_unit_interval_warns_without_scaling_advice():
+    X = _uniform((100, 3000), seed=9)
+    X[X < 0.8] = 0.0
+    with pytest.warns(UserWarning, match="hidden activations are saturated") as rec:
+        SparseAutoencoderTransformer(20, random_state=0).fit(X)
+    messages = [str(w.message) for w in rec if "saturated" in str(w.message)]
+    assert messages and all("Scale X" not in message for message in messages)
