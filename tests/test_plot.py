@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
@@ -12,7 +13,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
-from skl_sparseae import FilterDisplay, SparseAutoencoderTransformer, SparsityDisplay
+from skl_sparseae import (
+    FilterDisplay,
+    SparseAutoencoderOutlierDetector,
+    SparseAutoencoderTransformer,
+    SparsityDisplay,
+)
 
 from ._helpers import ignore_convergence_warnings
 
@@ -261,6 +267,32 @@ def test_sparsity_display_on_new_data_and_pipeline(pyplot, digits, fitted_sae):
     np.testing.assert_allclose(display.mean_line_.get_xdata()[0], expected, rtol=1e-6)
     pipe = make_pipeline(fitted_sae)
     assert SparsityDisplay.from_estimator(pipe).ax_.shape == (2,)
+
+
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_sparsity_display_on_new_data_of_an_outlier_detector(
+    pyplot, digits, fitted_sae, container
+):
+    # The detector fits the same model as the transformer but has no
+    # transform: its activations come from the same fitted weights.
+    X, _ = digits
+    detector = SparseAutoencoderOutlierDetector(**fitted_sae.get_params()).fit(X)
+    np.testing.assert_array_equal(detector.components_, fitted_sae.components_)
+    display = SparsityDisplay.from_estimator(detector, container(X[:50]))
+    np.testing.assert_allclose(
+        display.mean_activation, fitted_sae.transform(X[:50]).mean(axis=0), rtol=1e-12
+    )
+    np.testing.assert_allclose(display.loss_line_.get_ydata(), detector.loss_curve_)
+
+    pipe = make_pipeline(
+        MinMaxScaler(), SparseAutoencoderOutlierDetector(**fitted_sae.get_params())
+    ).fit(X * 16.0)
+    display = SparsityDisplay.from_estimator(pipe, X[:50])
+    expected = expit(X[:50] @ pipe[-1].components_.T + pipe[-1].intercept_hidden_)
+    np.testing.assert_allclose(display.mean_activation, expected.mean(axis=0))
+    # The checks of transform: the number of features.
+    with pytest.raises(ValueError, match="features"):
+        SparsityDisplay.from_estimator(detector, X[:50, :10])
 
 
 def test_sparsity_display_axes(pyplot):

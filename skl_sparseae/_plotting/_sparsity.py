@@ -5,6 +5,9 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.special import expit
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.validation import validate_data
 
 from ._utils import (
     check_1d,
@@ -231,7 +234,8 @@ class SparsityDisplay:
         Parameters
         ----------
         estimator : estimator instance
-            A fitted :class:`~skl_sparseae.SparseAutoencoderTransformer`, or a
+            A fitted :class:`~skl_sparseae.SparseAutoencoderTransformer` or
+            :class:`~skl_sparseae.SparseAutoencoderOutlierDetector`, or a
             fitted :class:`~sklearn.pipeline.Pipeline` containing one.
 
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
@@ -280,11 +284,32 @@ class SparsityDisplay:
         if X is None:
             mean_activation = step.mean_activation_
         else:
-            mean_activation = np.asarray(step.transform(X)).mean(axis=0)
+            mean_activation = _hidden_activations(step, X).mean(axis=0)
         display = cls(
             mean_activation=mean_activation, rho=step.rho, loss_curve=step.loss_curve_
         )
         return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
+
+
+def _hidden_activations(step, X):
+    """The hidden activations of X, from ``transform`` or the fitted weights.
+
+    An outlier detector has the transformer's fitted weights but no
+    ``transform``: its activations are computed from ``components_`` and
+    ``intercept_hidden_``, after the checks ``transform`` makes.
+    """
+    if hasattr(step, "transform"):
+        return np.asarray(step.transform(X))
+    X = validate_data(
+        step,
+        X,
+        reset=False,
+        accept_sparse=("csr", "csc"),
+        dtype=(np.float64, np.float32),
+    )
+    components = np.asarray(step.components_, dtype=X.dtype)
+    intercept = np.asarray(step.intercept_hidden_, dtype=X.dtype)
+    return expit(safe_sparse_dot(X, components.T, dense_output=True) + intercept)
 
 
 def _check_rho(rho):
