@@ -17,8 +17,34 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._param_validation import (
+    InvalidParameterError,
+    validate_parameter_constraints,
+)
 
 from ._sparse_autoencoder import SparseAutoencoderTransformer
+
+# The estimator's own defaults, to tell where the demo departs from them.
+_ESTIMATOR_DEFAULTS = SparseAutoencoderTransformer().get_params()
+
+# (option, estimator parameter, type, default, help). The demo's defaults are
+# the estimator's except n_components (the estimator's None keeps as many
+# units as features) and beta: a stronger sparsity penalty gives sparser,
+# stroke-like features on the digits.
+_OPTIONS = [
+    ("--n-components", "n_components", int, 100, "number of hidden units"),
+    ("--rho", "rho", float, 0.05, "target mean activation of each hidden unit"),
+    ("--beta", "beta", float, 3.0, "weight of the sparsity penalty"),
+    ("--alpha", "alpha", float, 1e-4, "weight decay (L2 penalty on the weights)"),
+    ("--max-iter", "max_iter", int, 400, "maximum number of L-BFGS iterations"),
+    (
+        "--random-state",
+        "random_state",
+        int,
+        0,
+        "seed of the train/test split and of the initial weights",
+    ),
+]
 
 
 def build_parser():
@@ -29,17 +55,65 @@ def build_parser():
             "logistic regression on its features with one on raw pixels."
         ),
     )
-    parser.add_argument("--n-components", type=int, default=100)
-    parser.add_argument("--rho", type=float, default=0.05)
-    parser.add_argument("--beta", type=float, default=3.0)
-    parser.add_argument("--alpha", type=float, default=1e-4)
-    parser.add_argument("--max-iter", type=int, default=400)
-    parser.add_argument("--random-state", type=int, default=0)
+    for option, name, type_, default, help_ in _OPTIONS:
+        estimator_default = _ESTIMATOR_DEFAULTS[name]
+        if name != "random_state" and default != estimator_default:
+            help_ += (
+                f" (default: {default}, where the estimator's default is "
+                f"{estimator_default})"
+            )
+        else:
+            help_ += f" (default: {default})"
+        parser.add_argument(option, type=type_, default=default, help=help_)
     return parser
 
 
+def _parse_args(parser, argv):
+    """Parse and check the arguments against the estimator's constraints.
+
+    An out-of-range value is a usage error (exit status 2), as a value of the
+    wrong type is, rather than a traceback from ``fit``.
+    """
+    args = parser.parse_args(argv)
+    constraints = SparseAutoencoderTransformer._parameter_constraints
+    for option, name, *_ in _OPTIONS:
+        try:
+            validate_parameter_constraints(
+                {name: constraints[name]},
+                {name: getattr(args, name)},
+                caller_name=SparseAutoencoderTransformer.__name__,
+            )
+        except InvalidParameterError as exc:
+            parser.error(f"argument {option}: {exc}")
+    return args
+
+
+def stop_reason(sae):
+    """Why the fit of ``sae`` stopped, from its fitted attributes.
+
+    Replays the no-improvement rule (see ``tol``) on ``loss_curve_``; what
+    neither that rule nor ``max_iter`` explains is L-BFGS-B's own stopping.
+    """
+    best, count = float("inf"), 0
+    for loss in sae.loss_curve_:
+        improved = best == float("inf") or best - loss > sae.tol * abs(best)
+        count = 0 if improved else count + 1
+        best = min(best, loss)
+    if sae.tol > 0 and count >= sae.n_iter_no_change:
+        return (
+            f"the objective improved by less than tol={sae.tol:g} (relative) for "
+            f"n_iter_no_change={sae.n_iter_no_change} iterations"
+        )
+    if sae.n_iter_ >= sae.max_iter:
+        return f"reached max_iter={sae.max_iter}"
+    return (
+        "L-BFGS-B's own tests (projected gradient below tol / 10, or no "
+        "further decrease along the search direction)"
+    )
+
+
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    args = _parse_args(build_parser(), argv)
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.25, stratify=y, random_state=args.random_state
@@ -68,12 +142,15 @@ def main(argv=None):
     raw = LogisticRegression(max_iter=2000).fit(X_train, y_train)
     raw_accuracy = raw.score(X_test, y_test)
 
-    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    unconverged = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     print(f"digits: {X_train.shape[0]} training and {X_test.shape[0]} test images")
     print(
         f"sparse autoencoder: n_components={args.n_components}, rho={args.rho}, "
-        f"beta={args.beta}, alpha={args.alpha}, {sae.n_iter_} L-BFGS iterations"
-        f"{'' if converged else ' (max_iter reached)'}, loss={sae.loss_:.4f}"
+        f"beta={args.beta}, alpha={args.alpha}, loss={sae.loss_:.4f}"
+    )
+    print(
+        f"stopped after {sae.n_iter_} L-BFGS iterations: {stop_reason(sae)}"
+        f"{' while still improving' if unconverged else ''}"
     )
     print(f"test accuracy, SAE features + LogisticRegression: {sae_accuracy:.4f}")
     print(f"test accuracy, raw pixels   + LogisticRegression: {raw_accuracy:.4f}")

@@ -3,8 +3,12 @@
 import re
 import subprocess
 import sys
+from types import SimpleNamespace
 
-from skl_sparseae._demo import main
+import pytest
+
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._demo import build_parser, main, stop_reason
 
 
 def test_demo_prints_the_promised_figures(capsys):
@@ -40,3 +44,88 @@ def test_module_entry_point_parses_arguments():
         "--random-state",
     ]:
         assert option in result.stdout
+
+
+@pytest.mark.parametrize(
+    "option, value",
+    [
+        ("--n-components", "0"),
+        ("--rho", "2"),
+        ("--rho", "0"),
+        ("--beta", "-1"),
+        ("--alpha", "-1"),
+        ("--max-iter", "0"),
+    ],
+)
+def test_out_of_range_arguments_are_usage_errors(capsys, option, value):
+    # As a value of the wrong type is: exit status 2, the option named.
+    with pytest.raises(SystemExit) as exc_info:
+        main([option, value])
+    assert exc_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: python -m skl_sparseae")
+    assert f"error: argument {option}: " in err
+    assert "Traceback" not in err
+
+
+def test_module_entry_point_reports_out_of_range_arguments_without_traceback():
+    result = subprocess.run(
+        [sys.executable, "-m", "skl_sparseae", "--n-components", "0"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "argument --n-components" in result.stderr
+
+
+def test_help_gives_each_option_a_description_and_its_default():
+    help_text = " ".join(build_parser().format_help().split())
+    for action in build_parser()._actions:
+        if action.dest == "help":
+            continue
+        (option,) = action.option_strings
+        assert action.help, option
+        assert f"(default: {action.default}" in help_text
+    # The demo departs from the estimator's beta, and says so.
+    estimator_beta = SparseAutoencoderTransformer().beta
+    assert build_parser().get_default("beta") != estimator_beta
+    assert f"the estimator's default is {estimator_beta}" in help_text
+
+
+def _fitted(loss_curve, max_iter, tol=0.1, n_iter_no_change=2):
+    return SimpleNamespace(
+        loss_curve_=loss_curve,
+        n_iter_=len(loss_curve),
+        max_iter=max_iter,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+    )
+
+
+def test_stop_reason_tells_the_stopping_rules_apart():
+    # 10 -> 9.5 -> 9.2: two improvements of less than tol=10 %.
+    no_change = stop_reason(_fitted([10.0, 9.5, 9.2], max_iter=100))
+    assert "improved by less than tol=0.1" in no_change
+    assert "n_iter_no_change=2" in no_change
+    assert stop_reason(_fitted([10.0, 5.0, 2.0], max_iter=3)) == "reached max_iter=3"
+    # tol=0 switches the no-improvement rule off.
+    assert "max_iter" in stop_reason(_fitted([10.0, 10.0, 10.0], max_iter=3, tol=0))
+    assert "L-BFGS-B" in stop_reason(_fitted([10.0, 5.0], max_iter=100))
+
+
+def _stop_line(capsys, max_iter):
+    main(["--n-components", "16", "--max-iter", max_iter, "--random-state", "1"])
+    stopped = re.search(
+        r"stopped after (\d+) L-BFGS iterations: (.+)", capsys.readouterr().out
+    )
+    assert stopped
+    return int(stopped.group(1)), stopped.group(2)
+
+
+def test_demo_says_why_the_fit_stopped(capsys):
+    n_iter, reason = _stop_line(capsys, "5")
+    assert n_iter == 5 and reason.startswith("reached max_iter=5")
+    # Digits with 16 units stop on the no-improvement rule well before 400.
+    n_iter, reason = _stop_line(capsys, "400")
+    assert n_iter < 400 and "for n_iter_no_change=20 iterations" in reason
