@@ -472,9 +472,25 @@ def plan_moves(rows, holders, n_threads):
 
 
 def _no_workers_timeout():
+    """The wait set in dask's configuration, checked before any chunk is sent."""
     import dask
 
-    return float(dask.config.get(NO_WORKERS_TIMEOUT_KEY, DEFAULT_NO_WORKERS_TIMEOUT))
+    value = dask.config.get(NO_WORKERS_TIMEOUT_KEY, DEFAULT_NO_WORKERS_TIMEOUT)
+    try:
+        # A string holding a number, as an environment variable gives it, is
+        # fine; a boolean is a mistake, not 1 second.
+        seconds = None if isinstance(value, (bool, np.bool_)) else float(value)
+    except (TypeError, ValueError):
+        seconds = None
+    # NaN never compares as elapsed: the fit would wait for ever.
+    if seconds is None or not seconds >= 0:
+        raise ValueError(
+            f"The dask configuration setting {NO_WORKERS_TIMEOUT_KEY!r} must be "
+            "a non-negative number of seconds, for instance "
+            f"dask.config.set({{{NO_WORKERS_TIMEOUT_KEY!r}: 600}}); got "
+            f"{value!r}."
+        )
+    return seconds
 
 
 # --------------------------------------------------------------------------

@@ -8,6 +8,7 @@ installed, because it needs a real cluster.
 
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -256,6 +257,36 @@ def test_failed_fit_keeps_previous_model(two_workers):
         estimator.fit(da.from_array(X_nan, chunks=100))
     assert estimator.n_features_in_ == 12
     assert_array_equal(estimator.components_, components)
+
+
+@pytest.mark.parametrize("value", ["abc", -1, -0.5, float("nan"), True, None, [60]])
+def test_invalid_no_workers_timeout_setting_is_named(two_workers, value):
+    # The fit fails before sending chunks, with the setting and what it takes,
+    # and the previous model is kept.
+    import dask
+
+    estimator = make_estimator(max_iter=3).fit(unit_data())
+    components = estimator.components_.copy()
+    with dask.config.set({_backend_dask.NO_WORKERS_TIMEOUT_KEY: value}):
+        with pytest.raises(
+            ValueError,
+            match=r"'skl_sparseae\.no-workers-timeout' must be a non-negative "
+            r"number of seconds.*got " + re.escape(repr(value)),
+        ):
+            estimator.fit(da.from_array(unit_data(seed=1), chunks=100))
+    assert_array_equal(estimator.components_, components)
+
+
+@pytest.mark.parametrize("value, seconds", [(0, 0.0), (600, 600.0), ("120", 120.0)])
+def test_valid_no_workers_timeout_settings(value, seconds):
+    import dask
+
+    with dask.config.set({_backend_dask.NO_WORKERS_TIMEOUT_KEY: value}):
+        assert _backend_dask._no_workers_timeout() == seconds
+    assert (
+        _backend_dask._no_workers_timeout()
+        == _backend_dask.DEFAULT_NO_WORKERS_TIMEOUT
+    )
 
 
 def test_sigmoid_decoder_warns_outside_unit_interval(two_workers):
