@@ -23,7 +23,7 @@ of ``beta``). ``lam = 0`` is the batch estimate.
 
 What is compared is the FULL-data objective J after 5, 10 and 20 epochs,
 against full-batch L-BFGS (the estimator) after as many iterations (each
-about one pass over the data). About 4 minutes on 2 cores::
+about one pass over the data). 4 to 6 minutes on 2 shared cores::
 
     python benchmarks/minibatch_prototype.py
 
