@@ -12,6 +12,7 @@ public classes add their docstrings and their own methods.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -21,11 +22,21 @@ from sklearn.utils.validation import check_is_fitted
 
 from . import _backend_array_api, _blas
 from ._lbfgs import minimize_lbfgs
-from ._memory import check_fit_memory, optimiser_memory_bytes
+from ._memory import (
+    check_fit_memory,
+    optimiser_memory_bytes,
+    stochastic_memory_bytes,
+)
 from ._objective import Objective, initial_parameters, pack, unpack
 from ._placement import locate
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
+from ._stochastic import (
+    MinibatchState,
+    make_optimizer,
+    minimize_stochastic,
+    resolve_batch_size,
+)
 from ._validation import (
     SATURATION_SAMPLE_ROWS,
     IntegerInterval,
@@ -62,6 +73,26 @@ def _doc_link_template():
     return base.rstrip("/") + "/generated/skl_sparseae.{estimator_name}.html"
 
 
+class _Solution(NamedTuple):
+    """What a solver's run gives the publication, whichever the solver."""
+
+    theta: np.ndarray
+    loss: float
+    loss_curve: list
+    n_iter: int
+    validation_scores: list
+    mean_activation: np.ndarray
+    extra: dict
+
+
+def _check_finite_solution(theta, loss):
+    if not (np.isfinite(loss) and np.all(np.isfinite(theta))):
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data "
+            "may contain large values and need to be preprocessed."
+        )
+
+
 class _BaseSparseAutoencoder(BaseEstimator):
     """Base class of the sparse autoencoder estimators.
 
@@ -75,6 +106,17 @@ class _BaseSparseAutoencoder(BaseEstimator):
         "beta": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "decoder_activation": [StrOptions({"sigmoid", "identity"})],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "batch_size": [StrOptions({"auto"}), IntegerInterval(1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "shuffle": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [IntegerInterval(1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [IntegerInterval(1, None, closed="left")],
@@ -97,12 +139,23 @@ class _BaseSparseAutoencoder(BaseEstimator):
         beta=1.0,
         alpha=1e-4,
         decoder_activation="sigmoid",
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-3,
+        power_t=0.5,
         max_iter=400,
+        shuffle=True,
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
         early_stopping=False,
         validation_fraction=0.1,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
         warm_start=False,
         random_state=None,
         verbose=0,
@@ -112,6 +165,17 @@ class _BaseSparseAutoencoder(BaseEstimator):
         self.beta = beta
         self.alpha = alpha
         self.decoder_activation = decoder_activation
+        self.solver = solver
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.shuffle = shuffle
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
         self.max_iter = max_iter
         self.tol = tol
         self.max_fun = max_fun
@@ -125,59 +189,39 @@ class _BaseSparseAutoencoder(BaseEstimator):
     # ------------------------------------------------------------------
     # Fitting.
 
-    def _fit_model(self, X):
+    def _fit_model(self, X, incremental=False):
         """Fit on X without touching the estimator.
 
+        ``incremental`` (``partial_fit``) runs one epoch of a stochastic
+        solver, continuing the previous call's weights and optimizer state.
         Returns ``(fitted, X, placement)``: the fitted attributes as a dict
         (published by :meth:`_publish`), the validated X and its placement.
         """
         name = type(self).__name__
         placement = locate(X, name)
-        feature_names = None if placement.kind == "dask" else _get_feature_names(X)
-        X = placement.check_fit_input(X, self)
+        # partial_fit on a fitted model goes on from its weights, as MLP's does.
+        continuing = incremental and hasattr(self, "components_")
+        if continuing:
+            # Later calls must bring the features (and names) of the first.
+            X = placement.check_fitted_input(X, self, "partial_fit")
+            feature_names = getattr(self, "feature_names_in_", None)
+        else:
+            feature_names = (
+                None if placement.kind == "dask" else _get_feature_names(X)
+            )
+            X = placement.check_fit_input(X, self)
         n_features = X.shape[1]
         n_components = (
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
-        rng = check_random_state(self.random_state)
-        X_train, X_val = self._split_validation(X, rng, placement)
-        with placement.backend(
-            X_train, n_components, self.decoder_activation
-        ) as backend:
-            check_sample_count(backend.n_samples, n_features, name)
-            value_range = backend.value_range()
-            check_finite_range(value_range)
-            if self.decoder_activation == "sigmoid":
-                warn_if_outside_unit_interval(value_range, backend.dtype)
-            check_fit_memory(
-                optimiser_memory_bytes(n_features, n_components)
-                + backend.memory_bytes(),
-                n_features,
-                n_components,
+        if self.solver == "lbfgs":
+            solution, dtype, X_train = self._fit_lbfgs(
+                X, placement, n_features, n_components
             )
-            theta0 = self._initial_theta(n_features, n_components, rng)
-            held_out_score = (
-                None
-                if X_val is None
-                else self._held_out_scorer(X_val, backend, placement)
+        else:
+            solution, dtype, X_train = self._fit_stochastic(
+                X, placement, n_features, n_components, incremental, continuing
             )
-            objective = self._objective(backend)
-            progress = Progress(name, self.verbose)
-            solution = self._run_solver(
-                objective, theta0, held_out_score, value_range, progress
-            )
-            progress.stopped(solution.n_iter, solution.stop_reason)
-            if not (
-                np.isfinite(solution.loss) and np.all(np.isfinite(solution.theta))
-            ):
-                raise ValueError(
-                    "Solver produced non-finite parameter weights. The input data "
-                    "may contain large values and need to be preprocessed."
-                )
-            with _blas.one_thread("numpy"):
-                column_sums = backend.activation_sums(solution.theta).column_sums
-            mean_activation = column_sums / backend.n_samples
-            dtype = backend.dtype
         W1, b1, W2, b2 = (
             np.array(w, dtype=dtype, order="C")
             for w in unpack(solution.theta, n_features, n_components)
@@ -186,7 +230,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
             placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
         )
         components = np.ascontiguousarray(W1.T)
-        mean_activation = mean_activation.astype(dtype)
+        mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
             "n_features_in_": n_features,
             "feature_names_in_": feature_names,
@@ -201,8 +245,9 @@ class _BaseSparseAutoencoder(BaseEstimator):
             "loss_": solution.loss,
             "loss_curve_": solution.loss_curve,
             "n_iter_": solution.n_iter,
+            **solution.extra,
         }
-        if self.early_stopping:
+        if self.early_stopping and not incremental:
             scores = solution.validation_scores
             fitted["validation_scores_"] = scores
             # No completed iteration (an interrupt, an overflow at the first
@@ -213,17 +258,168 @@ class _BaseSparseAutoencoder(BaseEstimator):
             fitted["best_validation_score_"] = None
         return fitted, X, placement
 
+    def _check_training_rows(self, n_samples, n_features, value_range, dtype):
+        check_sample_count(n_samples, n_features, type(self).__name__)
+        check_finite_range(value_range)
+        if self.decoder_activation == "sigmoid":
+            warn_if_outside_unit_interval(value_range, dtype)
+
+    def _fit_lbfgs(self, X, placement, n_features, n_components):
+        """L-BFGS on all of X; ``(_Solution, working dtype, training rows)``."""
+        name = type(self).__name__
+        rng = check_random_state(self.random_state)
+        X_train, X_val = self._split_validation(X, rng, placement)
+        with placement.backend(
+            X_train, n_components, self.decoder_activation
+        ) as backend:
+            value_range = backend.value_range()
+            self._check_training_rows(
+                backend.n_samples, n_features, value_range, backend.dtype
+            )
+            check_fit_memory(
+                optimiser_memory_bytes(n_features, n_components)
+                + backend.memory_bytes(),
+                n_features,
+                n_components,
+            )
+            theta0 = self._initial_theta(n_features, n_components, rng)
+            held_out_score = (
+                None
+                if X_val is None
+                else self._held_out_scorer(
+                    X_val, (backend.dtype, n_features, n_components), placement
+                )
+            )
+            objective = self._objective(backend)
+            progress = Progress(name, self.verbose)
+            result = self._run_solver(
+                objective, theta0, held_out_score, value_range, progress
+            )
+            progress.stopped(result.n_iter, result.stop_reason)
+            _check_finite_solution(result.theta, result.loss)
+            with _blas.one_thread("numpy"):
+                column_sums = backend.activation_sums(result.theta).column_sums
+            solution = _Solution(
+                result.theta,
+                result.loss,
+                result.loss_curve,
+                result.n_iter,
+                result.validation_scores,
+                column_sums / backend.n_samples,
+                {},
+            )
+            return solution, backend.dtype, X_train
+
+    def _fit_stochastic(
+        self, X, placement, n_features, n_components, incremental, continuing
+    ):
+        """Minibatch epochs (SGD or Adam); ``(_Solution, dtype, training rows)``."""
+        name = type(self).__name__
+        xp = placement.xp if placement.on_device else None
+        state = None
+        if continuing and hasattr(self, "_minibatch_state"):
+            state = self._minibatch_state.copy()
+        if continuing:
+            X_train, X_val = X, None
+            rng = check_random_state(self.random_state)
+        else:
+            rng = check_random_state(self.random_state)
+            # partial_fit has no held-out rows: each call brings its own rows.
+            X_train, X_val = (
+                (X, None)
+                if incremental
+                else self._split_validation(X, rng, placement)
+            )
+        dtype = (
+            _backend_array_api.numpy_dtype(xp, X_train.dtype)
+            if xp is not None
+            else np.dtype(X_train.dtype)
+        )
+        n_samples = X_train.shape[0]
+        if placement.kind != "dask":
+            value_range = placement.value_range(X_train)
+            self._check_training_rows(n_samples, n_features, value_range, dtype)
+        check_fit_memory(
+            stochastic_memory_bytes(n_features, n_components, dtype.itemsize),
+            n_features,
+            n_components,
+        )
+        if continuing:
+            theta0 = self._initial_theta(
+                n_features, n_components, None, from_fitted=True
+            )
+        else:
+            theta0 = self._initial_theta(n_features, n_components, rng)
+        # The solver's vector: the working dtype, where the data lives.
+        theta = placement.to_data(theta0.astype(dtype))
+        if state is None:
+            state = MinibatchState(make_optimizer(self, theta, xp), rng)
+        runner = placement.epoch_runner(
+            X_train,
+            n_components,
+            {"rho": self.rho, "beta": self.beta, "alpha": self.alpha},
+            self.decoder_activation,
+            resolve_batch_size(self.batch_size, n_samples),
+            self.shuffle,
+        )
+        held_out_score = (
+            None
+            if X_val is None
+            else self._held_out_scorer(
+                X_val, (dtype, n_features, n_components), placement
+            )
+        )
+        progress = Progress(name, self.verbose, unit="Epoch")
+
+        def on_epoch(epoch, loss, score):
+            progress.iteration(
+                state.n_epochs if incremental else epoch, loss, validation_score=score
+            )
+
+        result = minimize_stochastic(
+            runner,
+            theta,
+            state,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            held_out_score=held_out_score,
+            on_epoch=on_epoch if progress.enabled else None,
+            incremental=incremental,
+            verbose=self.verbose,
+        )
+        if not incremental:
+            progress.stopped(result.n_iter, result.stop_reason)
+        theta = _backend_array_api.to_numpy(result.theta).astype(np.float64)
+        loss = result.loss_curve[-1] if result.loss_curve else np.nan
+        _check_finite_solution(theta, loss)
+        W1, b1, _, _ = unpack(theta.astype(dtype), n_features, n_components)
+        mean_activation = placement.mean_activation(X_train, W1, b1)
+        previous = getattr(self, "loss_curve_", []) if continuing else []
+        n_iter = (self.n_iter_ if continuing else 0) + result.n_iter
+        solution = _Solution(
+            theta,
+            loss,
+            list(previous) + result.loss_curve,
+            n_iter,
+            result.validation_scores,
+            mean_activation,
+            {"t_": state.n_samples_seen, "_minibatch_state": state},
+        )
+        return solution, dtype, X_train
+
     def _publish(self, fitted):
         """Set every fitted attribute at once, after the last step that can fail.
 
         A previous fit's attributes that this one does not set (for instance
         ``feature_names_in_`` after a fit on a plain array) go.
         """
-        fitted = {name: value for name, value in fitted.items()}
+        fitted = dict(fitted)
         if fitted.get("feature_names_in_", None) is None:
             fitted.pop("feature_names_in_", None)
         for name in list(vars(self)):
-            if name.endswith("_") and not name.startswith("_") and name not in fitted:
+            stale = name.endswith("_") and not name.startswith("_")
+            if (stale or name == "_minibatch_state") and name not in fitted:
                 delattr(self, name)
         for name, value in fitted.items():
             setattr(self, name, value)
@@ -277,12 +473,13 @@ class _BaseSparseAutoencoder(BaseEstimator):
         train, val = np.sort(train), np.sort(val)
         return placement.take_rows(X, train), placement.take_rows(X, val)
 
-    def _initial_theta(self, n_features, n_components, rng):
-        if self.warm_start and hasattr(self, "components_"):
+    def _initial_theta(self, n_features, n_components, rng, from_fitted=False):
+        if (from_fitted or self.warm_start) and hasattr(self, "components_"):
             previous_components, previous_features = self.components_.shape
             if (previous_components, previous_features) != (n_components, n_features):
                 raise ValueError(
-                    "warm_start=True needs the same shape as the previous fit: "
+                    f"{'partial_fit' if from_fitted else 'warm_start=True'} needs "
+                    "the same shape as the previous fit: "
                     f"it had n_features={previous_features} and "
                     f"n_components={previous_components}, now X has "
                     f"n_features={n_features} and n_components={n_components}. "
@@ -301,14 +498,18 @@ class _BaseSparseAutoencoder(BaseEstimator):
             )
         return initial_parameters(n_features, n_components, rng)
 
-    def _held_out_scorer(self, X_val, backend, placement):
-        """``theta -> mean score_samples of X_val``, computed where X_val lives."""
+    def _held_out_scorer(self, X_val, model_shape, placement):
+        """``theta -> mean score_samples of X_val``, computed where X_val lives.
+
+        ``model_shape`` is ``(working dtype, n_features, n_components)``;
+        ``theta`` may be the host vector or the solver's own.
+        """
         name = type(self).__name__
+        dtype, n_features, n_components = model_shape
 
         def held_out_score(theta):
-            W1, b1, W2, b2 = unpack(
-                theta.astype(backend.dtype), backend.n_features, backend.n_components
-            )
+            theta = _backend_array_api.to_numpy(theta)
+            W1, b1, W2, b2 = unpack(theta.astype(dtype), n_features, n_components)
             weights = [
                 placement.to_data(w) for w in (np.ascontiguousarray(W1.T), b1, W2, b2)
             ]

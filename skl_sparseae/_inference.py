@@ -139,6 +139,35 @@ def reconstruct(
     )
 
 
+def mean_hidden_activation(X, W1, b1, xp=None):
+    """float64 mean over the rows of X of ``sigmoid(X @ W1 + b1)``, in blocks.
+
+    No more than one block of activations is held at a time.
+    """
+    n_samples, n_features = X.shape
+    n_components = W1.shape[1]
+    if is_numpy(xp):
+        batch_size = block_rows(n_samples, n_features, n_components, X.dtype.itemsize)
+        total = np.zeros(n_components, dtype=np.float64)
+        buffer = np.empty((min(batch_size, n_samples), n_components), dtype=W1.dtype)
+        for rows in gen_batches(n_samples, batch_size):
+            k = rows.stop - rows.start
+            A = hidden_activations(X[rows], W1, b1, out=buffer[:k])
+            total += A.sum(axis=0, dtype=np.float64)
+        return total / n_samples
+    from ._backend_array_api import device_batch_size, sums_dtype, to_numpy
+
+    batch_size = device_batch_size(
+        n_samples, n_features, n_components, 8, keep_hidden=False
+    )
+    dtype = sums_dtype(xp, X.device, X.dtype)
+    total = xp.zeros(n_components, dtype=dtype, device=X.device)
+    for rows in gen_batches(n_samples, batch_size):
+        A = hidden_activations(X[rows, ...], W1, b1, xp=xp)
+        total += xp.sum(A, axis=0, dtype=dtype)
+    return to_numpy(total).astype(np.float64) / n_samples
+
+
 def squared_reconstruction_error(
     X, W1, b1, W2, b2, decoder_activation, batch_size, xp=None
 ):

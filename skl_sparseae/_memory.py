@@ -21,6 +21,17 @@ def optimiser_memory_bytes(n_features, n_components):
     return (2 * LBFGS_MEMORY + 5 + 4) * n_parameters(n_features, n_components) * 8
 
 
+def stochastic_memory_bytes(n_features, n_components, itemsize):
+    """Bytes a minibatch solver holds besides the data and its batch buffers.
+
+    The parameter vector, its gradient, the optimizer's two moments (Adam;
+    SGD keeps one velocity) and scratch vector, the last finite epoch's
+    weights and, with early stopping, the best ones: seven vectors in the
+    working precision, plus float64 copies of the host weights at the end.
+    """
+    return (7 * itemsize + 2 * 8) * n_parameters(n_features, n_components)
+
+
 def available_memory_bytes():
     """Memory the system can give now, or None where it cannot be read."""
     try:

@@ -489,7 +489,9 @@ def minibatch_loss_and_gradient(
         A = hidden_activations(X_batch, W1, b1, xp=xp)
         working = np.float32 if A.dtype == xp.float32 else np.float64
         eps_low, eps_high = activation_bounds(working)
-        rho_hat = xp.clip(xp.sum(A, axis=0) * inv_k, eps_low, eps_high)
+        rho_hat = xp.clip(
+            xp.sum(A, axis=0) * inv_k, min=float(eps_low), max=float(eps_high)
+        )
         kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
         kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
         # The decay joins the sums before they are scaled by 1/k.

@@ -22,8 +22,15 @@ from sklearn.utils.validation import check_array, validate_data
 from . import _backend_array_api, _backend_dask
 from ._backend_array_api import ArrayAPIBackend
 from ._backend_dask import DaskBackend, is_dask_collection
-from ._backend_numpy import NumpyBackend
-from ._inference import block_rows, encode, reconstruct, score_rows
+from ._backend_numpy import NumpyBackend, value_range
+from ._inference import (
+    block_rows,
+    encode,
+    mean_hidden_activation,
+    reconstruct,
+    score_rows,
+)
+from ._stochastic import ChunkRunner, EpochRunner
 from ._validation import FLOAT_DTYPES, check_dask_array
 
 KINDS = ("numpy", "dask", "array_api")
@@ -129,6 +136,51 @@ class Placement:
         if self.on_device:
             return _backend_array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
         return X[:n_rows]
+
+    def value_range(self, X):
+        """Smallest and largest stored value of in-memory or device X (or None)."""
+        if self.on_device:
+            if X.shape[0] * X.shape[1] == 0:
+                return None
+            xp = self.xp
+            low, high = _backend_array_api.to_numpy(xp.stack([xp.min(X), xp.max(X)]))
+            return float(low), float(high)
+        return value_range(X)
+
+    def epoch_runner(
+        self, X, n_components, params, decoder_activation, batch_size, shuffle
+    ):
+        """What runs one epoch of minibatch steps over validated X."""
+        if self.kind == "dask":
+            return ChunkRunner(
+                X, n_components, params, decoder_activation, batch_size, shuffle
+            )
+        return EpochRunner(
+            X,
+            n_components,
+            params,
+            decoder_activation,
+            batch_size,
+            shuffle,
+            xp=self.xp,
+            device=self.device,
+        )
+
+    def mean_activation(self, X, W1, b1):
+        """float64 mean hidden activation over the rows of X, block by block.
+
+        ``W1`` and ``b1`` are host arrays of the working dtype; a dask array is
+        reduced chunk by chunk where its chunks live.
+        """
+        if self.kind == "dask":
+            return (
+                _backend_dask.transform(X, np.ascontiguousarray(W1.T), b1, "")
+                .mean(axis=0, dtype=np.float64)
+                .compute()
+            )
+        xp = self._xp()
+        W1, b1 = self.to_data(W1), self.to_data(b1)
+        return mean_hidden_activation(X, W1, b1, xp=xp)
 
     def to_data(self, array):
         """A fitted host array in the namespace and on the device of the data."""

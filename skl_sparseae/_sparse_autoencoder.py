@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseSparseAutoencoder
@@ -227,6 +228,53 @@ class SparseAutoencoderTransformer(
             The fitted estimator.
         """
         fitted, _, _ = self._fit_model(X)
+        self._publish(fitted)
+        return self
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                "partial_fit is only available for stochastic solvers. "
+                f"{self.solver!r} is not stochastic."
+            )
+        return True
+
+    @available_if(_check_solver)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Update the model with one epoch of minibatch steps over X.
+
+        The first call starts from new random weights (or, on a fitted model,
+        from its weights); each later call goes on from the weights and the
+        whole optimizer state of the previous one (Adam's moments and step
+        count, SGD's velocity and learning rate, the order of the batches),
+        so that calls over the pieces of a data set train like the epochs of
+        :meth:`fit`. ``n_iter_`` counts the calls, ``loss_curve_`` gets one
+        mean minibatch loss per call and ``t_`` counts the samples seen.
+        ``early_stopping`` and ``max_iter`` do not apply: ``partial_fit``
+        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``.
+
+        A call that fails leaves the previous model and its optimizer state
+        untouched. An interrupt (``KeyboardInterrupt``) keeps the weights of
+        the last completed minibatch step, with a warning.
+
+        .. versionadded:: 0.1
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            Training rows. A dask array is gathered to this process one chunk
+            at a time.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        fitted, _, _ = self._fit_model(X, incremental=True)
         self._publish(fitted)
         return self
 
