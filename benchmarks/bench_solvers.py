@@ -328,7 +328,7 @@ def fig5(args):
             "8x8": [2000, 10000, 50000, 200000],
             "28x28": [2000, 10000],
         }
-    budget = 2 if args.quick else args.fig5_budget
+    budget = 1 if args.quick else args.fig5_budget
     results = []
     for n in sizes["digits"]:
         X_train, X_test = digits(n)
@@ -402,7 +402,8 @@ def fig2(args):
         data = (X_train, X_test, y_train, y_test)
     checkpoints = [2] if args.quick else args.f2_epochs
     configs = [(1e-2, "auto")] if args.quick else [
-        (1e-3, "auto"), (3e-3, "auto"), (1e-2, "auto"), (1e-2, 50),
+        (float(lr), batch if batch == "auto" else int(batch))
+        for lr, batch in (c.split(":") for c in args.f2_configs.split(","))
     ]
 
     def rbm():
@@ -442,7 +443,8 @@ def fig2(args):
         for k, f in zip(checkpoints, f1s)
         if f >= 0.95 and f > f1_rbm
     )
-    learners = {"rbm": rbm, "adam defaults": adam}
+    learners = {"rbm": rbm, "adam defaults": (
+        (lambda: adam(max_iter=20)) if args.quick else adam)}
     if passing:
         k, _, lr, b = passing[0]
         chosen = f"adam lr={lr:g} batch={b} max_iter={k} tol=0"
@@ -510,7 +512,7 @@ def fig3(args):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
-    m, h, batch = (3000 if args.quick else 20000), 196, 256
+    m, h, batch = (1000 if args.quick else 20000), 196, 256
     ratios, rows = {}, []
     X64 = large_patches(m)
     for threads in (None, 1):
@@ -600,7 +602,7 @@ def memory_child(path, rows, dtype, chunks):
 
 
 def fig4(args):
-    rows, chunks = (2000 if args.quick else 40000), 20
+    rows, chunks = (1000 if args.quick else 40000), 20
     ratios, out = {}, []
     for dtype in ("float64", "float32"):
         X = large_patches(rows, dtype=np.dtype(dtype))
@@ -686,7 +688,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="1,2,3,4,5,D")
     parser.add_argument("--quick", action="store_true",
-                        help="small problems: a smoke test of < 1 minute")
+                        help="small problems, one repeat, one BLAS thread unless "
+                        "--threads: a smoke test of < 1 minute")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--rows", type=int, default=20000,
                         help="training rows of figure 1")
@@ -698,6 +701,9 @@ def main(argv=None):
                         help="seconds each fit may run in figure 5")
     parser.add_argument("--f2-epochs", type=int, nargs="+", default=[10, 20, 40],
                         help="epochs at which figure 2's scan scores macro-F1")
+    parser.add_argument("--f2-configs", default="1e-3:auto,3e-3:auto,1e-2:auto,"
+                        "1e-2:50,3e-2:50,1e-1:50,3e-2:200",
+                        help="learning_rate_init:batch_size pairs of figure 2's scan")
     parser.add_argument("--d-epochs", type=int, default=200,
                         help="epochs of each trace of figure D (half on 8x8)")
     parser.add_argument("--d-budget", type=float, default=60,
@@ -709,6 +715,12 @@ def main(argv=None):
     parser.add_argument("--memory-child", nargs=4,
                         metavar=("PATH", "ROWS", "DTYPE", "CHUNKS"))
     args = parser.parse_args(argv)
+    if args.quick:
+        # A smoke test: one timing of each side, short pauses, and one BLAS
+        # thread unless --threads says otherwise (on a loaded machine the
+        # batch-sized products are many times slower on several threads).
+        args.repeats, args.settle = 1, min(args.settle, 0.1)
+        args.threads = args.threads or 1
     _common.SETTLE = args.settle
     if args.memory_child:
         memory_child(*args.memory_child)
