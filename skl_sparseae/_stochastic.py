@@ -173,7 +173,9 @@ class EpochRunner:
         if self.sparse:
             return self.X[indices]
         out = self.workspace.rows[: len(indices)]
-        return np.take(self.X, indices, axis=0, out=out)
+        # mode="clip": with the default mode="raise" numpy gathers through a
+        # temporary of the batch's size; the indices are a permutation anyway.
+        return np.take(self.X, indices, axis=0, out=out, mode="clip")
 
     def run(self, theta, state, count_epoch=True):
         """One epoch of steps on ``theta`` (in place); the epoch's mean batch loss.
