@@ -346,3 +346,33 @@ def test_blocks_keep_extra_device_memory_below_x(shape, keep_hidden, itemsize):
     if m >= 10_000:
         assert block_bytes + hidden_bytes <= x_bytes
     assert 1 <= rows <= m
+
+
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+def test_outlier_detector_on_the_device(combination):
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    X = np.random.RandomState(0).uniform(size=(150, 8))
+    params = dict(n_components=4, max_iter=20, contamination=0.1, random_state=0)
+    reference = quiet_fit(
+        SparseAutoencoderOutlierDetector(**params), X.astype(combination[2])
+    )
+    X_device = on_device(X, combination)
+    with config_context(array_api_dispatch=True):
+        detector = quiet_fit(SparseAutoencoderOutlierDetector(**params), X_device)
+        labels = detector.predict(X_device)
+        assert_same_place(detector.decision_function(X_device), X_device)
+        assert type(labels) is type(X_device)
+        assert getattr(labels, "device", None) == getattr(X_device, "device", None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit_labels = SparseAutoencoderOutlierDetector(**params).fit_predict(
+                X_device
+            )
+        labels, fit_labels = host(labels), host(fit_labels)
+    assert isinstance(detector.offset_, float)
+    rtol = RTOL[combination[2]]
+    assert detector.offset_ == pytest.approx(reference.offset_, rel=100 * rtol)
+    assert_array_equal(labels, reference.predict(X.astype(combination[2])))
+    assert_array_equal(fit_labels, labels)
+    assert detector.__sklearn_tags__().array_api_support

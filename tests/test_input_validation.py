@@ -10,11 +10,13 @@ after.
 import hashlib
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -586,3 +588,65 @@ def test_wide_data_in_unit_interval_warns_without_scaling_advice():
         SparseAutoencoderTransformer(20, random_state=0).fit(X)
     messages = [str(w.message) for w in rec if "saturated" in str(w.message)]
     assert messages and all("Scale X" not in message for message in messages)
+
+
+@pytest.mark.parametrize(
+    "method", ["transform", "transform-csr", "score_samples", "inverse_transform"]
+)
+def test_nan_under_assume_finite_is_named_outside_fit(fitted, method):
+    X = _uniform()
+    X[3, 2] = np.nan
+    if method == "transform-csr":
+        method, X = "transform", sp.csr_matrix(X)
+    if method == "inverse_transform":
+        X = np.full((2, N_COMPONENTS), np.nan)
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="^Input X contains NaN or infinity"):
+            getattr(fitted, method)(X)
+
+
+def test_nan_under_assume_finite_is_named_by_the_detector():
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    detector = SparseAutoencoderOutlierDetector(
+        n_components=N_COMPONENTS, max_iter=5, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(_uniform())
+    X = _uniform()
+    X[0, 0] = np.nan
+    with config_context(assume_finite=True):
+        for method in ("predict", "decision_function", "score_samples"):
+            with pytest.raises(ValueError, match="^Input X contains NaN or infinity"):
+                getattr(detector, method)(X)
+
+
+def _saturating_data():
+    # Large values drive every hidden unit's input far beyond the sigmoid's
+    # slope: the fit stops with all units saturated.
+    return np.random.RandomState(0).uniform(size=(60, 6)) * 1e4
+
+
+def test_saturation_warning_for_a_dask_array():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(_saturating_data(), chunks=(20, 6))
+    sae = SparseAutoencoderTransformer(
+        3, decoder_activation="identity", max_iter=30, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="saturated"):
+            sae.fit(X)
+
+
+def test_saturation_warning_for_an_array_api_array():
+    xps = pytest.importorskip("array_api_strict")
+    X = xps.asarray(_saturating_data(), device=xps.Device("device1"))
+    sae = SparseAutoencoderTransformer(
+        3, decoder_activation="identity", max_iter=30, random_state=0
+    )
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="saturated"):
+            sae.fit(X)

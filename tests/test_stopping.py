@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import _warn_unconverged
 from skl_sparseae._stopping import NoImprovement
 
@@ -150,3 +150,18 @@ def test_early_stopping_with_dask_says_it_is_not_supported(X):
     sae = SparseAutoencoderTransformer(4, early_stopping=True)
     with pytest.raises(ValueError, match="not supported for dask arrays"):
         sae.fit(da.from_array(X, chunks=40))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector],
+)
+def test_early_stopping_fit_without_a_completed_iteration(X, estimator):
+    # A huge tol: L-BFGS-B's own gradient test stops before any iteration.
+    model = estimator(
+        n_components=4, early_stopping=True, tol=1e10, random_state=0
+    ).fit(X)
+    assert model.n_iter_ == 0
+    assert model.validation_scores_ == []
+    assert model.best_validation_score_ is None
+    assert np.isfinite(model.loss_)
