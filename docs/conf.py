@@ -33,11 +33,14 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
     "script_output",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_ext", "snippets", "tools", "Thumbs.db", ".DS_Store"]
+exclude_patterns = [
+    "_build", "_ext", "figures", "snippets", "tools", "Thumbs.db", ".DS_Store"
+]
 default_role = "literal"
 
 # -- API reference ----------------------------------------------------------
@@ -78,17 +81,30 @@ sphinx_gallery_conf = {
     "doc_module": ("skl_sparseae",),
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"skl_sparseae": None},
-    "within_subsection_order": "FileNameSortKey",
+    # Basic to advanced (docs/_ext/gallery_order.py), not alphabetical.
+    "within_subsection_order": "gallery_order.GalleryOrder",
     "matplotlib_animations": False,
     "remove_config_comments": True,
     # A failing example must fail the build.
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "show_memory": False,
+    # Figures at twice their pixels too, for high-density screens.
+    "image_srcset": ["2x"],
     # Timings go to the build log; a generated page would land in the
     # source tree.
     "write_computation_times": False,
 }
+
+# -- Figures drawn at build time ---------------------------------------------
+# ``.. plot:: figures/<script>.py`` runs the script and shows its figure, and
+# nothing else: no source, no download links. Twice the pixels for sharp
+# lines on high-density screens; the page shows it at its size at 100 dpi.
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 200)]
+plot_rcparams = {"savefig.bbox": "tight"}
 
 # -- Math, offline -----------------------------------------------------------
 # MathJax 3.2.2 (tex-svg.js, from the npm package, Apache-2.0; see
@@ -105,12 +121,26 @@ html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # The first five pages of the index's toctree in the top bar, the others
+    # under "More", in the order of the index page's list.
+    "header_links_before_dropdown": 5,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-# Pages without sub-pages: no empty "Section Navigation" sidebar.
+# Pages without sub-pages: no empty "Section Navigation" sidebar. (The
+# gallery and the API reference keep theirs: they list their sub-pages.)
 html_sidebars = {
     page: []
-    for page in ("changelog", "getting_started", "user_guide", "performance", "dask")
+    for page in (
+        "index",
+        "getting_started",
+        "user_guide",
+        "outlier_detection",
+        "dask",
+        "array_api",
+        "onnx",
+        "performance",
+        "changelog",
+    )
 }
 html_show_sourcelink = False
 
