@@ -121,19 +121,23 @@ html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    # The first five pages of the index's toctree in the top bar, the others
-    # under "More", in the order of the index page's list.
-    "header_links_before_dropdown": 5,
+    # The first four pages of the index's toctree in the top bar, the others
+    # under "More", in the order of the index page's list; with more, the
+    # search button wraps to a second row at 1280 px.
+    "header_links_before_dropdown": 4,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-# Pages without sub-pages: no empty "Section Navigation" sidebar. (The
-# gallery and the API reference keep theirs: they list their sub-pages.)
+# Pages without sub-pages: no empty "Section Navigation" sidebar. The API
+# reference keeps its list of classes. The gallery's pages give the width to
+# their code instead: the gallery's index has the list, with thumbnails, and
+# every example links to the previous and the next.
 html_sidebars = {
     page: []
     for page in (
         "index",
         "getting_started",
         "user_guide",
+        "auto_examples/*",
         "outlier_detection",
         "dask",
         "array_api",
