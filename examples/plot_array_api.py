@@ -60,7 +60,8 @@ with sklearn.config_context(array_api_dispatch=True):
     accuracy = pipe.score(X, y)
 
 sae = pipe[1]
-print(f"codes: {type(codes).__module__}, device={codes.device}, dtype={codes.dtype}")
+print(f"codes: {type(codes).__module__}.{type(codes).__name__}")
+print(f"codes on {codes.device}, dtype {codes.dtype}")
 print(f"components_ on {sae.components_.device}, dtype {sae.components_.dtype}")
 print(f"{sae.n_iter_} L-BFGS iterations, training accuracy {accuracy:.3f}")
 
