@@ -127,25 +127,13 @@ html_theme_options = {
     "header_links_before_dropdown": 4,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-# Pages without sub-pages: no empty "Section Navigation" sidebar. The API
-# reference keeps its list of classes. The gallery's pages give the width to
-# their code instead: the gallery's index has the list, with thumbnails, and
-# every example links to the previous and the next.
-html_sidebars = {
-    page: []
-    for page in (
-        "index",
-        "getting_started",
-        "user_guide",
-        "auto_examples/*",
-        "outlier_detection",
-        "dask",
-        "array_api",
-        "onnx",
-        "performance",
-        "changelog",
-    )
-}
+# No left sidebar on any page. Most pages have no sub-pages, and the theme
+# would show an empty "Section Navigation" heading there; the gallery's index
+# and the API reference list their sub-pages themselves, and the width goes to
+# the code of the examples and of the docstrings (lines of up to 88
+# characters, the flake8 limit), which then fits at 1280 px. Every page links
+# to the previous and the next one at its foot.
+html_sidebars = {"**": []}
 html_show_sourcelink = False
 
 # The public address of the source repository, once it has one: it then
