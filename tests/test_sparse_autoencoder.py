@@ -292,6 +292,7 @@ def test_verbose_shows_the_held_out_score_and_the_stopping_rule(small_data, caps
     assert stop[2].startswith("the held-out score improved by less than tol=")
 
 
+@ignore_convergence_warnings  # max_iter=3: only the printing is tested
 def test_verbose_0_prints_nothing(small_data, capsys):
     SparseAutoencoderTransformer(max_iter=3, random_state=0).fit(small_data)
     assert capsys.readouterr().out == ""
