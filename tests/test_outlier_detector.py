@@ -24,7 +24,7 @@ from sklearn.utils.estimator_checks import (
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._outlier_detector import tukey_lower_fence
 
-from ._helpers import FITTED_ATTRIBUTES, fit_quietly
+from ._helpers import FITTED_ATTRIBUTES, fit_quietly, ignore_estimator_check_warnings
 
 CONFIGURATIONS = [
     SparseAutoencoderOutlierDetector(),
@@ -34,6 +34,7 @@ CONFIGURATIONS = [
 ]
 
 
+@ignore_estimator_check_warnings
 @parametrize_with_checks(CONFIGURATIONS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
@@ -44,6 +45,7 @@ def test_sklearn_compatible_estimator(estimator, check):
 EXTRA_CHECKS = [check_param_validation, check_dataframe_column_names_consistency]
 
 
+@ignore_estimator_check_warnings
 @pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize(
     "estimator", CONFIGURATIONS, ids=lambda est: repr(est).replace(" ", "")
@@ -265,7 +267,10 @@ def test_dask_fit_and_predict(digits_split):
             n_workers=1,
             threads_per_worker=1,
             processes=False,
-            dashboard_address=None,
+            # Port 0: a free port for the scheduler's HTTP server, which starts
+            # even without a dashboard and would otherwise try 8787 (in use when
+            # another cluster runs), with a warning.
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         distributed.Client(cluster),
     ):

@@ -16,6 +16,8 @@ from sklearn.utils.estimator_checks import (
 
 from skl_sparseae import SparseAutoencoderTransformer
 
+from ._helpers import ignore_estimator_check_warnings
+
 CONFIGURATIONS = [
     SparseAutoencoderTransformer(),
     SparseAutoencoderTransformer(decoder_activation="identity"),
@@ -24,6 +26,7 @@ CONFIGURATIONS = [
 ]
 
 
+@ignore_estimator_check_warnings
 @parametrize_with_checks(CONFIGURATIONS)
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
@@ -43,6 +46,7 @@ EXTRA_CHECKS = [
 ]
 
 
+@ignore_estimator_check_warnings
 @pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
 @pytest.mark.parametrize(
     "estimator", CONFIGURATIONS, ids=lambda est: repr(est).replace(" ", "")
