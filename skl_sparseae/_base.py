@@ -349,7 +349,17 @@ class _BaseSparseAutoencoder(BaseEstimator):
                 n_features, n_components, None, from_fitted=True
             )
         else:
+            fresh = not (self.warm_start and hasattr(self, "components_"))
             theta0 = self._initial_theta(n_features, n_components, rng)
+            if fresh:
+                # Hidden biases at logit(rho): every unit starts near its
+                # target activation. From zero biases the sparsity term's
+                # gradient dominates the first steps, which Adam normalises
+                # to full size, and drives the units to a plateau where
+                # they all stay off (the decoder then outputs the mean).
+                unpack(theta0, n_features, n_components)[1][:] = np.log(
+                    self.rho / (1.0 - self.rho)
+                )
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
@@ -427,13 +437,6 @@ class _BaseSparseAutoencoder(BaseEstimator):
     def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
         """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`."""
 
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            if progress.shows(iteration):
-                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
-                progress.iteration(
-                    iteration, loss, validation_score=score, evaluation=evaluation
-                )
-
         return minimize_lbfgs(
             objective,
             theta0,
@@ -442,10 +445,28 @@ class _BaseSparseAutoencoder(BaseEstimator):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             held_out_score=held_out_score,
-            on_iteration=on_iteration if progress.enabled else None,
+            on_iteration=self._on_iteration(progress),
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
         )
+
+    def _on_iteration(self, progress):
+        """The L-BFGS per-iteration callback (None when nothing is printed).
+
+        A seam too: a subclass may watch the iterates (the stopping study
+        keeps copies of the weights through it).
+        """
+        if not progress.enabled:
+            return None
+
+        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+            if progress.shows(iteration):
+                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
+                progress.iteration(
+                    iteration, loss, validation_score=score, evaluation=evaluation
+                )
+
+        return on_iteration
 
     def _objective(self, backend):
         """The objective that the solver minimises on ``backend``'s data.
@@ -513,7 +534,12 @@ class _BaseSparseAutoencoder(BaseEstimator):
             weights = [
                 placement.to_data(w) for w in (np.ascontiguousarray(W1.T), b1, W2, b2)
             ]
-            with np.errstate(over="ignore", invalid="ignore"):
+            # One BLAS thread, as in the evaluations: the stopping rule must
+            # not depend on how many threads split the products.
+            with (
+                np.errstate(over="ignore", invalid="ignore"),
+                _blas.one_thread("numpy"),
+            ):
                 scores = placement.score_rows(
                     X_val, weights, self.decoder_activation, name, fit_blocks=True
                 )

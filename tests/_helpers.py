@@ -253,6 +253,10 @@ class Backend(NamedTuple):
     data: Callable
     evaluator: Callable
     fixture: str = None
+    # The configuration a fit on this backend runs under, and how its fitted
+    # arrays come back to NumPy for comparison.
+    context: Callable = nullcontext
+    host: Callable = np.asarray
 
 
 def _numpy_evaluator(X, n_components, decoder_activation, row_chunks):
@@ -272,12 +276,49 @@ def _dask_evaluator(X, n_components, decoder_activation, row_chunks):
     return DaskBackend(X_dask, n_components, decoder_activation)
 
 
+def _device_data(X, row_chunks):
+    # array-api-strict's "device1" refuses np.asarray: a silent host copy
+    # anywhere in the fit fails the test.
+    xps = pytest.importorskip("array_api_strict")
+    return xps.asarray(X, device=xps.Device("device1"))
+
+
+def _device_evaluator(X, n_components, decoder_activation, row_chunks):
+    from skl_sparseae._backend_array_api import ArrayAPIBackend
+
+    X_device = _device_data(X, row_chunks)
+    xps = pytest.importorskip("array_api_strict")
+    return ArrayAPIBackend(
+        X_device, n_components, decoder_activation, xp=xps, device=X_device.device
+    )
+
+
+def _array_api_dispatch():
+    from sklearn import config_context
+
+    return config_context(array_api_dispatch=True)
+
+
+def _device_to_host(array):
+    from skl_sparseae._backend_array_api import to_numpy
+
+    with _array_api_dispatch():
+        return to_numpy(array)
+
+
 # Every backend of the estimator. The row chunks only matter to backends that
 # hold rows in chunks. One line per backend: the tests that compare backends
 # are parametrised over this list (see the ``backend`` fixture in conftest).
 BACKENDS = [
     Backend("numpy", lambda X, row_chunks: X, _numpy_evaluator),
     Backend("dask", _dask_data, _dask_evaluator, fixture="two_workers"),
+    Backend(
+        "array_api_strict",
+        _device_data,
+        _device_evaluator,
+        context=_array_api_dispatch,
+        host=_device_to_host,
+    ),
 ]
 
 

@@ -26,6 +26,7 @@ from skl_sparseae._objective import (
     initial_parameters,
     minibatch_loss_and_gradient,
     n_parameters,
+    unpack,
 )
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._stochastic import EpochRunner, MinibatchState
@@ -159,8 +160,10 @@ def test_one_plain_sgd_step_is_theta_minus_lr_times_the_gradient(X):
         random_state=0,
         **PARAMS,
     )
-    # The initial weights the fit draws with random_state=0.
+    # The initial weights the fit draws with random_state=0, the hidden
+    # biases at logit(rho).
     theta0 = initial_parameters(D, H, np.random.RandomState(0))
+    unpack(theta0, D, H)[1][:] = np.log(PARAMS["rho"] / (1 - PARAMS["rho"]))
     _, gradient = plain_loss_and_gradient(
         theta0, X, H, decoder_activation="sigmoid", **PARAMS
     )
