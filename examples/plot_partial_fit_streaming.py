@@ -70,7 +70,7 @@ print(f"{rows.shape[0]} patches of {rows.shape[1]} pixels on disk")
 # %%
 # One epoch per piece
 # -------------------
-# Ten pieces of 4,000 rows, visited three times over. Each call reads one
+# Ten pieces of 4,000 rows, visited six times over. Each call reads one
 # piece from the file and takes 20 Adam steps on it (``batch_size="auto"``
 # is 200 rows); ``loss_curve_`` gets the piece's mean minibatch objective.
 sae = SparseAutoencoderTransformer(
@@ -82,18 +82,19 @@ sae = SparseAutoencoderTransformer(
     random_state=0,
 )
 piece = 4_000
-for sweep in range(3):
+for sweep in range(6):
     for start in range(0, rows.shape[0], piece):
         sae.partial_fit(rows[start : start + piece])
 print(f"{sae.n_iter_} calls, {sae.t_} samples seen")
 
 fig, ax = plt.subplots(figsize=(6, 3))
 ax.plot(np.arange(1, sae.n_iter_ + 1), sae.loss_curve_, marker=".")
-for sweep in (1, 2):
+for sweep in range(1, 6):
     ax.axvline(sweep * 10 + 0.5, color="grey", linewidth=0.5)
+ax.set_yscale("log")
 ax.set_xlabel("partial_fit call")
 ax.set_ylabel("mean minibatch objective")
-_ = ax.set_title("Three sweeps over ten pieces")
+_ = ax.set_title("Six sweeps over ten pieces")
 
 # %%
 # What it learned

@@ -11,6 +11,7 @@ ORDER = [
     "plot_dense_vs_sparse.py",  # what the penalty does to the codes
     "plot_digits_grid_search.py",  # a pipeline tuned for classification
     "plot_self_taught_learning.py",  # features from unlabelled data
+    "plot_partial_fit_streaming.py",  # data that arrives in pieces
     "plot_anomaly_detection.py",  # the outlier detector
     "plot_dask_cluster.py",  # a cluster
     "plot_array_api.py",  # arrays on a device
