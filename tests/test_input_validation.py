@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import config_context
+from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -650,3 +652,52 @@ def test_saturation_warning_for_an_array_api_array():
         warnings.simplefilter("ignore", ConvergenceWarning)
         with pytest.warns(UserWarning, match="saturated"):
             sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_too_wide_a_model_fails_early_with_the_estimate():
+    # 20,000 features and the default n_components = 5,000: 200 million
+    # weights, far more than any test machine holds with L-BFGS's history.
+    X = np.zeros((50, 20_000))
+    with pytest.raises(MemoryError, match=r"needs about .* GiB.*lower n_components"):
+        SparseAutoencoderTransformer().fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_minmax_scaled_data_does_not_warn_about_its_range():
+    X = np.random.RandomState(1).normal(size=(40, 6))
+    X_scaled = MinMaxScaler().fit_transform(X)
+    X_scaled[0, 0] = 1.0000000000000002  # what MinMaxScaler can produce
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseAutoencoderTransformer(3, max_iter=5, random_state=0).fit(X_scaled)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_range_warning_prints_the_values_in_full():
+    X = np.full((10, 3), 0.5)
+    X[0, 0] = 1.0001
+    with pytest.warns(UserWarning, match=re.escape("[0.5, 1.0001]")):
+        SparseAutoencoderTransformer(2, max_iter=2, random_state=0).fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_saturated_hidden_units_warn():
+    X = load_digits().data * 1000.0
+    sae = SparseAutoencoderTransformer(
+        16, decoder_activation="identity", max_iter=50, random_state=0
+    )
+    with pytest.warns(UserWarning, match="hidden activations are saturated"):
+        sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_well_scaled_fit_does_not_warn_about_saturation():
+    X = load_digits().data / 16.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseAutoencoderTransformer(
+            16, rho=0.01, beta=3.0, max_iter=100, random_state=0
+        ).fit(X)

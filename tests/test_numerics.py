@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -312,3 +313,28 @@ def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
     monkeypatch.setattr(inference_module, helper, overflowing)
     with pytest.raises(ValueError, match=f"^{method} overflowed: X has values too"):
         getattr(sae, method)(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("penalty", ["beta", "alpha"])
+def test_overflowing_penalty_is_named_not_the_data(penalty):
+    X = np.random.RandomState(0).uniform(size=(30, 8)).astype(np.float32)
+    sae = SparseAutoencoderTransformer(4, random_state=0, **{penalty: 1e40})
+    with pytest.raises(ValueError, match=rf"The {penalty}=1e\+40 penalty is too large"):
+        sae.fit(X)
+
+
+def test_huge_beta_in_float64_is_named_when_a_trial_point_overflows():
+    X = np.random.RandomState(0).uniform(size=(30, 8))
+    sae = SparseAutoencoderTransformer(4, beta=1e300, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"The beta=1e\+300 penalty is too"):
+        sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_nan_under_assume_finite_is_reported_as_nan():
+    X = np.random.RandomState(0).uniform(size=(30, 8))
+    X[3, 2] = np.nan
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+            SparseAutoencoderTransformer(4, random_state=0).fit(X)
