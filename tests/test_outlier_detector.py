@@ -1,4 +1,5 @@
-"""Tests of SparseAutoencoderOutlierDetector (issue 14, part 1)."""
+"""Tests of SparseAutoencoderOutlierDetector (its estimator checks are in
+tests/test_sklearn_compatibility.py)."""
 
 # SPDX-License-Identifier: BSD-3-Clause
 
@@ -15,43 +16,11 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, PredefinedSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils.estimator_checks import (
-    check_dataframe_column_names_consistency,
-    check_param_validation,
-    parametrize_with_checks,
-)
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._outlier_detector import tukey_lower_fence
 
-from ._helpers import FITTED_ATTRIBUTES, fit_quietly, ignore_estimator_check_warnings
-
-CONFIGURATIONS = [
-    SparseAutoencoderOutlierDetector(),
-    SparseAutoencoderOutlierDetector(decoder_activation="identity", contamination=0.1),
-    SparseAutoencoderOutlierDetector(n_components=12, rho=0.1, beta=3.0),
-    SparseAutoencoderOutlierDetector(max_iter=5, contamination=0.5),
-]
-
-
-@ignore_estimator_check_warnings
-@parametrize_with_checks(CONFIGURATIONS)
-def test_sklearn_compatible_estimator(estimator, check):
-    check(estimator)
-
-
-# Checks that parametrize_with_checks does not generate on its own (the
-# transformer-only ones of tests/test_sklearn_compatibility.py do not apply).
-EXTRA_CHECKS = [check_param_validation, check_dataframe_column_names_consistency]
-
-
-@ignore_estimator_check_warnings
-@pytest.mark.parametrize("check", EXTRA_CHECKS, ids=lambda check: check.__name__)
-@pytest.mark.parametrize(
-    "estimator", CONFIGURATIONS, ids=lambda est: repr(est).replace(" ", "")
-)
-def test_additional_sklearn_checks(estimator, check):
-    check(type(estimator).__name__, estimator)
+from ._helpers import FITTED_ATTRIBUTES, fit_quietly
 
 
 @pytest.fixture(scope="module")
