@@ -162,6 +162,32 @@ def decoder_scale(n_features, n_components, factor):
     return scale
 
 
+def lbfgs_scale(decoder_scaling, rho, n_parameters, n_components):
+    """The ``scale`` of :func:`minimize_lbfgs` for the estimators' ``decoder_scaling``.
+
+    ``"auto"`` is ``1 / sqrt(rho)``: under codes of mean activation ``rho``
+    the curvature of J along a row of W2 (the mean of the squared
+    activations, at most ``rho``) is about ``rho`` times that along W1. A
+    factor of 1 is no change of variables (None). ``n_components`` is the
+    estimator's parameter (None for its default, ``n_features // 4``); the
+    number of features follows from ``n_parameters``.
+    """
+    factor = 1 / np.sqrt(rho) if decoder_scaling == "auto" else decoder_scaling
+    if factor == 1:
+        return None
+    # n_parameters = (2 h + 1) d + h grows with d, for a fixed h as for the
+    # default h = max(1, d // 4).
+    d = 1
+    while True:
+        h = max(1, d // 4) if n_components is None else n_components
+        if (2 * h + 1) * d + h >= n_parameters:
+            break
+        d += 1
+    if (2 * h + 1) * d + h != n_parameters:
+        raise ValueError(f"No model has {n_parameters} parameters.")
+    return decoder_scale(d, h, factor)
+
+
 def minimize_lbfgs(
     objective,
     theta0,

@@ -72,6 +72,17 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Number of consecutive iterations without a relative improvement of
         more than ``tol`` after which the fit stops.
 
+    decoder_scaling : "auto" or float, default="auto"
+        Factor by which L-BFGS-B's variables for the decoder weights ``W2``
+        are scaled: it optimises ``W2 / decoder_scaling``, which makes its
+        first steps along ``W2`` ``decoder_scaling**2`` times longer. Under
+        sparse codes the objective's curvature along ``W2`` is about ``rho``
+        times that along ``W1``, so "auto", ``1 / sqrt(rho)``, reaches a
+        given objective in fewer iterations. 1 turns the change of variables
+        off. The objective, ``loss_`` and ``loss_curve_`` do not change;
+        only the path L-BFGS-B takes does (:ref:`conditioning`). Used only
+        by ``solver="lbfgs"``.
+
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows, stop when
         their reconstruction error stops improving and keep the weights of
@@ -215,6 +226,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
+        decoder_scaling="auto",
         early_stopping=False,
         validation_fraction=0.1,
         momentum=0.9,
@@ -248,6 +260,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
             tol=tol,
             max_fun=max_fun,
             n_iter_no_change=n_iter_no_change,
+            decoder_scaling=decoder_scaling,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             warm_start=warm_start,

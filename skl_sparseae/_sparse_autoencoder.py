@@ -97,6 +97,17 @@ class SparseAutoencoderTransformer(
         Number of consecutive iterations without a relative improvement of
         more than ``tol`` after which the fit stops.
 
+    decoder_scaling : "auto" or float, default="auto"
+        Factor by which L-BFGS-B's variables for the decoder weights ``W2``
+        are scaled: it optimises ``W2 / decoder_scaling``, which makes its
+        first steps along ``W2`` ``decoder_scaling**2`` times longer. Under
+        sparse codes the objective's curvature along ``W2`` is about ``rho``
+        times that along ``W1``, so "auto", ``1 / sqrt(rho)``, reaches a
+        given objective in fewer iterations. 1 turns the change of variables
+        off. The objective, ``loss_`` and ``loss_curve_`` do not change;
+        only the path L-BFGS-B takes does (:ref:`conditioning`). Used only
+        by ``solver="lbfgs"``.
+
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
         ``random_state``), score them after each iteration, stop when that
