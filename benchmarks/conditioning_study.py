@@ -15,7 +15,9 @@ time, and the weights every ``--every`` iterations. It reports:
 - ``stop``: the iteration where the default no-progress rule (``tol=5e-4``,
   ``n_iter_no_change=20``) stops on that curve, replayed as in
   ``stopping_study.py``, and ``q``: the downstream quality at the snapshot
-  nearest that stop, next to ``q@N``, the quality after all the iterations.
+  nearest that stop, next to ``q@N``, the quality after all the iterations;
+  then, for the rules ``(tol, n_iter_no_change)`` of ``RULES``, the mean
+  stop and the quality there, per scaling.
 
 The scalings:
 
@@ -71,6 +73,10 @@ from skl_sparseae._lbfgs import decoder_scale, minimize_lbfgs
 from skl_sparseae._objective import pack, unpack
 
 DEFAULT_RULE = (5e-4, 20)
+
+# Stopping rules (tol, n_iter_no_change) replayed on every curve, for the
+# defaults under the change of variables.
+RULES = [(5e-4, 20), (3e-4, 20), (2e-4, 20), (5e-4, 30), (3e-4, 30), (1e-3, 20)]
 
 
 def fixed(c):
@@ -184,18 +190,24 @@ def run(problem, scaling, max_iter, every):
         estimator.fit(problem.X)
     record = estimator._record
     curve = list(estimator.loss_curve_)
-    stop = stop_iteration(curve, *DEFAULT_RULE)
     snapshots = record["snapshots"]
+    cache = {}
+
+    def quality(iteration):
+        theta = quality_at(snapshots, iteration)
+        key = id(theta)
+        if key not in cache:
+            cache[key] = problem.quality(set_weights(estimator, theta))
+        return cache[key]
+
+    stops = {rule: stop_iteration(curve, *rule) for rule in RULES}
     return dict(
         curve=curve,
         times=record["times"],
-        stop=stop,
-        quality_stop=problem.quality(
-            set_weights(estimator, quality_at(snapshots, stop))
-        ),
-        quality_end=problem.quality(
-            set_weights(estimator, snapshots[max(snapshots)])
-        ),
+        stop=stops[DEFAULT_RULE],
+        quality_stop=quality(stops[DEFAULT_RULE]),
+        quality_end=quality(max(snapshots)),
+        rules={rule: (stop, quality(stop)) for rule, stop in stops.items()},
     )
 
 
@@ -285,8 +297,25 @@ def report(name, results, max_iter, target_iter):
 
 
 def best_cell(runs, key):
-    cells = np.array([r[key] for r in runs]).reshape(4, 5)
-    return float(cells.mean(axis=1).max())
+    cells = np.array([key(r) if callable(key) else r[key] for r in runs])
+    return float(cells.reshape(4, 5).mean(axis=1).max())
+
+
+def report_rules(results):
+    """Mean stop and quality there, for each replayed rule and scaling."""
+    print("  rule (tol, n) | " + " | ".join(f"{k:>15s}" for k in results))
+    for rule in RULES:
+        cells = []
+        for runs in results.values():
+            stop = np.mean([r["rules"][rule][0] for r in runs])
+            if len(runs) > 1:
+                q = best_cell(runs, lambda r: r["rules"][rule][1])
+            else:
+                q = runs[0]["rules"][rule][1]
+            cells.append(f"{stop:4.0f} ({q:.4f})")
+        print(f"  {rule[0]:.0e} {rule[1]:2d}     | " + " | ".join(
+            f"{c:>15s}" for c in cells
+        ), flush=True)
 
 
 def main():
@@ -311,6 +340,7 @@ def main():
             for key, scaling in scalings.items():
                 results[key].append(run(problem, scaling, args.max_iter, args.every))
         report(name, results, args.max_iter, target)
+        report_rules(results)
     print(f"\n{time.perf_counter() - start:.0f} s")
 
 
