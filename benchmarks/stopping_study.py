@@ -56,7 +56,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._lbfgs import minimize_lbfgs
+from skl_sparseae._lbfgs import lbfgs_scale, minimize_lbfgs
 from skl_sparseae._objective import unpack
 from skl_sparseae._stopping import NoImprovement
 
@@ -94,6 +94,9 @@ class SnapshottingTransformer(SparseAutoencoderTransformer):
             on_iteration=on_iteration,
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
+            scale=lbfgs_scale(
+                self.decoder_scaling, self.rho, theta0.size, self.n_components
+            ),
         )
 
 
