@@ -175,14 +175,16 @@ def lbfgs_scale(decoder_scaling, rho, n_parameters, n_components):
     factor = 1 / np.sqrt(rho) if decoder_scaling == "auto" else decoder_scaling
     if factor == 1:
         return None
-    # n_parameters = (2 h + 1) d + h grows with d, for a fixed h as for the
-    # default h = max(1, d // 4).
-    d = 1
-    while True:
-        h = max(1, d // 4) if n_components is None else n_components
-        if (2 * h + 1) * d + h >= n_parameters:
-            break
-        d += 1
+    if n_components is not None:
+        h = n_components
+        d = (n_parameters - h) // (2 * h + 1)
+    else:
+        # n_parameters = (2 h + 1) d + h grows with d under the default
+        # h = max(1, d // 4): the first d that reaches it is the one.
+        d = 1
+        while (2 * max(1, d // 4) + 1) * d + max(1, d // 4) < n_parameters:
+            d += 1
+        h = max(1, d // 4)
     if (2 * h + 1) * d + h != n_parameters:
         raise ValueError(f"No model has {n_parameters} parameters.")
     return decoder_scale(d, h, factor)
