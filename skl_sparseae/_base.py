@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _backend_array_api, _blas
-from ._lbfgs import minimize_lbfgs
+from ._lbfgs import lbfgs_scale, minimize_lbfgs
 from ._memory import (
     check_fit_memory,
     optimiser_memory_bytes,
@@ -121,6 +121,10 @@ class _BaseSparseAutoencoder(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [IntegerInterval(1, None, closed="left")],
         "n_iter_no_change": [IntegerInterval(1, None, closed="left")],
+        "decoder_scaling": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
@@ -149,6 +153,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
+        decoder_scaling=1.0,
         early_stopping=False,
         validation_fraction=0.1,
         momentum=0.9,
@@ -180,6 +185,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
         self.tol = tol
         self.max_fun = max_fun
         self.n_iter_no_change = n_iter_no_change
+        self.decoder_scaling = decoder_scaling
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
@@ -448,6 +454,9 @@ class _BaseSparseAutoencoder(BaseEstimator):
             on_iteration=self._on_iteration(progress),
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
+            scale=lbfgs_scale(
+                self.decoder_scaling, self.rho, theta0.size, self.n_components
+            ),
         )
 
     def _on_iteration(self, progress):
