@@ -56,7 +56,6 @@ from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._lbfgs import minimize_lbfgs
 from skl_sparseae._objective import unpack
 from skl_sparseae._stopping import NoImprovement
 
@@ -70,31 +69,20 @@ CANDIDATES = [
 class SnapshottingTransformer(SparseAutoencoderTransformer):
     """The estimator, keeping a copy of the weights every ``every`` iterations.
 
-    Uses the estimator's solver seam (``_run_solver``): the fit is the
-    estimator's own, with the same loop and rule.
+    Uses the estimator's per-iteration seam (``_on_iteration``): the fit is
+    the estimator's own, with the same loop, rule and ``decoder_scaling``.
     """
 
     def snapshot(self, every, store):
         self._every, self._store = every, store
         return self
 
-    def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
+    def _on_iteration(self, progress):
         def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
             if iteration % self._every == 0:
                 self._store[iteration] = np.array(theta, copy=True)
 
-        return minimize_lbfgs(
-            objective,
-            theta0,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            held_out_score=held_out_score,
-            on_iteration=on_iteration,
-            value_range=value_range,
-            sigmoid_decoder=self.decoder_activation == "sigmoid",
-        )
+        return on_iteration
 
 
 def long_fit(X, params, max_iter, every):

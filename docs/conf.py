@@ -33,11 +33,14 @@ extensions = [
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",
     "script_output",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "_ext", "snippets", "tools", "Thumbs.db", ".DS_Store"]
+exclude_patterns = [
+    "_build", "_ext", "figures", "snippets", "tools", "Thumbs.db", ".DS_Store"
+]
 default_role = "literal"
 
 # -- API reference ----------------------------------------------------------
@@ -78,17 +81,30 @@ sphinx_gallery_conf = {
     "doc_module": ("skl_sparseae",),
     "backreferences_dir": "gen_modules/backreferences",
     "reference_url": {"skl_sparseae": None},
-    "within_subsection_order": "FileNameSortKey",
+    # Basic to advanced (docs/_ext/gallery_order.py), not alphabetical.
+    "within_subsection_order": "gallery_order.GalleryOrder",
     "matplotlib_animations": False,
     "remove_config_comments": True,
     # A failing example must fail the build.
     "abort_on_example_error": True,
     "only_warn_on_example_error": False,
     "show_memory": False,
+    # Figures at twice their pixels too, for high-density screens.
+    "image_srcset": ["2x"],
     # Timings go to the build log; a generated page would land in the
     # source tree.
     "write_computation_times": False,
 }
+
+# -- Figures drawn at build time ---------------------------------------------
+# ``.. plot:: figures/<script>.py`` runs the script and shows its figure, and
+# nothing else: no source, no download links. Twice the pixels for sharp
+# lines on high-density screens; the page shows it at its size at 100 dpi.
+plot_include_source = False
+plot_html_show_source_link = False
+plot_html_show_formats = False
+plot_formats = [("png", 200)]
+plot_rcparams = {"savefig.bbox": "tight"}
 
 # -- Math, offline -----------------------------------------------------------
 # MathJax 3.2.2 (tex-svg.js, from the npm package, Apache-2.0; see
@@ -105,13 +121,19 @@ html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # The first four pages of the index's toctree in the top bar, the others
+    # under "More", in the order of the index page's list; with more, the
+    # search button wraps to a second row at 1280 px.
+    "header_links_before_dropdown": 4,
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
-# Pages without sub-pages: no empty "Section Navigation" sidebar.
-html_sidebars = {
-    page: []
-    for page in ("changelog", "getting_started", "user_guide", "performance", "dask")
-}
+# No left sidebar on any page. Most pages have no sub-pages, and the theme
+# would show an empty "Section Navigation" heading there; the gallery's index
+# and the API reference list their sub-pages themselves, and the width goes to
+# the code of the examples and of the docstrings (lines of up to 88
+# characters, the flake8 limit), which then fits at 1280 px. Every page links
+# to the previous and the next one at its foot.
+html_sidebars = {"**": []}
 html_show_sourcelink = False
 
 # The public address of the source repository, once it has one: it then

@@ -161,12 +161,12 @@ print(
 # and ``-decision_function``), and their reconstructions.
 worst = np.argsort(sae_score)[::-1][:8]
 reconstructed = sae.inverse_transform(sae.transform(X_test[worst]))
-fig, axes = plt.subplots(2, 8, figsize=(9, 2.6), layout="constrained")
+fig, axes = plt.subplots(2, 8, figsize=(7, 2.4), layout="constrained")
 for column, (index, rebuilt) in enumerate(zip(worst, reconstructed)):
     axes[0, column].imshow(X_test[index].reshape(8, 8), cmap="gray_r")
     axes[1, column].imshow(rebuilt.reshape(8, 8), cmap="gray_r")
     axes[0, column].set_title(f"{y_test[index]}: {sae_score[index]:.2f}", fontsize=9)
 for ax in axes.ravel():
     ax.set_axis_off()
-fig.suptitle("Most anomalous test digits (top) and their reconstructions (bottom)")
+fig.suptitle("Most anomalous test digits (top), reconstructed (bottom)")
 plt.show()

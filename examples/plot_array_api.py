@@ -24,16 +24,16 @@ import os
 
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import array_api_strict as xp  # noqa: E402
-import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.pipeline import make_pipeline  # noqa: E402
-from sklearn.preprocessing import MinMaxScaler  # noqa: E402
-from sklearn.utils._array_api import move_estimator_to  # noqa: E402
+import array_api_strict as xp
+import numpy as np
+import sklearn
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._array_api import move_estimator_to  # private, see below
 
-from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
+from skl_sparseae import SparseAutoencoderTransformer
 
 X_np, y_np = load_digits(return_X_y=True)
 device = xp.Device("device1")
@@ -60,7 +60,8 @@ with sklearn.config_context(array_api_dispatch=True):
     accuracy = pipe.score(X, y)
 
 sae = pipe[1]
-print(f"codes: {type(codes).__module__}, device={codes.device}, dtype={codes.dtype}")
+print(f"codes: {type(codes).__module__}.{type(codes).__name__}")
+print(f"codes on {codes.device}, dtype {codes.dtype}")
 print(f"components_ on {sae.components_.device}, dtype {sae.components_.dtype}")
 print(f"{sae.n_iter_} L-BFGS iterations, training accuracy {accuracy:.3f}")
 
@@ -68,8 +69,23 @@ print(f"{sae.n_iter_} L-BFGS iterations, training accuracy {accuracy:.3f}")
 # Back to NumPy
 # -------------
 # The fitted attributes live where the training data did. To serve the model
-# on a CPU-only machine, move it to NumPy (then pickle it as usual).
+# on a CPU-only machine, move it to NumPy (then pickle it as usual) with
+# ``move_estimator_to``. It is a *private* scikit-learn function (imported
+# above from ``sklearn.utils._array_api``), the one that scikit-learn's own
+# error messages recommend for this; it may change without a deprecation.
 with sklearn.config_context(array_api_dispatch=True):
     cpu_model = move_estimator_to(sae, np, "cpu")
 scaled = MinMaxScaler().fit_transform(X_np.astype(np.float32))
 print(type(cpu_model.components_).__name__, cpu_model.transform(scaled).shape)
+
+# %%
+# The moved model is an ordinary NumPy model: the displays draw it as any
+# other, here its encoder filters, learned on the device.
+import matplotlib.pyplot as plt
+
+from skl_sparseae import FilterDisplay
+
+fig, ax = plt.subplots(figsize=(4, 4), layout="constrained")
+display = FilterDisplay.from_estimator(cpu_model, image_shape=(8, 8), ax=ax)
+_ = ax.set_title("Encoder filters, fitted on device1")
+plt.show()

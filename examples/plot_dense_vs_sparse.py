@@ -46,7 +46,7 @@ for beta, code in codes.items():
 # -------------------------------
 # Without the penalty the activations spread over the whole of (0, 1); with it
 # nearly all of them sit close to zero, and only a few are large.
-fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(6.5, 3), sharey=True, layout="constrained")
 bins = np.linspace(0, 1, 41)
 for ax, (beta, code) in zip(axes, codes.items()):
     ax.hist(code.ravel(), bins=bins, color="tab:blue")
@@ -62,7 +62,7 @@ for ax, (beta, code) in zip(axes, codes.items()):
 # -------------------
 # Each row is the code of one digit: one column per hidden unit. The sparse
 # codes are mostly dark with a few bright units.
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True, layout="constrained")
+fig, axes = plt.subplots(1, 2, figsize=(7, 3), sharey=True, layout="constrained")
 samples = np.array([np.flatnonzero(y == digit)[0] for digit in range(10)])
 for ax, (beta, code) in zip(axes, codes.items()):
     image = ax.imshow(code[samples], cmap="magma", vmin=0, vmax=1, aspect="auto")
@@ -76,7 +76,7 @@ _ = fig.colorbar(image, ax=axes, label="activation")
 # With the penalty every unit's mean activation lands near
 # :math:`\rho = 0.05`; without it the units settle wherever reconstruction
 # takes them.
-fig, axes = plt.subplots(2, 2, figsize=(9, 6.5), layout="constrained")
+fig, axes = plt.subplots(2, 2, figsize=(7, 6), layout="constrained")
 for row, (beta, sae) in zip(axes, models.items()):
     SparsityDisplay.from_estimator(sae, ax=row)
     row[0].set_title(f"beta = {beta:g}: mean activations")

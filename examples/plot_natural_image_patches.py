@@ -42,7 +42,7 @@ def whiten(image, f0=0.2):
 
 images = [whiten(image.mean(axis=2)) for image in load_sample_images().images]
 
-fig, axes = plt.subplots(1, 2, figsize=(8, 3))
+fig, axes = plt.subplots(1, 2, figsize=(6.5, 2.6))
 for ax, image in zip(axes, images):
     ax.imshow(image, cmap="gray", vmin=-3, vmax=3)
     ax.set_axis_off()
@@ -108,5 +108,6 @@ _ = display.ax_.set_title("Encoder filters (components_)")
 # All units end up just above the target (note the scale of the x axis):
 # the KL penalty is flat at its minimum, so a small excess costs almost
 # nothing next to the reconstruction error.
-SparsityDisplay.from_estimator(sae)
+fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
+SparsityDisplay.from_estimator(sae, ax=axes)
 plt.show()

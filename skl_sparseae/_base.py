@@ -21,7 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _backend_array_api, _blas
-from ._lbfgs import minimize_lbfgs
+from ._lbfgs import lbfgs_scale, minimize_lbfgs
 from ._memory import (
     check_fit_memory,
     optimiser_memory_bytes,
@@ -121,6 +121,10 @@ class _BaseSparseAutoencoder(BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_fun": [IntegerInterval(1, None, closed="left")],
         "n_iter_no_change": [IntegerInterval(1, None, closed="left")],
+        "decoder_scaling": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, None, closed="neither"),
+        ],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "warm_start": ["boolean"],
@@ -149,6 +153,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
+        decoder_scaling=1.0,
         early_stopping=False,
         validation_fraction=0.1,
         momentum=0.9,
@@ -180,6 +185,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
         self.tol = tol
         self.max_fun = max_fun
         self.n_iter_no_change = n_iter_no_change
+        self.decoder_scaling = decoder_scaling
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.warm_start = warm_start
@@ -349,7 +355,17 @@ class _BaseSparseAutoencoder(BaseEstimator):
                 n_features, n_components, None, from_fitted=True
             )
         else:
+            fresh = not (self.warm_start and hasattr(self, "components_"))
             theta0 = self._initial_theta(n_features, n_components, rng)
+            if fresh:
+                # Hidden biases at logit(rho): every unit starts near its
+                # target activation. From zero biases the sparsity term's
+                # gradient dominates the first steps, which Adam normalises
+                # to full size, and drives the units to a plateau where
+                # they all stay off (the decoder then outputs the mean).
+                unpack(theta0, n_features, n_components)[1][:] = np.log(
+                    self.rho / (1.0 - self.rho)
+                )
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
@@ -427,13 +443,6 @@ class _BaseSparseAutoencoder(BaseEstimator):
     def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
         """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`."""
 
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            if progress.shows(iteration):
-                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
-                progress.iteration(
-                    iteration, loss, validation_score=score, evaluation=evaluation
-                )
-
         return minimize_lbfgs(
             objective,
             theta0,
@@ -442,10 +451,31 @@ class _BaseSparseAutoencoder(BaseEstimator):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             held_out_score=held_out_score,
-            on_iteration=on_iteration if progress.enabled else None,
+            on_iteration=self._on_iteration(progress),
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
+            scale=lbfgs_scale(
+                self.decoder_scaling, self.rho, theta0.size, self.n_components
+            ),
         )
+
+    def _on_iteration(self, progress):
+        """The L-BFGS per-iteration callback (None when nothing is printed).
+
+        A seam too: a subclass may watch the iterates (the stopping study
+        keeps copies of the weights through it).
+        """
+        if not progress.enabled:
+            return None
+
+        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+            if progress.shows(iteration):
+                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
+                progress.iteration(
+                    iteration, loss, validation_score=score, evaluation=evaluation
+                )
+
+        return on_iteration
 
     def _objective(self, backend):
         """The objective that the solver minimises on ``backend``'s data.
@@ -513,7 +543,12 @@ class _BaseSparseAutoencoder(BaseEstimator):
             weights = [
                 placement.to_data(w) for w in (np.ascontiguousarray(W1.T), b1, W2, b2)
             ]
-            with np.errstate(over="ignore", invalid="ignore"):
+            # One BLAS thread, as in the evaluations: the stopping rule must
+            # not depend on how many threads split the products.
+            with (
+                np.errstate(over="ignore", invalid="ignore"),
+                _blas.one_thread("numpy"),
+            ):
                 scores = placement.score_rows(
                     X_val, weights, self.decoder_activation, name, fit_blocks=True
                 )

@@ -151,6 +151,45 @@ def _scipy_stop_reason(result, n_iter, max_iter, max_fun):
     return f"the line search failed ({message.strip()})"
 
 
+def decoder_scale(n_features, n_components, factor):
+    """The ``scale`` of :func:`minimize_lbfgs`: ``factor`` on W2, 1 elsewhere.
+
+    In the order of :func:`~skl_sparseae._objective.pack`: W1, b1, W2, b2.
+    """
+    d, h = n_features, n_components
+    scale = np.ones(2 * d * h + d + h)
+    scale[d * h + h : 2 * d * h + h] = factor
+    return scale
+
+
+def lbfgs_scale(decoder_scaling, rho, n_parameters, n_components):
+    """The ``scale`` of :func:`minimize_lbfgs` for the estimators' ``decoder_scaling``.
+
+    ``"auto"`` is ``1 / sqrt(rho)``: under codes of mean activation ``rho``
+    the curvature of J along a row of W2 (the mean of the squared
+    activations, at most ``rho``) is about ``rho`` times that along W1. A
+    factor of 1 is no change of variables (None). ``n_components`` is the
+    estimator's parameter (None for its default, ``n_features // 4``); the
+    number of features follows from ``n_parameters``.
+    """
+    factor = 1 / np.sqrt(rho) if decoder_scaling == "auto" else decoder_scaling
+    if factor == 1:
+        return None
+    if n_components is not None:
+        h = n_components
+        d = (n_parameters - h) // (2 * h + 1)
+    else:
+        # n_parameters = (2 h + 1) d + h grows with d under the default
+        # h = max(1, d // 4): the first d that reaches it is the one.
+        d = 1
+        while (2 * max(1, d // 4) + 1) * d + max(1, d // 4) < n_parameters:
+            d += 1
+        h = max(1, d // 4)
+    if (2 * h + 1) * d + h != n_parameters:
+        raise ValueError(f"No model has {n_parameters} parameters.")
+    return decoder_scale(d, h, factor)
+
+
 def minimize_lbfgs(
     objective,
     theta0,
@@ -163,6 +202,7 @@ def minimize_lbfgs(
     on_iteration=None,
     value_range=None,
     sigmoid_decoder=True,
+    scale=None,
 ):
     """Run L-BFGS-B on ``objective`` from ``theta0``; return an :class:`LBFGSResult`.
 
@@ -188,7 +228,25 @@ def minimize_lbfgs(
     ``n_iter`` and ``loss_curve`` then describe the completed iterations.
     An interrupt before the first evaluation has nothing to keep and is
     re-raised.
+
+    ``scale``, a positive vector of ``theta0``'s length (None for ones),
+    changes L-BFGS-B's variables to ``u = theta / scale``: it minimises
+    ``u -> J(scale * u)``, whose gradient is ``scale * grad J``. Its first
+    steps follow ``-scale**2 * grad J`` instead of ``-grad J``, so that
+    blocks of weights with a small curvature (the decoder's, under sparse
+    codes) take steps of their own size from the first iteration. Only
+    L-BFGS-B's path changes: the objective is evaluated at ``theta``, and
+    the loss curve, the held-out score, ``on_iteration``, the best weights
+    and the result are in ``theta``'s units. L-BFGS-B's projected-gradient
+    test then reads ``scale * grad J``.
     """
+    if scale is not None:
+        scale = np.asarray(scale, dtype=np.float64)
+        if scale.shape != np.shape(theta0) or not np.all(scale > 0):
+            raise ValueError("scale must be a positive vector of theta0's shape.")
+
+    def to_theta(u):
+        return u if scale is None else scale * u
     loss_curve = []
     validation_scores = []
     best_loss = BestIterate()
@@ -200,7 +258,7 @@ def minimize_lbfgs(
     latest = {"theta": None, "evaluation": None}
     progress = NoImprovement(tol, n_iter_no_change)
 
-    def fun(theta):
+    def fun_theta(theta):
         result = finite_evaluation(objective, theta)
         if result is None:
             overflow["theta"] = np.array(theta, copy=True)
@@ -213,28 +271,35 @@ def minimize_lbfgs(
             latest["evaluation"] = result
         return loss, result.gradient
 
+    def fun(u):
+        if scale is None:
+            return fun_theta(u)
+        loss, gradient = fun_theta(scale * u)
+        return loss, scale * gradient
+
     def callback(intermediate_result):
+        theta = to_theta(intermediate_result.x)
         loss_curve.append(float(intermediate_result.fun))
         score = None
         if held_out_score is None:
             progress.update(loss_curve[-1])
         else:
-            score = held_out_score(intermediate_result.x)
+            score = held_out_score(theta)
             validation_scores.append(score)
             progress.update(-score)
             best_held_out.offer(
-                intermediate_result.x, -score, loss=loss_curve[-1]
+                theta, -score, loss=loss_curve[-1]
             )
         if on_iteration is not None:
 
             def evaluation_at_iterate():
-                if not np.array_equal(latest["theta"], intermediate_result.x):
-                    fun(intermediate_result.x)
+                if not np.array_equal(latest["theta"], theta):
+                    fun_theta(theta)
                 return latest["evaluation"]
 
             on_iteration(
                 len(loss_curve),
-                intermediate_result.x,
+                theta,
                 loss_curve[-1],
                 score,
                 evaluation_at_iterate,
@@ -252,7 +317,7 @@ def minimize_lbfgs(
         with _blas.one_thread("scipy"):
             result = scipy.optimize.minimize(
                 fun,
-                theta0,
+                theta0 if scale is None else theta0 / scale,
                 method="L-BFGS-B",
                 jac=True,
                 callback=callback,
@@ -265,7 +330,7 @@ def minimize_lbfgs(
                     "ftol": 0.0 if tol == 0 else LBFGS_DEFAULT_FTOL,
                 },
             )
-        theta, loss, stop = result.x, float(result.fun), result
+        theta, loss, stop = to_theta(result.x), float(result.fun), result
     except _NonFiniteObjective:
         cause = overflow_cause(
             objective, overflow["theta"], best_loss.theta, value_range

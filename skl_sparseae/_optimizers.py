@@ -263,20 +263,9 @@ class SGDOptimizer(BaseOptimizer):
     def trigger_stopping(self, msg, verbose):
         """Decide whether to stop, or with 'adaptive' to lower the learning rate.
 
-        Parameters
-        ----------
-        msg : str
-            Message passed in for verbose output.
-
-        verbose : bool
-            Print message to stdout if True.
-
-        Returns
-        -------
-        is_stopping : bool
-            True if training needs to stop: always, unless the schedule is
-            'adaptive' and the learning rate is still above 1e-6, in which
-            case it is divided by 5.
+        As :meth:`BaseOptimizer.trigger_stopping`, except that with the
+        'adaptive' schedule the learning rate is divided by 5 instead, and
+        training stops only once it would fall below 1e-6.
         """
         if self.lr_schedule != "adaptive":
             if verbose:

@@ -9,6 +9,7 @@ from sklearn.base import OutlierMixin
 
 from ._backend_array_api import to_numpy
 from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
+from ._sparse_autoencoder import autoencoder_doc_section
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
@@ -38,61 +39,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     +1 for inliers and -1 for outliers, and :meth:`decision_function` is
     ``score_samples(X) - offset_``, negative for outliers.
 
+    The autoencoder's parameters are those of
+    :class:`SparseAutoencoderTransformer`, with the same meanings, defaults
+    and validation. With ``early_stopping``, ``offset_`` is still set on the
+    scores of all the rows passed to :meth:`fit`.
+
     Parameters
     ----------
-    n_components : int, default=None
-        Number of hidden units. None means ``max(1, n_features // 4)``.
-
-    rho : float, default=0.05
-        Target mean activation of each hidden unit, strictly between 0 and 1.
-
-    beta : float, default=1.0
-        Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
-        plain autoencoder.
-
-    alpha : float, default=1e-4
-        Weight decay (L2 penalty) on the weight matrices, not on the biases.
-
-    decoder_activation : {"sigmoid", "identity"}, default="sigmoid"
-        Output non-linearity of the decoder. "sigmoid" reconstructs data
-        scaled to [0, 1] (see :class:`~sklearn.preprocessing.MinMaxScaler`);
-        "identity" is the linear decoder for real-valued data.
-
-    max_iter : int, default=400
-        Maximum number of L-BFGS iterations.
-
-    tol : float, default=5e-4
-        Tolerance of the stopping rules, as in
-        :class:`SparseAutoencoderTransformer`.
-
-    max_fun : int, default=15000
-        Maximum number of objective evaluations.
-
-    n_iter_no_change : int, default=20
-        Number of consecutive iterations without a relative improvement of
-        more than ``tol`` after which the fit stops.
-
-    early_stopping : bool, default=False
-        Whether to hold out ``validation_fraction`` of the rows, stop when
-        their reconstruction error stops improving and keep the weights of
-        the best score. ``offset_`` is still set on the scores of all the
-        rows passed to :meth:`fit`. Not supported for dask arrays.
-
-    validation_fraction : float, default=0.1
-        Fraction of the rows held out when ``early_stopping`` is True.
-
-    warm_start : bool, default=False
-        When True, start from the weights of the previous call to fit
-        instead of a new random initialisation. The data must have the same
-        number of features and ``n_components`` must be unchanged.
-
-    random_state : int, RandomState instance or None, default=None
-        Determines the random initialisation of the weights. Pass an int for
-        reproducible results across multiple function calls.
-        See :term:`Glossary <random_state>`.
-
-    verbose : int, default=0
-        Progress lines, as in :class:`SparseAutoencoderTransformer`.
+    {autoencoder_parameters}
 
     contamination : "auto" or float, default="auto"
         How ``offset_`` is set from the scores of the training samples.
@@ -121,43 +75,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Threshold on :meth:`score_samples`: samples scoring below it are
         outliers. ``decision_function(X) = score_samples(X) - offset_``.
 
-    components_ : ndarray of shape (n_components, n_features)
-        Encoder weights: row ``j`` is the filter of hidden unit ``j``.
-
-    intercept_hidden_ : ndarray of shape (n_components,)
-        Biases of the hidden units.
-
-    decoder_components_ : ndarray of shape (n_components, n_features)
-        Decoder weights.
-
-    intercept_visible_ : ndarray of shape (n_features,)
-        Biases of the reconstruction.
-
-    mean_activation_ : ndarray of shape (n_components,)
-        Mean activation of each hidden unit on the training data.
-
-    loss_ : float
-        Objective of the autoencoder at the solution.
-
-    loss_curve_ : list of float
-        Objective after each L-BFGS iteration.
-
-    n_iter_ : int
-        Number of L-BFGS iterations run.
-
-    validation_scores_ : list of float or None
-        Mean score of the held-out rows after each iteration, when
-        ``early_stopping`` is True; None otherwise.
-
-    best_validation_score_ : float or None
-        The best of ``validation_scores_``, or None without early stopping.
-
-    n_features_in_ : int
-        Number of features seen during :term:`fit`.
-
-    feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`. Defined only when `X`
-        has feature names that are all strings.
+    {autoencoder_attributes}
 
     See Also
     --------
@@ -215,6 +133,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
+        decoder_scaling=1.0,
         early_stopping=False,
         validation_fraction=0.1,
         momentum=0.9,
@@ -248,6 +167,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
             tol=tol,
             max_fun=max_fun,
             n_iter_no_change=n_iter_no_change,
+            decoder_scaling=decoder_scaling,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
             warm_start=warm_start,
@@ -308,8 +228,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         scores : ndarray of shape (n_samples,)
             ``score_samples(X) - offset_``.
         """
-        X, placement = self._validated(X, "decision_function")
-        return self._reconstruction_scores(X, placement=placement) - self.offset_
+        return self._decision(X, "decision_function")[0]
 
     def predict(self, X):
         """Whether each sample is an inlier (+1) or an outlier (-1).
@@ -324,6 +243,20 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         labels : ndarray of shape (n_samples,)
             -1 where :meth:`decision_function` is negative, +1 elsewhere.
         """
-        X, placement = self._validated(X, "predict")
-        decision = self._reconstruction_scores(X, placement=placement) - self.offset_
+        decision, placement = self._decision(X, "predict")
         return placement.inlier_labels(decision)
+
+    def _decision(self, X, method):
+        """``(score_samples(X) - offset_, placement of X)`` for ``method``."""
+        X, placement = self._validated(X, method)
+        scores = self._reconstruction_scores(X, placement=placement)
+        return scores - self.offset_, placement
+
+
+# The autoencoder's parameters and attributes are the transformer's,
+# documented once.
+SparseAutoencoderOutlierDetector.__doc__ = (
+    SparseAutoencoderOutlierDetector.__doc__.replace(
+        "    {autoencoder_parameters}\n\n", autoencoder_doc_section("Parameters")
+    ).replace("    {autoencoder_attributes}\n\n", autoencoder_doc_section("Attributes"))
+)

@@ -42,15 +42,20 @@ class SparseAutoencoderTransformer(
     ``beta`` around 1 to 3 a balanced choice; it is *not* the element-wise
     mean squared error. Biases are not decayed.
 
-    The weights are optimised with scipy's L-BFGS-B on one flattened
-    parameter vector with the analytic gradient.
+    By default the weights are optimised with scipy's L-BFGS-B on one
+    flattened parameter vector with the analytic gradient, a full pass over
+    the data per evaluation. ``solver="adam"`` or ``"sgd"`` instead takes
+    one step per minibatch of rows, on the same objective with its means
+    taken over the batch, and :meth:`partial_fit` trains on data that
+    arrives in pieces; see :ref:`choosing_solver`.
 
     Under ``sklearn.set_config(array_api_dispatch=True)``, dense arrays of
     any Array API namespace (PyTorch on CPU or GPU, CuPy, array-api-strict)
     are fitted, transformed and scored on their own device and in their own
     float dtype; outputs and fitted attributes are arrays of that namespace
-    and device. Only the parameter vector and the gradient cross to the host,
-    where L-BFGS-B runs. See :ref:`array_api`.
+    and device. With L-BFGS only the parameter vector and the gradient cross
+    to the host, where L-BFGS-B runs; the minibatch solvers run entirely on
+    the device. See :ref:`array_api`.
 
     Parameters
     ----------
@@ -62,7 +67,8 @@ class SparseAutoencoderTransformer(
 
     beta : float, default=1.0
         Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
-        plain autoencoder.
+        plain autoencoder. Not to be confused with Adam's ``beta_1`` and
+        ``beta_2``.
 
     alpha : float, default=1e-4
         Weight decay (L2 penalty) on the weight matrices, not on the biases.
@@ -73,8 +79,44 @@ class SparseAutoencoderTransformer(
         "identity" is the linear decoder for real-valued (for instance
         standardised or whitened) data.
 
+    solver : {"lbfgs", "adam", "sgd"}, default="lbfgs"
+        The optimiser.
+
+        - "lbfgs": scipy's L-BFGS-B over all the rows at once; usually the
+          best for small and medium data sets.
+        - "adam": Adam (Kingma and Ba) on minibatches of ``batch_size``
+          rows; the faster choice on large data sets.
+        - "sgd": stochastic gradient descent on minibatches, with
+          ``learning_rate``, ``momentum`` and ``nesterovs_momentum``.
+
+        .. versionadded:: 0.1
+           "adam" and "sgd".
+
+    batch_size : int or "auto", default="auto"
+        Rows per minibatch of the "adam" and "sgd" solvers; "auto" means
+        ``min(200, n_samples)``. Unused by "lbfgs".
+
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        Learning-rate schedule of ``solver="sgd"``, as in
+        :class:`~sklearn.neural_network.MLPRegressor`: "constant" keeps
+        ``learning_rate_init``; "invscaling" divides it by ``t ** power_t``
+        after each epoch, with ``t`` the samples seen; "adaptive" keeps it
+        while the stopping rule is not met, then divides it by 5 (and
+        stops once it falls below 1e-6). Unused by the other solvers.
+
+    learning_rate_init : float, default=1e-3
+        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs".
+
+    power_t : float, default=0.5
+        Exponent of the "invscaling" schedule of ``solver="sgd"``.
+
     max_iter : int, default=400
-        Maximum number of L-BFGS iterations.
+        Maximum number of L-BFGS iterations, or of epochs (passes over the
+        training rows) for "adam" and "sgd".
+
+    shuffle : bool, default=True
+        Whether "adam" and "sgd" visit the rows in a new random order (drawn
+        with ``random_state``) each epoch.
 
     tol : float, default=5e-4
         Tolerance of the stopping rules. The fit stops when the objective
@@ -91,20 +133,53 @@ class SparseAutoencoderTransformer(
         quality for time.
 
     max_fun : int, default=15000
-        Maximum number of objective evaluations.
+        Maximum number of objective evaluations of "lbfgs".
 
     n_iter_no_change : int, default=20
-        Number of consecutive iterations without a relative improvement of
-        more than ``tol`` after which the fit stops.
+        Number of consecutive iterations (epochs for "adam" and "sgd")
+        without a relative improvement of more than ``tol`` after which the
+        fit stops. For "adam" and "sgd" the rule watches the epoch's mean
+        minibatch objective.
+
+    decoder_scaling : "auto" or float, default=1.0
+        Factor by which L-BFGS-B's variables for the decoder weights ``W2``
+        are scaled: it optimises ``W2 / decoder_scaling``, which makes its
+        first steps along ``W2`` ``decoder_scaling**2`` times longer. Under
+        sparse codes the objective's curvature along ``W2`` is about ``rho``
+        times that along ``W1``, so "auto", ``1 / sqrt(rho)``, reaches a
+        given objective in fewer iterations on sigmoid-decoder data (digits:
+        3 times sooner). 1, the default, is the plain path: "auto" did not
+        stop sooner on every data set measured. The objective, ``loss_`` and
+        ``loss_curve_`` do not change; only the path L-BFGS-B takes does
+        (:ref:`conditioning`). Used only by ``solver="lbfgs"``.
+
+        .. versionadded:: 0.1
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
-        ``random_state``), score them after each iteration, stop when that
-        score stops improving, and keep the weights of the best score.
-        Not supported for dask arrays.
+        ``random_state``), score them after each iteration or epoch, stop
+        when that score stops improving, and keep the weights of the best
+        score. Not supported for dask arrays; ignored by :meth:`partial_fit`.
 
     validation_fraction : float, default=0.1
         Fraction of the rows held out when ``early_stopping`` is True.
+
+    momentum : float, default=0.9
+        Momentum of ``solver="sgd"``, between 0 and 1.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``solver="sgd"`` uses Nesterov's momentum (when
+        ``momentum > 0``).
+
+    beta_1 : float, default=0.9
+        Decay rate of Adam's first-moment estimates, in [0, 1). Not the
+        sparsity weight ``beta``.
+
+    beta_2 : float, default=0.999
+        Decay rate of Adam's second-moment estimates, in [0, 1).
+
+    epsilon : float, default=1e-8
+        Adam's guard against division by zero.
 
     warm_start : bool, default=False
         When True, start from the weights of the previous call to fit
@@ -112,8 +187,9 @@ class SparseAutoencoderTransformer(
         number of features and ``n_components`` must be unchanged.
 
     random_state : int, RandomState instance or None, default=None
-        Determines the random initialisation of the weights. Pass an int for
-        reproducible results across multiple function calls.
+        Determines the random initialisation of the weights, the held-out
+        rows of ``early_stopping`` and the order of the minibatches. Pass an
+        int for reproducible results across multiple function calls.
         See :term:`Glossary <random_state>`.
 
     verbose : int, default=0
@@ -139,24 +215,32 @@ class SparseAutoencoderTransformer(
 
     mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each hidden unit on the training data at the
-        solution (:math:`\hat{\rho}`).
+        solution (:math:`\hat{\rho}`); after :meth:`partial_fit`, on the
+        rows of its latest call.
 
     loss_ : float
-        Objective ``J`` at the solution.
+        Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
+        objective of the last epoch ("adam", "sgd").
 
     loss_curve_ : list of float
-        Objective ``J`` after each L-BFGS iteration.
+        Objective ``J`` after each L-BFGS iteration, or the mean minibatch
+        objective of each epoch.
 
     n_iter_ : int
-        Number of L-BFGS iterations run.
+        Number of L-BFGS iterations or epochs run (for :meth:`partial_fit`,
+        the number of calls).
+
+    t_ : int
+        Number of training samples the minibatch solvers have seen (epochs
+        times rows). Defined only for "adam" and "sgd".
 
     validation_scores_ : list of float or None
-        Mean :meth:`score_samples` of the held-out rows after each iteration,
-        when ``early_stopping`` is True; None otherwise.
+        Mean :meth:`score_samples` of the held-out rows after each iteration
+        or epoch, when ``early_stopping`` is True; None otherwise.
 
     best_validation_score_ : float or None
         The best of ``validation_scores_`` (the score of the kept weights),
-        or None without early stopping.
+        or None without early stopping or without a completed iteration.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -357,3 +441,17 @@ class SparseAutoencoderTransformer(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+def autoencoder_doc_section(section):
+    """The entries of a section of :class:`SparseAutoencoderTransformer`'s docstring.
+
+    ``section`` is "Parameters" or "Attributes". The outlier detector shares
+    every parameter and attribute and documents them with this text, so the
+    two pages cannot drift apart.
+    """
+    doc = SparseAutoencoderTransformer.__doc__
+    header = f"    {section}\n    ----------\n"
+    start = doc.index(header) + len(header)
+    end = doc.index("    Attributes\n" if section == "Parameters" else "    See Also\n")
+    return doc[start:end]

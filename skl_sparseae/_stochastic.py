@@ -25,6 +25,7 @@ epoch (for the loss curve, the stopping rule and the progress line).
 
 import copy
 import warnings
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +33,7 @@ import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
+from . import _blas
 from ._objective import MinibatchWorkspace, is_numpy, minibatch_loss_and_gradient
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
@@ -173,7 +175,9 @@ class EpochRunner:
         if self.sparse:
             return self.X[indices]
         out = self.workspace.rows[: len(indices)]
-        return np.take(self.X, indices, axis=0, out=out)
+        # mode="clip": with the default mode="raise" numpy gathers through a
+        # temporary of the batch's size; the indices are a permutation anyway.
+        return np.take(self.X, indices, axis=0, out=out, mode="clip")
 
     def run(self, theta, state, count_epoch=True):
         """One epoch of steps on ``theta`` (in place); the epoch's mean batch loss.
@@ -186,6 +190,18 @@ class EpochRunner:
         if self.xp is None and (self.grad is None or self.grad.dtype != theta.dtype):
             self.grad = np.empty_like(theta)
         batches, order = self._batches(state.random_state)
+        total = 0.0
+        # One BLAS thread: a multi-threaded BLAS splits a batch's products
+        # in ways that change their last bits with the number of threads.
+        with _blas.one_thread("numpy") if self.xp is None else nullcontext():
+            total = self._steps(theta, batches, order, optimizer)
+        state.n_samples_seen += self.n_samples
+        if count_epoch:
+            state.n_epochs += 1
+            optimizer.iteration_ends(state.n_samples_seen)
+        return float(total) / self.n_samples
+
+    def _steps(self, theta, batches, order, optimizer):
         total = 0.0
         for batch in batches:
             X_batch = self._rows(batch, order)
@@ -203,11 +219,7 @@ class EpochRunner:
             optimizer.update_params(theta, grad)
             # Weighted by the batch's rows: the mean over the epoch's samples.
             total = total + loss * X_batch.shape[0]
-        state.n_samples_seen += self.n_samples
-        if count_epoch:
-            state.n_epochs += 1
-            optimizer.iteration_ends(state.n_samples_seen)
-        return float(total) / self.n_samples
+        return total
 
 
 class ChunkRunner:

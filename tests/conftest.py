@@ -20,7 +20,10 @@ def client():
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
-            dashboard_address=None,
+            # Port 0: a free port for the scheduler's HTTP server, which starts
+            # even without a dashboard and would otherwise try 8787 (in use when
+            # another cluster runs), with a warning.
+            dashboard_address="127.0.0.1:0",
         ) as cluster,
         distributed.Client(cluster) as client,
     ):

@@ -28,7 +28,7 @@ from skl_sparseae._backend_array_api import (
 from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._objective import evaluate, initial_parameters
 
-from ._helpers import FITTED_ARRAYS
+from ._helpers import FITTED_ARRAYS, ignore_convergence_warnings
 
 PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-3)
 RTOL = {"float64": 1e-10, "float32": 1e-4}
@@ -101,6 +101,8 @@ def X_unit():
     return np.random.RandomState(0).uniform(size=(150, 12))
 
 
+# The fits run a short budget (max_iter=5) on purpose.
+@ignore_convergence_warnings
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=_ids)
 def test_outputs_keep_namespace_device_and_dtype(combination, X_unit):
     X = on_device(X_unit, combination)
@@ -216,6 +218,11 @@ def test_numpy_input_under_dispatch_is_the_numpy_fit(dtype, X_unit):
     assert_array_equal(codes, reference.transform(X))
 
 
+# scikit-learn's check fits its own data, which leaves [0, 1], with a short
+# budget (max_iter=20): the range warning of the sigmoid decoder and the
+# ConvergenceWarning are expected.
+@pytest.mark.filterwarnings("ignore:X has values in:UserWarning")
+@ignore_convergence_warnings
 @pytest.mark.parametrize(
     "combination",
     [c for c in COMBINATIONS if c[2] == "float64"],
@@ -346,3 +353,33 @@ def test_blocks_keep_extra_device_memory_below_x(shape, keep_hidden, itemsize):
     if m >= 10_000:
         assert block_bytes + hidden_bytes <= x_bytes
     assert 1 <= rows <= m
+
+
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+def test_outlier_detector_on_the_device(combination):
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    X = np.random.RandomState(0).uniform(size=(150, 8))
+    params = dict(n_components=4, max_iter=20, contamination=0.1, random_state=0)
+    reference = quiet_fit(
+        SparseAutoencoderOutlierDetector(**params), X.astype(combination[2])
+    )
+    X_device = on_device(X, combination)
+    with config_context(array_api_dispatch=True):
+        detector = quiet_fit(SparseAutoencoderOutlierDetector(**params), X_device)
+        labels = detector.predict(X_device)
+        assert_same_place(detector.decision_function(X_device), X_device)
+        assert type(labels) is type(X_device)
+        assert getattr(labels, "device", None) == getattr(X_device, "device", None)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fit_labels = SparseAutoencoderOutlierDetector(**params).fit_predict(
+                X_device
+            )
+        labels, fit_labels = host(labels), host(fit_labels)
+    assert isinstance(detector.offset_, float)
+    rtol = RTOL[combination[2]]
+    assert detector.offset_ == pytest.approx(reference.offset_, rel=100 * rtol)
+    assert_array_equal(labels, reference.predict(X.astype(combination[2])))
+    assert_array_equal(fit_labels, labels)
+    assert detector.__sklearn_tags__().array_api_support

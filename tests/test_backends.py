@@ -14,6 +14,7 @@ import pytest
 from skl_sparseae._objective import evaluate, n_parameters, unpack
 
 from ._helpers import (
+    FITTED_ARRAYS,
     assert_same_model,
     ignore_convergence_warnings,
     make_estimator,
@@ -70,7 +71,10 @@ def test_fit_equals_in_memory_fit(backend, decoder_activation, row_chunks):
     params = dict(decoder_activation=decoder_activation)
     reference = make_estimator(**params).fit(X)
 
-    fitted = make_estimator(**params).fit(backend.data(X, row_chunks))
+    with backend.context():
+        fitted = make_estimator(**params).fit(backend.data(X, row_chunks))
+    for name in FITTED_ARRAYS:
+        setattr(fitted, name, backend.host(getattr(fitted, name)))
 
     assert_same_model(fitted, reference)
     assert fitted.n_features_in_ == X.shape[1]

@@ -9,10 +9,11 @@ import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer
 
-from ._helpers import ignore_convergence_warnings
+from ._helpers import ignore_convergence_warnings, wrap_objective
 
 # The fits stop on max_iter on purpose. scikit-learn's Parallel carries the
 # filter into the loky workers too.
@@ -123,3 +124,76 @@ def test_fits_of_clones_in_loky_processes():
         # can change the last bits of the sums.
         np.testing.assert_allclose(model.components_, local.components_, rtol=1e-7)
         np.testing.assert_allclose(model.transform(X), local.transform(X), rtol=1e-7)
+
+
+def _blas_threads():
+    return sorted(
+        (info["filepath"], info["num_threads"])
+        for info in threadpool_info()
+        if info["user_api"] == "blas"
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fits_in_threads_restore_the_blas_thread_counts():
+    X = np.random.RandomState(0).uniform(size=(3000, 30))
+    before = _blas_threads()
+    with ThreadPoolExecutor(4) as executor:
+        list(
+            executor.map(
+                lambda seed: SparseAutoencoderTransformer(
+                    8, max_iter=60, random_state=seed
+                ).fit(X),
+                range(8),
+            )
+        )
+    assert _blas_threads() == before
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_fits_in_threads_leave_a_user_limit_working():
+    # A fit in a worker thread must not take over the BLAS limits: the user's
+    # threadpool_limits in the main thread still applies afterwards.
+    X = np.random.RandomState(0).uniform(size=(500, 20))
+    thread = threading.Thread(
+        target=lambda: SparseAutoencoderTransformer(4, max_iter=5).fit(X)
+    )
+    thread.start()
+    thread.join()
+    with threadpool_limits(limits=1, user_api="blas"):
+        assert all(count == 1 for _, count in _blas_threads())
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_same_model_whatever_the_number_of_threads():
+    # Enough rows for several blocks, so that the partial sums are added up.
+    X = np.random.RandomState(0).uniform(size=(20_000, 40))
+    params = dict(max_iter=40, tol=0, random_state=0)
+    default = SparseAutoencoderTransformer(**params).fit(X)
+    with threadpool_limits(limits=1, user_api="blas"):
+        one_thread = SparseAutoencoderTransformer(**params).fit(X)
+    np.testing.assert_array_equal(default.components_, one_thread.components_)
+    np.testing.assert_array_equal(
+        default.decoder_components_, one_thread.decoder_components_
+    )
+    assert default.loss_curve_ == one_thread.loss_curve_
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_refit_keeps_the_old_schema_until_it_ends(monkeypatch):
+    rng = np.random.RandomState(0)
+    X_old, X_new = rng.uniform(size=(30, 6)), rng.uniform(size=(30, 9))
+    sae = SparseAutoencoderTransformer(3, max_iter=5, random_state=0).fit(X_old)
+    expected = sae.transform(X_old)
+    seen = []
+
+    def checking_evaluate(objective, theta):
+        # What another thread sees while the refit runs.
+        seen.append(sae.n_features_in_)
+        np.testing.assert_array_equal(sae.transform(X_old), expected)
+        return objective(theta)
+
+    wrap_objective(monkeypatch, checking_evaluate)
+    sae.fit(X_new)
+    assert set(seen) == {6}
+    assert sae.n_features_in_ == 9

@@ -418,3 +418,44 @@ def test_worker_killed_with_unrecoverable_data_raises(two_workers, monkeypatch):
     assert state["killed"] is not None
     assert not hasattr(estimator, "components_")
     assert not hasattr(estimator, "n_features_in_")
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_lazy_dask_results_keep_the_weights_they_were_built_with():
+    da = pytest.importorskip("dask.array", reason="needs the dask extra")
+    X = np.random.RandomState(0).uniform(size=(200, 8))
+    X_dask = da.from_array(X, chunks=50)
+    sae = SparseAutoencoderTransformer(max_iter=20, random_state=0)
+    codes = sae.set_params(n_components=2).fit(X).transform(X_dask)
+    scores = sae.score_samples(X_dask)
+    reconstruction = sae.inverse_transform(da.from_array(sae.transform(X), chunks=50))
+    expected = (sae.transform(X), sae.score_samples(X), sae.inverse_transform(
+        sae.transform(X)
+    ))
+    sae.set_params(n_components=4).fit(X)
+    assert codes.compute(scheduler="synchronous").shape == (200, 2)
+    np.testing.assert_allclose(codes.compute(scheduler="synchronous"), expected[0])
+    np.testing.assert_allclose(scores.compute(scheduler="synchronous"), expected[1])
+    np.testing.assert_allclose(
+        reconstruction.compute(scheduler="synchronous"), expected[2]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_dask_evaluation_fails_when_the_cluster_has_no_workers(monkeypatch):
+    pytest.importorskip("distributed", reason="needs the dask extra")
+    from skl_sparseae._backend_dask import _ClusterChunks
+
+    class NoWorkers:
+        def nthreads(self):
+            return {}
+
+    chunks = _ClusterChunks.__new__(_ClusterChunks)
+    chunks.client = NoWorkers()
+    chunks.no_workers_timeout = 0.0
+
+    def never_done(futures, timeout):
+        raise TimeoutError
+
+    with pytest.raises(RuntimeError, match="has had no workers for 0 s"):
+        chunks._wait_with_workers([], never_done)

@@ -10,11 +10,15 @@ after.
 import hashlib
 import pickle
 import re
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import NotFittedError
+from sklearn import config_context
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -586,3 +590,114 @@ def test_wide_data_in_unit_interval_warns_without_scaling_advice():
         SparseAutoencoderTransformer(20, random_state=0).fit(X)
     messages = [str(w.message) for w in rec if "saturated" in str(w.message)]
     assert messages and all("Scale X" not in message for message in messages)
+
+
+@pytest.mark.parametrize(
+    "method", ["transform", "transform-csr", "score_samples", "inverse_transform"]
+)
+def test_nan_under_assume_finite_is_named_outside_fit(fitted, method):
+    X = _uniform()
+    X[3, 2] = np.nan
+    if method == "transform-csr":
+        method, X = "transform", sp.csr_matrix(X)
+    if method == "inverse_transform":
+        X = np.full((2, N_COMPONENTS), np.nan)
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="^Input X contains NaN or infinity"):
+            getattr(fitted, method)(X)
+
+
+def test_nan_under_assume_finite_is_named_by_the_detector():
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    detector = SparseAutoencoderOutlierDetector(
+        n_components=N_COMPONENTS, max_iter=5, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        detector.fit(_uniform())
+    X = _uniform()
+    X[0, 0] = np.nan
+    with config_context(assume_finite=True):
+        for method in ("predict", "decision_function", "score_samples"):
+            with pytest.raises(ValueError, match="^Input X contains NaN or infinity"):
+                getattr(detector, method)(X)
+
+
+def _saturating_data():
+    # Large values drive every hidden unit's input far beyond the sigmoid's
+    # slope: the fit stops with all units saturated.
+    return np.random.RandomState(0).uniform(size=(60, 6)) * 1e4
+
+
+def test_saturation_warning_for_a_dask_array():
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(_saturating_data(), chunks=(20, 6))
+    sae = SparseAutoencoderTransformer(
+        3, decoder_activation="identity", max_iter=30, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="saturated"):
+            sae.fit(X)
+
+
+def test_saturation_warning_for_an_array_api_array():
+    xps = pytest.importorskip("array_api_strict")
+    X = xps.asarray(_saturating_data(), device=xps.Device("device1"))
+    sae = SparseAutoencoderTransformer(
+        3, decoder_activation="identity", max_iter=30, random_state=0
+    )
+    with config_context(array_api_dispatch=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.warns(UserWarning, match="saturated"):
+            sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_too_wide_a_model_fails_early_with_the_estimate():
+    # 20,000 features and the default n_components = 5,000: 200 million
+    # weights, far more than any test machine holds with L-BFGS's history.
+    X = np.zeros((50, 20_000))
+    with pytest.raises(MemoryError, match=r"needs about .* GiB.*lower n_components"):
+        SparseAutoencoderTransformer().fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_minmax_scaled_data_does_not_warn_about_its_range():
+    X = np.random.RandomState(1).normal(size=(40, 6))
+    X_scaled = MinMaxScaler().fit_transform(X)
+    X_scaled[0, 0] = 1.0000000000000002  # what MinMaxScaler can produce
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseAutoencoderTransformer(3, max_iter=5, random_state=0).fit(X_scaled)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_range_warning_prints_the_values_in_full():
+    X = np.full((10, 3), 0.5)
+    X[0, 0] = 1.0001
+    with pytest.warns(UserWarning, match=re.escape("[0.5, 1.0001]")):
+        SparseAutoencoderTransformer(2, max_iter=2, random_state=0).fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_saturated_hidden_units_warn():
+    X = load_digits().data * 1000.0
+    sae = SparseAutoencoderTransformer(
+        16, decoder_activation="identity", max_iter=50, random_state=0
+    )
+    with pytest.warns(UserWarning, match="hidden activations are saturated"):
+        sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_well_scaled_fit_does_not_warn_about_saturation():
+    X = load_digits().data / 16.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        SparseAutoencoderTransformer(
+            16, rho=0.01, beta=3.0, max_iter=100, random_state=0
+        ).fit(X)

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -113,8 +114,11 @@ CASES = [
 ]
 
 
-# Reaching max_iter is fine here; a RuntimeWarning is still an error.
+# Reaching max_iter is fine here; a RuntimeWarning is still an error. The
+# cases scaled by 1e6 saturate the hidden units, as the warning says: that is
+# the awkward data under test.
 @ignore_convergence_warnings
+@pytest.mark.filterwarnings("ignore:.*hidden activations are saturated:UserWarning")
 @pytest.mark.parametrize(
     "make_X, params", [case[1:] for case in CASES], ids=[case[0] for case in CASES]
 )
@@ -195,6 +199,8 @@ def test_overflowing_data_raises_before_any_iteration(evaluations):
         np.testing.assert_array_equal(getattr(previous, name), values)
 
 
+# Data of size 1e20 saturates the hidden units: that warning is expected too.
+@pytest.mark.filterwarnings("ignore:.*hidden activations are saturated:UserWarning")
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float32_overflow_is_reported_not_warned(dtype):
     # 1e20 squared overflows float32 but not float64.
@@ -307,3 +313,28 @@ def test_overflow_to_nan_raises_a_clear_error(method, helper, monkeypatch):
     monkeypatch.setattr(inference_module, helper, overflowing)
     with pytest.raises(ValueError, match=f"^{method} overflowed: X has values too"):
         getattr(sae, method)(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("penalty", ["beta", "alpha"])
+def test_overflowing_penalty_is_named_not_the_data(penalty):
+    X = np.random.RandomState(0).uniform(size=(30, 8)).astype(np.float32)
+    sae = SparseAutoencoderTransformer(4, random_state=0, **{penalty: 1e40})
+    with pytest.raises(ValueError, match=rf"The {penalty}=1e\+40 penalty is too large"):
+        sae.fit(X)
+
+
+def test_huge_beta_in_float64_is_named_when_a_trial_point_overflows():
+    X = np.random.RandomState(0).uniform(size=(30, 8))
+    sae = SparseAutoencoderTransformer(4, beta=1e300, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"The beta=1e\+300 penalty is too"):
+        sae.fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_nan_under_assume_finite_is_reported_as_nan():
+    X = np.random.RandomState(0).uniform(size=(30, 8))
+    X[3, 2] = np.nan
+    with config_context(assume_finite=True):
+        with pytest.raises(ValueError, match="Input X contains NaN or infinity"):
+            SparseAutoencoderTransformer(4, random_state=0).fit(X)

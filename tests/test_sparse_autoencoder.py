@@ -50,6 +50,7 @@ def test_fitted_attributes_have_documented_shapes(small_data):
     assert isinstance(sae.loss_, float)
 
 
+@ignore_convergence_warnings  # three iterations are enough to see the shape
 def test_default_n_components_is_a_quarter_of_the_features():
     X = np.random.RandomState(0).uniform(size=(20, 10))
     assert SparseAutoencoderTransformer(max_iter=3).fit(X).components_.shape[0] == 2
@@ -205,6 +206,7 @@ def test_sparse_input_gives_the_dense_result(container):
     )
 
 
+@ignore_convergence_warnings  # max_iter=5: only the range warning is tested
 def test_sigmoid_decoder_warns_once_about_data_outside_unit_interval():
     X = np.random.RandomState(0).normal(size=(30, 5))
     X_before = X.copy()
@@ -290,6 +292,7 @@ def test_verbose_shows_the_held_out_score_and_the_stopping_rule(small_data, caps
     assert stop[2].startswith("the held-out score improved by less than tol=")
 
 
+@ignore_convergence_warnings  # max_iter=3: only the printing is tested
 def test_verbose_0_prints_nothing(small_data, capsys):
     SparseAutoencoderTransformer(max_iter=3, random_state=0).fit(small_data)
     assert capsys.readouterr().out == ""

@@ -12,7 +12,7 @@ from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import _warn_unconverged
 from skl_sparseae._stopping import NoImprovement
 
@@ -80,6 +80,9 @@ def test_budget_that_runs_out_while_improving_warns_and_names_it(X):
     assert sae.n_iter_ == 3
 
 
+# X * 3 leaves [0, 1] on purpose, which the sigmoid decoder's range warning
+# reports besides the ConvergenceWarning under test.
+@pytest.mark.filterwarnings("ignore:X has values in:UserWarning")
 def test_scaling_advice_only_for_data_outside_the_unit_interval(X):
     with pytest.warns(ConvergenceWarning) as records:
         SparseAutoencoderTransformer(4, max_iter=3, random_state=0).fit(X)
@@ -150,3 +153,18 @@ def test_early_stopping_with_dask_says_it_is_not_supported(X):
     sae = SparseAutoencoderTransformer(4, early_stopping=True)
     with pytest.raises(ValueError, match="not supported for dask arrays"):
         sae.fit(da.from_array(X, chunks=40))
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector],
+)
+def test_early_stopping_fit_without_a_completed_iteration(X, estimator):
+    # A huge tol: L-BFGS-B's own gradient test stops before any iteration.
+    model = estimator(
+        n_components=4, early_stopping=True, tol=1e10, random_state=0
+    ).fit(X)
+    assert model.n_iter_ == 0
+    assert model.validation_scores_ == []
+    assert model.best_validation_score_ is None
+    assert np.isfinite(model.loss_)

@@ -173,6 +173,7 @@ class SparsityDisplay:
             ylabel="number of hidden units",
             title="Hidden-unit mean activations",
         )
+        hist_ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # counts
         hist_ax.legend(loc="best")
 
         self.loss_line_ = None

@@ -1,0 +1,231 @@
+"""The change of L-BFGS-B's variables (``decoder_scaling``): only the path changes.
+
+L-BFGS-B runs over ``u = theta / scale``; everything the estimator reports
+(the loss, its curve, the held-out scores, the kept weights) is in the units
+of the weights themselves.
+"""
+
+# SPDX-License-Identifier: BSD-3-Clause
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.optimize
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+from skl_sparseae import _lbfgs
+from skl_sparseae._lbfgs import decoder_scale, lbfgs_scale, minimize_lbfgs
+from skl_sparseae._objective import n_parameters, unpack
+
+from ._helpers import (
+    finite_difference_gradient,
+    fitted_theta,
+    ignore_convergence_warnings,
+    objective_at_fitted_weights,
+    relative_error,
+    wrap_objective,
+)
+
+PARAMS = dict(n_components=4, rho=0.1, beta=2.0, alpha=1e-3, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(size=(40, 8))
+
+
+def test_lbfgs_scale_puts_the_factor_on_w2_only():
+    d, h = 7, 3
+    size = n_parameters(d, h)
+    scale = lbfgs_scale("auto", 0.04, size, h)
+    W1, b1, W2, b2 = unpack(scale, d, h)
+    assert np.all(W2 == 5.0)
+    assert np.all(W1 == 1) and np.all(b1 == 1) and np.all(b2 == 1)
+    np.testing.assert_array_equal(
+        lbfgs_scale(3.0, 0.04, size, h), decoder_scale(d, h, 3.0)
+    )
+    # n_components=None: the default max(1, n_features // 4) units.
+    for d in (1, 3, 4, 9, 64):
+        h = max(1, d // 4)
+        np.testing.assert_array_equal(
+            lbfgs_scale(2.0, 0.1, n_parameters(d, h), None), decoder_scale(d, h, 2.0)
+        )
+    assert lbfgs_scale(1.0, 0.1, size, 3) is None
+    assert lbfgs_scale("auto", 1 - 1e-16, size, 3) is not None
+    with pytest.raises(ValueError, match="parameters"):
+        lbfgs_scale(2.0, 0.1, size + 1, 3)
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "sqrt"])
+def test_invalid_decoder_scaling_is_rejected(X, bad):
+    with pytest.raises(ValueError, match="decoder_scaling"):
+        SparseAutoencoderTransformer(decoder_scaling=bad, **PARAMS).fit(X)
+
+
+def test_scipy_sees_the_scaled_variables_and_a_consistent_gradient(X, monkeypatch):
+    """Finite differences of what L-BFGS-B minimises: ``u -> J(scale * u)``."""
+    seen = {}
+    minimize = scipy.optimize.minimize
+
+    def spy(fun, x0, **kwargs):
+        seen["fun"], seen["x0"] = fun, np.array(x0, copy=True)
+        return minimize(fun, x0, **kwargs)
+
+    monkeypatch.setattr(_lbfgs.scipy.optimize, "minimize", spy)
+    sae = SparseAutoencoderTransformer(max_iter=3, tol=0, decoder_scaling=4.0, **PARAMS)
+    sae.fit(X)
+    d, h = X.shape[1], PARAMS["n_components"]
+    scale = decoder_scale(d, h, 4.0)
+    fun = seen["fun"]
+    u = seen["x0"] + np.random.RandomState(1).normal(scale=0.3, size=seen["x0"].size)
+    loss, gradient = fun(u)
+    numeric = finite_difference_gradient(lambda v: fun(v)[0], u)
+    assert relative_error(gradient, numeric) < 1e-7
+    # u -> J(scale * u): the loss and gradient of the unscaled objective there.
+    J, grad = objective_at_weights(scale * u, X)
+    assert loss == pytest.approx(J, rel=1e-12)
+    np.testing.assert_allclose(gradient, scale * grad, rtol=1e-10, atol=1e-14)
+    # and L-BFGS-B starts from the initial weights divided by the scale.
+    theta0 = SparseAutoencoderTransformer(**PARAMS)._initial_theta(
+        d, h, np.random.RandomState(0)
+    )
+    np.testing.assert_array_equal(seen["x0"], theta0 / scale)
+
+
+def objective_at_weights(theta, X):
+    from skl_sparseae._backend_numpy import loss_and_gradient
+
+    return loss_and_gradient(
+        theta,
+        X,
+        PARAMS["n_components"],
+        rho=PARAMS["rho"],
+        beta=PARAMS["beta"],
+        alpha=PARAMS["alpha"],
+        decoder_activation="sigmoid",
+    )
+
+
+@pytest.mark.parametrize("decoder_scaling", ["auto", 10.0, 0.5])
+def test_reported_loss_is_the_unscaled_objective(X, decoder_scaling):
+    sae = SparseAutoencoderTransformer(
+        max_iter=25, tol=0, decoder_scaling=decoder_scaling, **PARAMS
+    ).fit(X)
+    J, _ = objective_at_fitted_weights(sae, X)
+    assert sae.loss_ == pytest.approx(J, rel=1e-12)
+    assert sae.loss_ == pytest.approx(sae.loss_curve_[-1], rel=1e-12)
+    assert np.all(np.diff(sae.loss_curve_) <= 0)
+
+
+def test_scaling_of_one_is_the_plain_path(X, monkeypatch):
+    calls = []
+    original = minimize_lbfgs
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs["scale"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr("skl_sparseae._base.minimize_lbfgs", spy)
+    one = SparseAutoencoderTransformer(max_iter=20, tol=0, **PARAMS)
+    auto = SparseAutoencoderTransformer(
+        max_iter=20, tol=0, decoder_scaling="auto", **PARAMS
+    )
+    one.fit(X)
+    auto.fit(X)
+    assert calls[0] is None
+    assert calls[1] is not None
+    assert one.loss_curve_ != auto.loss_curve_
+
+
+@pytest.mark.parametrize("decoder_scaling", ["auto", 10.0])
+@pytest.mark.parametrize("max_iter", [1, 17])
+def test_zero_tol_still_runs_exactly_max_iter(X, decoder_scaling, max_iter):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sae = SparseAutoencoderTransformer(
+            max_iter=max_iter, tol=0, decoder_scaling=decoder_scaling, **PARAMS
+        ).fit(X)
+    assert sae.n_iter_ == len(sae.loss_curve_) == max_iter
+
+
+@ignore_convergence_warnings
+def test_warm_start_continues_from_the_unscaled_weights(X, monkeypatch):
+    sae = SparseAutoencoderTransformer(max_iter=15, warm_start=True, **PARAMS).fit(X)
+    previous = fitted_theta(sae)
+    previous_loss = sae.loss_
+    evaluated = []
+
+    def recording(objective, theta):
+        evaluated.append(np.array(theta, copy=True))
+        return objective(theta)
+
+    wrap_objective(monkeypatch, recording)
+    sae.fit(X)
+    # The first evaluation is at the previous weights (up to the rounding
+    # of theta / scale * scale), not at scaled ones.
+    np.testing.assert_allclose(evaluated[0], previous, rtol=1e-15, atol=1e-300)
+    assert sae.loss_curve_[0] <= previous_loss
+    assert sae.loss_ < previous_loss
+
+
+@ignore_convergence_warnings
+@pytest.mark.parametrize(
+    "Estimator", [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector]
+)
+def test_early_stopping_keeps_the_best_unscaled_weights(X, Estimator):
+    sae = Estimator(
+        early_stopping=True,
+        validation_fraction=0.25,
+        max_iter=40,
+        decoder_scaling=5.0,
+        **PARAMS,
+    ).fit(X)
+    assert len(sae.validation_scores_) == sae.n_iter_
+    best = int(np.argmax(sae.validation_scores_))
+    assert sae.best_validation_score_ == sae.validation_scores_[best]
+    assert sae.loss_ == sae.loss_curve_[best]
+    J, _ = objective_at_fitted_weights(sae, X[~held_out_mask(len(X), 0.25)])
+    assert sae.loss_ == pytest.approx(J, rel=1e-12)
+
+
+def held_out_mask(n, fraction):
+    from sklearn.model_selection import train_test_split
+
+    _, held_out = train_test_split(
+        np.arange(n), test_size=fraction, random_state=np.random.RandomState(0)
+    )
+    mask = np.zeros(n, dtype=bool)
+    mask[held_out] = True
+    return mask
+
+
+@pytest.mark.parametrize("raise_at", [3, 12])
+def test_interrupt_keeps_the_best_unscaled_weights(X, raise_at, monkeypatch):
+    losses = []
+
+    def interrupting(objective, theta):
+        if len(losses) + 1 == raise_at:
+            raise KeyboardInterrupt
+        result = objective(theta)
+        losses.append(result.loss)
+        return result
+
+    wrap_objective(monkeypatch, interrupting)
+    sae = SparseAutoencoderTransformer(max_iter=40, decoder_scaling=10.0, **PARAMS)
+    with pytest.warns(UserWarning, match="interrupted by the user"):
+        sae.fit(X)
+    assert sae.loss_ == min(losses)
+    J, _ = objective_at_fitted_weights(sae, X)
+    assert sae.loss_ == pytest.approx(J, rel=1e-12)
+
+
+def test_auto_scaling_reaches_a_lower_objective_in_as_many_iterations():
+    """What the change of variables is for, on digits with sparse codes."""
+    X = load_digits().data[:400] / 16
+    params = dict(n_components=32, rho=0.05, beta=3.0, tol=0, random_state=0)
+    plain = SparseAutoencoderTransformer(max_iter=60, **params)
+    scaled = SparseAutoencoderTransformer(max_iter=60, decoder_scaling="auto", **params)
+    assert scaled.fit(X).loss_ < plain.fit(X).loss_

@@ -1,0 +1,60 @@
+"""``_placement.locate``: where X lives, asked once per call."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn import config_context
+
+from skl_sparseae._backend_array_api import ArrayAPIBackend
+from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._placement import Placement, locate
+from skl_sparseae._stopping import BestIterate
+
+
+@pytest.mark.parametrize(
+    "X", [np.ones((3, 2)), sp.csr_matrix(np.ones((3, 2))), [[1.0, 2.0]]]
+)
+def test_in_memory_data_is_numpy(X):
+    placement = locate(X, "Est")
+    assert placement.kind == "numpy" and not placement.on_device
+    backend = placement.backend(placement.check_fit_input(X, None), 1, "sigmoid")
+    assert isinstance(backend, NumpyBackend)
+
+
+def test_a_dask_array_is_dask():
+    da = pytest.importorskip("dask.array")
+    assert locate(da.ones((4, 2), chunks=2), "Est").kind == "dask"
+
+
+def test_a_device_array_is_array_api_only_under_dispatch():
+    xps = pytest.importorskip("array_api_strict")
+    X = xps.ones((4, 2), device=xps.Device("device1"))
+    assert locate(X, "Est").kind == "numpy"
+    with config_context(array_api_dispatch=True):
+        placement = locate(X, "Est")
+        assert placement.kind == "array_api"
+        assert placement.device == X.device
+        backend = placement.backend(X, 1, "sigmoid")
+        assert isinstance(backend, ArrayAPIBackend)
+        rows = placement.take_rows(X, np.array([0, 2]))
+        assert rows.shape == (2, 2) and rows.device == X.device
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Placement("gpu")
+
+
+def test_best_iterate_keeps_a_copy_of_the_best():
+    best = BestIterate()
+    theta = np.zeros(3)
+    assert best.offer(theta, 2.0, loss=5.0)
+    theta += 1  # the solver reuses its buffer
+    assert not best.offer(theta, 3.0)
+    np.testing.assert_array_equal(best.theta, np.zeros(3))
+    assert best.offer(theta, 1.0)
+    assert not best.offer(theta, 1.0)
+    latest = BestIterate(ties_to_latest=True)
+    latest.offer(np.zeros(1), 1.0)
+    assert latest.offer(np.ones(1), 1.0)
+    assert latest.theta[0] == 1.0

@@ -1,0 +1,489 @@
+"""The minibatch solvers (``solver="sgd"`` and ``"adam"``) and ``partial_fit``.
+
+A step's objective and gradient against the plain formula and finite
+differences, one step against ``theta - lr * gradient``, partial_fit against
+fit, determinism, every backend, stopping per epoch, interrupts, errors that
+leave the model untouched, and bad parameters.
+"""
+
+import pickle
+import re
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import InvalidParameterError
+from threadpoolctl import threadpool_limits
+
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+from skl_sparseae._objective import (
+    MinibatchWorkspace,
+    initial_parameters,
+    minibatch_loss_and_gradient,
+    n_parameters,
+    unpack,
+)
+from skl_sparseae._optimizers import AdamOptimizer
+from skl_sparseae._stochastic import EpochRunner, MinibatchState
+
+from ._helpers import (
+    finite_difference_gradient,
+    fitted_theta,
+    plain_loss_and_gradient,
+    relative_error,
+    uniform,
+)
+
+PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-3)
+D, H = 9, 4
+WEIGHTS = (
+    "components_",
+    "intercept_hidden_",
+    "decoder_components_",
+    "intercept_visible_",
+)
+
+
+@pytest.fixture(scope="module")
+def X():
+    return uniform((120, D), seed=1)
+
+
+def _theta(seed=0, dtype=np.float64):
+    rng = np.random.RandomState(seed)
+    return rng.normal(scale=0.5, size=n_parameters(D, H)).astype(dtype)
+
+
+def _batch_objective(theta, X_batch, decoder="sigmoid"):
+    grad = np.empty_like(theta)
+    loss, grad = minibatch_loss_and_gradient(
+        theta,
+        X_batch,
+        grad,
+        n_features=D,
+        n_components=H,
+        decoder_activation=decoder,
+        **PARAMS,
+    )
+    return loss, grad.copy()
+
+
+def _same_model(a, b):
+    for name in WEIGHTS:
+        assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.loss_curve_ == b.loss_curve_
+
+
+# --------------------------------------------------------------------------
+# The minibatch objective.
+
+
+@pytest.mark.parametrize("decoder", ["sigmoid", "identity"])
+@pytest.mark.parametrize("container", ["dense", "csr"])
+def test_batch_objective_is_the_full_objective_on_the_batch(X, decoder, container):
+    # Its means are over the batch: on the batch's rows it is J itself,
+    # the sparsity term on the batch's own mean activation.
+    theta = _theta()
+    batch = X[10:47]
+    rows = sp.csr_matrix(batch) if container == "csr" else batch
+    loss, grad = _batch_objective(theta, rows, decoder)
+    J, grad_ref = plain_loss_and_gradient(
+        theta, batch, H, decoder_activation=decoder, **PARAMS
+    )
+    assert loss == pytest.approx(J, rel=1e-12)
+    assert relative_error(grad, grad_ref) < 1e-12
+
+
+@pytest.mark.parametrize("decoder", ["sigmoid", "identity"])
+def test_batch_gradient_matches_finite_differences(X, decoder):
+    theta = _theta(seed=3)
+    batch = X[:25]
+    _, grad = _batch_objective(theta, batch, decoder)
+    numeric = finite_difference_gradient(
+        lambda t: _batch_objective(t, batch, decoder)[0], theta
+    )
+    assert relative_error(grad, numeric) < 1e-7
+
+
+def test_batch_objective_in_float32_stays_float32(X):
+    theta = _theta(dtype=np.float32)
+    batch = X[:30].astype(np.float32)
+    loss, grad = _batch_objective(theta, batch)
+    assert grad.dtype == np.float32
+    J, grad_ref = plain_loss_and_gradient(
+        theta.astype(np.float64), batch, H, decoder_activation="sigmoid", **PARAMS
+    )
+    assert loss == pytest.approx(J, rel=1e-5)
+    assert relative_error(grad, grad_ref) < 1e-5
+
+
+def test_a_step_allocates_no_array_of_rows():
+    # A dense epoch gathers its shuffled batches into the workspace; after
+    # the first epoch, an epoch allocates its permutation of the rows and
+    # numpy's fixed-size iterator buffers (64 KiB, for the broadcast bias and
+    # slope adds), nothing of the size of a batch.
+    X = uniform((4000, 200), seed=2)
+    runner = EpochRunner(X, 20, PARAMS, "sigmoid", 500, shuffle=True)
+    theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(200, 20))
+    state = MinibatchState(AdamOptimizer(theta, 1e-3), np.random.RandomState(0))
+    runner.run(theta, state)
+    tracemalloc.start()
+    try:
+        runner.run(theta, state)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    batch_rows = 500 * 200 * 8
+    assert peak < batch_rows / 4
+
+
+# --------------------------------------------------------------------------
+# One step, and epochs.
+
+
+def test_one_plain_sgd_step_is_theta_minus_lr_times_the_gradient(X):
+    lr = 0.05
+    sae = SparseAutoencoderTransformer(
+        H,
+        solver="sgd",
+        momentum=0.0,
+        learning_rate_init=lr,
+        batch_size=len(X),
+        shuffle=False,
+        max_iter=1,
+        tol=0,
+        random_state=0,
+        **PARAMS,
+    )
+    # The initial weights the fit draws with random_state=0, the hidden
+    # biases at logit(rho).
+    theta0 = initial_parameters(D, H, np.random.RandomState(0))
+    unpack(theta0, D, H)[1][:] = np.log(PARAMS["rho"] / (1 - PARAMS["rho"]))
+    _, gradient = plain_loss_and_gradient(
+        theta0, X, H, decoder_activation="sigmoid", **PARAMS
+    )
+    sae.fit(X)
+    assert_allclose(fitted_theta(sae), theta0 - lr * gradient, rtol=1e-12, atol=1e-15)
+    assert sae.n_iter_ == 1 and sae.t_ == len(X)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_tol_zero_runs_exactly_max_iter_epochs_without_warning(X, solver):
+    sae = SparseAutoencoderTransformer(
+        H, solver=solver, max_iter=7, tol=0, random_state=0, **PARAMS
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sae.fit(X)
+    assert sae.n_iter_ == len(sae.loss_curve_) == 7
+    assert sae.t_ == 7 * len(X)
+    assert sae.loss_ == sae.loss_curve_[-1]
+
+
+def test_epochs_running_out_while_improving_warn(X):
+    sae = SparseAutoencoderTransformer(
+        H, solver="adam", max_iter=3, random_state=0, **PARAMS
+    )
+    with pytest.warns(ConvergenceWarning, match="after 3 epoch"):
+        sae.fit(X)
+
+
+def test_the_stopping_rule_stops_on_the_epoch_loss(X):
+    sae = SparseAutoencoderTransformer(
+        H,
+        solver="adam",
+        learning_rate_init=0.05,
+        max_iter=2000,
+        tol=1e-2,
+        n_iter_no_change=3,
+        random_state=0,
+        **PARAMS,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        sae.fit(X)
+    assert sae.n_iter_ < 2000
+    # The last n_iter_no_change epochs did not improve on the best by tol.
+    curve = sae.loss_curve_
+    best_before = min(curve[:-3])
+    assert all(best_before - value <= 1e-2 * best_before for value in curve[-3:])
+
+
+def test_adaptive_learning_rate_divides_before_stopping(X):
+    sae = SparseAutoencoderTransformer(
+        H,
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.5,
+        max_iter=3000,
+        tol=1e-2,
+        n_iter_no_change=2,
+        random_state=0,
+        **PARAMS,
+    )
+    sae.fit(X)
+    optimizer = sae._minibatch_state.optimizer
+    assert optimizer.learning_rate < 1e-6
+
+
+def test_early_stopping_keeps_the_best_held_out_weights(X):
+    sae = SparseAutoencoderTransformer(
+        H,
+        solver="adam",
+        early_stopping=True,
+        validation_fraction=0.25,
+        learning_rate_init=0.02,
+        max_iter=60,
+        random_state=0,
+        **PARAMS,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(X)
+    assert len(sae.validation_scores_) == sae.n_iter_
+    assert sae.best_validation_score_ == max(sae.validation_scores_)
+    from sklearn.model_selection import train_test_split
+
+    _, held_out = train_test_split(
+        np.arange(len(X)), test_size=0.25, random_state=np.random.RandomState(0)
+    )
+    assert sae.score(X[np.sort(held_out)]) == pytest.approx(
+        sae.best_validation_score_, rel=1e-12
+    )
+
+
+# --------------------------------------------------------------------------
+# partial_fit.
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_calls_equal_the_epochs_of_fit(X, solver):
+    params = dict(solver=solver, random_state=0, **PARAMS)
+    fitted = SparseAutoencoderTransformer(H, max_iter=4, tol=0, **params).fit(X)
+    stepped = SparseAutoencoderTransformer(H, **params)
+    for _ in range(4):
+        stepped.partial_fit(X)
+    _same_model(fitted, stepped)
+    assert stepped.n_iter_ == 4 and stepped.t_ == 4 * len(X)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_continues_exactly_where_fit_stopped(X, solver):
+    params = dict(solver=solver, tol=0, random_state=0, **PARAMS)
+    longer = SparseAutoencoderTransformer(H, max_iter=5, **params).fit(X)
+    sae = SparseAutoencoderTransformer(H, max_iter=3, **params).fit(X)
+    sae.partial_fit(X)
+    sae.partial_fit(X)
+    _same_model(longer, sae)
+
+
+def test_fit_starts_afresh_and_warm_start_keeps_only_the_weights(X):
+    params = dict(solver="adam", max_iter=3, tol=0, random_state=0, **PARAMS)
+    sae = SparseAutoencoderTransformer(H, **params).fit(X)
+    first = fitted_theta(sae)
+    sae.partial_fit(X)
+    sae.fit(X)  # afresh: the same as the first fit
+    assert_array_equal(fitted_theta(sae), first)
+    warm = SparseAutoencoderTransformer(H, warm_start=True, **params).fit(X)
+    warm.fit(X)
+    assert warm._minibatch_state.optimizer.t == 3 * 1  # one batch per epoch
+    # Warm start kept the weights but began a new optimizer.
+    assert not np.array_equal(fitted_theta(warm), first)
+
+
+def test_partial_fit_streams_pieces_of_a_memmap(X, tmp_path):
+    path = tmp_path / "rows.dat"
+    stored = np.memmap(path, dtype=np.float64, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    rows = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
+    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    for start in range(0, len(X), 40):
+        sae.partial_fit(rows[start : start + 40])
+    assert sae.n_iter_ == 3 and sae.t_ == len(X)
+    # Read-only pieces are not written to.
+    assert_array_equal(np.asarray(rows), X)
+
+
+def test_a_failing_partial_fit_leaves_model_and_state_untouched(X):
+    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    sae.partial_fit(X)
+    before = pickle.dumps(sae)
+    with pytest.raises(ValueError, match="features"):
+        sae.partial_fit(X[:, :5])
+    with pytest.raises(ValueError, match="NaN"):
+        bad = X.copy()
+        bad[3, 3] = np.nan
+        sae.partial_fit(bad)
+    assert pickle.dumps(sae) == before
+
+
+def test_an_interrupt_keeps_the_last_completed_step(X, monkeypatch):
+    import skl_sparseae._stochastic as stochastic
+
+    original = stochastic.minibatch_loss_and_gradient
+    calls = []
+
+    def interrupting(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 12:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    # The seam of this test is the kernel call of one step.
+    monkeypatch.setattr(stochastic, "minibatch_loss_and_gradient", interrupting)
+    sae = SparseAutoencoderTransformer(
+        H, solver="adam", batch_size=20, max_iter=10, random_state=0, **PARAMS
+    )
+    message = re.escape("interrupted by the user after 1 epoch")
+    with pytest.warns(UserWarning, match=message):
+        sae.fit(X)
+    # 6 batches per epoch: one full epoch, then 5 steps of the second.
+    assert sae.n_iter_ == 1 and len(sae.loss_curve_) == 1
+    assert np.all(np.isfinite(fitted_theta(sae)))
+
+
+def test_pickled_model_continues_identically(X):
+    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    sae.partial_fit(X)
+    copy = pickle.loads(pickle.dumps(sae))
+    sae.partial_fit(X)
+    copy.partial_fit(X)
+    _same_model(sae, copy)
+
+
+# --------------------------------------------------------------------------
+# Determinism and backends.
+
+
+def test_the_same_model_for_any_thread_count():
+    X = uniform((3000, 60), seed=4)
+    params = dict(solver="adam", max_iter=3, tol=0, random_state=0)
+    with threadpool_limits(limits=1):
+        one = SparseAutoencoderTransformer(20, **params).fit(X)
+    with threadpool_limits(limits=2):
+        two = SparseAutoencoderTransformer(20, **params).fit(X)
+    _same_model(one, two)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_sparse_input_gives_the_dense_model(X, solver):
+    params = dict(solver=solver, max_iter=3, tol=0, random_state=0, **PARAMS)
+    dense = SparseAutoencoderTransformer(H, **params).fit(X)
+    csr = SparseAutoencoderTransformer(H, **params).fit(sp.csr_matrix(X))
+    for name in WEIGHTS:
+        assert_allclose(
+            getattr(csr, name), getattr(dense, name), rtol=1e-10, atol=1e-12
+        )
+
+
+def test_float32_is_fitted_in_float32(X):
+    sae = SparseAutoencoderTransformer(
+        H, solver="adam", max_iter=2, tol=0, random_state=0, **PARAMS
+    ).fit(X.astype(np.float32))
+    assert sae.components_.dtype == np.float32
+    assert sae._minibatch_state.optimizer.first_moment.dtype == np.float32
+
+
+@pytest.mark.parametrize("device_name", ["CPU_DEVICE", "device1"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_array_api_strict_device_agrees_with_numpy(X, device_name, dtype):
+    xps = pytest.importorskip("array_api_strict")
+    params = dict(solver="adam", max_iter=3, tol=0, random_state=0, **PARAMS)
+    reference = SparseAutoencoderTransformer(H, **params).fit(X.astype(dtype))
+    device = xps.Device(device_name)
+    with config_context(array_api_dispatch=True):
+        X_device = xps.asarray(X.astype(dtype), device=device)
+        sae = SparseAutoencoderTransformer(H, **params).fit(X_device)
+        sae.partial_fit(X_device)
+        assert sae.components_.device == device
+        moment = sae._minibatch_state.optimizer.first_moment
+        assert moment.device == device
+        reference.partial_fit(X.astype(dtype))
+        host = [
+            np.asarray(xps.asarray(getattr(sae, name), device=xps.Device("CPU_DEVICE")))
+            for name in WEIGHTS
+        ]
+    rtol = 1e-10 if dtype == "float64" else 1e-4
+    for name, value in zip(WEIGHTS, host):
+        assert_allclose(value, getattr(reference, name), rtol=rtol, atol=rtol)
+    assert sae.loss_curve_ == pytest.approx(reference.loss_curve_, rel=rtol)
+
+
+def test_a_dask_array_is_streamed_chunk_by_chunk(X):
+    da = pytest.importorskip("dask.array")
+    params = dict(
+        solver="adam", batch_size=20, shuffle=False, max_iter=3, tol=0, random_state=0
+    )
+    in_memory = SparseAutoencoderTransformer(H, **params, **PARAMS).fit(X)
+    chunked = SparseAutoencoderTransformer(H, **params, **PARAMS).fit(
+        da.from_array(X, chunks=(40, D))
+    )
+    # Chunks of whole batches in chunk order: the same batches.
+    for name in WEIGHTS:
+        assert_allclose(getattr(chunked, name), getattr(in_memory, name), rtol=1e-12)
+    assert_allclose(chunked.mean_activation_, in_memory.mean_activation_, rtol=1e-12)
+
+
+def test_the_detector_fits_with_a_minibatch_solver(X):
+    detector = SparseAutoencoderOutlierDetector(
+        n_components=H, solver="adam", max_iter=5, tol=0, random_state=0
+    ).fit(X)
+    assert detector.n_iter_ == 5
+    assert set(np.unique(detector.predict(X))) <= {-1, 1}
+    assert not hasattr(detector, "partial_fit")
+
+
+# --------------------------------------------------------------------------
+# Parameters.
+
+
+def test_partial_fit_is_unavailable_with_lbfgs(X):
+    sae = SparseAutoencoderTransformer(H)
+    assert not hasattr(sae, "partial_fit")
+    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
+        sae.partial_fit(X)
+    assert "only available for stochastic solvers" in str(info.value.__cause__)
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"batch_size": "big"}, "'batch_size' parameter"),
+        ({"solver": "newton"}, "'solver' parameter"),
+        ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+        ({"learning_rate": "cyclic"}, "'learning_rate' parameter"),
+        ({"momentum": 1.5}, "'momentum' parameter"),
+        ({"beta_1": 1.0}, "'beta_1' parameter"),
+        ({"beta_2": -0.1}, "'beta_2' parameter"),
+        ({"epsilon": 0.0}, "'epsilon' parameter"),
+        ({"shuffle": "yes"}, "'shuffle' parameter"),
+    ],
+)
+def test_bad_solver_parameters_are_rejected(X, params, match):
+    params = {"solver": "adam", **params}
+    with pytest.raises(InvalidParameterError, match=match):
+        SparseAutoencoderTransformer(H, **params).fit(X)
+    if params["solver"] == "adam":
+        with pytest.raises(InvalidParameterError, match=match):
+            SparseAutoencoderTransformer(H, **params).partial_fit(X)
+
+
+def test_batch_size_larger_than_the_data_is_clipped(X):
+    sae = SparseAutoencoderTransformer(
+        H, solver="adam", batch_size=10_000, max_iter=2, tol=0, random_state=0
+    ).fit(X)
+    # One batch per epoch.
+    assert sae._minibatch_state.optimizer.t == 2
+
+
+def test_workspace_sizes_itself_to_the_batch():
+    workspace = MinibatchWorkspace(16, D, H, np.float64)
+    assert workspace.rows.shape == (16, D)
+    assert MinibatchWorkspace(16, D, H, np.float64, dense=False).rows is None
