@@ -18,8 +18,8 @@ import time
 import tracemalloc
 
 import numpy as np
-
 from _common import dense_problem, numpy_evaluation
+
 from skl_sparseae._inference import row_batch_size
 from skl_sparseae._objective import initial_parameters
 
@@ -28,8 +28,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=20000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=None,
-                        help="block threads of the backend (default: BLAS's)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="block threads of the backend (default: BLAS's)",
+    )
     args = parser.parse_args(argv)
     m, d, h = args.rows, 784, 196
     sizes = [128, 256, 512, 1024, 2048, 4096, m]
@@ -39,9 +43,7 @@ def main(argv=None):
         default = row_batch_size(m, d, h, X.itemsize)
         objectives, memory = {}, {}
         for size in sorted(set(sizes + [default])):
-            objective = numpy_evaluation(
-                X, h, batch_size=size, n_threads=args.threads
-            )
+            objective = numpy_evaluation(X, h, batch_size=size, n_threads=args.threads)
             tracemalloc.start()
             objective(theta)  # the first evaluation allocates the buffers
             memory[size] = tracemalloc.get_traced_memory()[1] / X.nbytes
@@ -58,8 +60,10 @@ def main(argv=None):
         print(f"{'rows':>6} {'time/one block':>15} {'extra memory / X':>17}")
         for size in objectives:
             mark = "  <- default" if size == default else ""
-            print(f"{size:6d} {np.median(times[size]) / reference:15.2f} "
-                  f"{memory[size]:17.3f}{mark}")
+            print(
+                f"{size:6d} {np.median(times[size]) / reference:15.2f} "
+                f"{memory[size]:17.3f}{mark}"
+            )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ interleaved, and their ratio.
 import argparse
 
 import numpy as np
-
 from _common import (
     OBJECTIVE_PARAMS,
     dense_problem,
@@ -29,8 +28,8 @@ from sklearn.utils import gen_batches
 from skl_sparseae import _blas
 from skl_sparseae._inference import block_rows
 from skl_sparseae._objective import (
-    FirstPass,
     BlockWorkspace,
+    FirstPass,
     add_block_gradient_sums,
     evaluate,
     hidden_activations,
@@ -52,10 +51,12 @@ class BlocksInTurn:
         self.n_samples, self.n_features = X.shape
         self.n_components = n_components
         self.dtype = X.dtype
-        self.blocks = list(gen_batches(
-            self.n_samples,
-            block_rows(self.n_samples, self.n_features, n_components, X.itemsize),
-        ))
+        self.blocks = list(
+            gen_batches(
+                self.n_samples,
+                block_rows(self.n_samples, self.n_features, n_components, X.itemsize),
+            )
+        )
         self.hidden = np.empty((self.n_samples, n_components), self.dtype)
         self.workspace = BlockWorkspace(
             self.blocks[0].stop, self.n_features, n_components, self.dtype
@@ -80,8 +81,14 @@ class BlocksInTurn:
         squared_error = 0.0
         for rows in self.blocks:
             squared_error += add_block_gradient_sums(
-                self.X[rows], self.hidden[rows], W2, b2, kl_slope, "sigmoid",
-                sums, self.workspace,
+                self.X[rows],
+                self.hidden[rows],
+                W2,
+                b2,
+                kl_slope,
+                "sigmoid",
+                sums,
+                self.workspace,
             )
         return squared_error, sums
 
@@ -89,14 +96,16 @@ class BlocksInTurn:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--rows", type=int, default=20000,
-                        help="rows of figure a's problem")
+    parser.add_argument(
+        "--rows", type=int, default=20000, help="rows of figure a's problem"
+    )
     args = parser.parse_args(argv)
     threads = _blas.available_threads("numpy")
     print(f"BLAS threads: {threads}")
     problems = {
         f"a: dense {args.rows} x 784, h=196": (
-            dense_problem(args.rows, 784, np.float64), 196
+            dense_problem(args.rows, 784, np.float64),
+            196,
         ),
         "d: nudged digits 8985 x 64, h=100": (nudged_digits()[0], 100),
     }
@@ -115,9 +124,11 @@ def main(argv=None):
         serial()
         threaded()
         t_serial, t_threaded = interleaved_medians([serial, threaded], args.repeats)
-        print(f"{name}: one thread on a {threads}-thread BLAS {t_serial * 1e3:.1f} ms, "
-              f"{threads} block threads {t_threaded * 1e3:.1f} ms, "
-              f"ratio {t_threaded / t_serial:.2f}")
+        print(
+            f"{name}: one thread on a {threads}-thread BLAS {t_serial * 1e3:.1f} ms, "
+            f"{threads} block threads {t_threaded * 1e3:.1f} ms, "
+            f"ratio {t_threaded / t_serial:.2f}"
+        )
 
 
 if __name__ == "__main__":

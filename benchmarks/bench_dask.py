@@ -26,7 +26,6 @@ import time
 import warnings
 
 import numpy as np
-
 from _common import evaluation, median_time
 
 
@@ -116,9 +115,7 @@ def main():
         # Overhead: the same chunk count and parameter vector, 8 rows a chunk.
         tiny = X[: 8 * n_chunks]
         tiny_dask = client.persist(da.from_array(tiny, chunks=(8, d)))
-        tiny_cluster, tiny_memory = evaluation_times(
-            tiny_dask, tiny, h, args.repeats
-        )
+        tiny_cluster, tiny_memory = evaluation_times(tiny_dask, tiny, h, args.repeats)
         overhead = tiny_cluster - tiny_memory
 
         estimator_params = dict(

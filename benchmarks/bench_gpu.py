@@ -254,8 +254,7 @@ def bench(args):
                 f"eval {ev * 1e3:8.2f} ms = {ev / floor:4.2f}x floor "
                 f"(keep_hidden={2 * h <= d}) | fit {fit_ms:8.1f} ms/iter "
                 f"(L-BFGS-B loop {lbfgs_ms:.1f} ms/iter, {share:.0%} in L-BFGS-B) | "
-                "peak "
-                + (f"{peak:.2f}x X" if peak is not None else "n/a (CUDA only)"),
+                "peak " + (f"{peak:.2f}x X" if peak is not None else "n/a (CUDA only)"),
                 flush=True,
             )
             del X
@@ -321,9 +320,7 @@ def main():
         "--fit-iter", type=int, default=None, help="L-BFGS iterations per fit"
     )
     parser.add_argument("--no-cpu", action="store_true", help="skip the CPU path")
-    parser.add_argument(
-        "--only-adam", action="store_true", help="only the adam rows"
-    )
+    parser.add_argument("--only-adam", action="store_true", help="only the adam rows")
     parser.add_argument("--keep-host-copy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.repeats is None:

@@ -184,13 +184,14 @@ def main():
     print()
     print('contamination="auto" (Tukey\'s lower fence of the training scores):')
     print()
-    print("| data set | training rows flagged | test inliers flagged | "
-          "test outliers flagged |")
+    print(
+        "| data set | training rows flagged | test inliers flagged | "
+        "test outliers flagged |"
+    )
     print("| --- | --- | --- | --- |")
     for data_name, train_rate, false_rate, true_rate in auto_rows:
         print(
-            f"| {data_name} | {train_rate:.3f} | {false_rate:.3f} | "
-            f"{true_rate:.3f} |"
+            f"| {data_name} | {train_rate:.3f} | {false_rate:.3f} | {true_rate:.3f} |"
         )
 
 

@@ -51,13 +51,13 @@ import tracemalloc
 import warnings
 from contextlib import contextmanager
 
+import _common
 import numpy as np
+from _common import five_products, interleaved_medians, machine_description, settle
 from _datasets import large_patches, nudged_digits, whitened_patches
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-import _common
-from _common import five_products, interleaved_medians, machine_description, settle
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae import _base as sae_base
 from skl_sparseae._objective import (
@@ -150,15 +150,11 @@ def traced(trace):
     lbfgs, stochastic = sae_base.minimize_lbfgs, sae_base.minimize_stochastic
 
     def traced_lbfgs(*args, **kwargs):
-        kwargs["on_iteration"] = lambda i, theta, loss, *rest: trace.record(
-            loss, theta
-        )
+        kwargs["on_iteration"] = lambda i, theta, loss, *rest: trace.record(loss, theta)
         return lbfgs(*args, **kwargs)
 
     def traced_stochastic(*args, **kwargs):
-        kwargs["on_epoch"] = lambda epoch, loss, score: trace.record(
-            loss, args[1]
-        )
+        kwargs["on_epoch"] = lambda epoch, loss, score: trace.record(loss, args[1])
         return stochastic(*args, **kwargs)
 
     sae_base.minimize_lbfgs = traced_lbfgs
@@ -248,26 +244,42 @@ def fig1(args):
     rows = [
         ("data", f"large_patches, {n_train} x 784 fit, {n_test} held out, float64"),
         ("model", "h=196, rho=0.1, beta=3, alpha=3e-3, sigmoid decoder"),
-        ("lbfgs fit (defaults)", f"{seconds_l:.1f} s, {fitted_l.n_iter_} "
-         f"iterations, held-out score {final_l:.4f}"),
+        (
+            "lbfgs fit (defaults)",
+            f"{seconds_l:.1f} s, {fitted_l.n_iter_} "
+            f"iterations, held-out score {final_l:.4f}",
+        ),
         ("target (within 1 %)", f"{target:.4f}"),
-        ("adam (defaults)", f"{len(trace_a.scores)} epochs in {seconds_a:.1f} s "
-         f"({seconds_a / len(trace_a.scores):.2f} s/epoch), last score "
-         f"{trace_a.scores[-1]:.4f}, ended: {trace_a.stopped_early or 'its rule'}"),
-        ("adam's stopping rule", "did not fire before the end" if rule is None
-         else f"would fire at epoch {rule}"),
-        ("adam scores by epoch", " ".join(f"{s:.3f}" for s in trace_a.scores[:12])
-         + (" ..." if len(trace_a.scores) > 12 else "")),
+        (
+            "adam (defaults)",
+            f"{len(trace_a.scores)} epochs in {seconds_a:.1f} s "
+            f"({seconds_a / len(trace_a.scores):.2f} s/epoch), last score "
+            f"{trace_a.scores[-1]:.4f}, ended: {trace_a.stopped_early or 'its rule'}",
+        ),
+        (
+            "adam's stopping rule",
+            "did not fire before the end"
+            if rule is None
+            else f"would fire at epoch {rule}",
+        ),
+        (
+            "adam scores by epoch",
+            " ".join(f"{s:.3f}" for s in trace_a.scores[:12])
+            + (" ..." if len(trace_a.scores) > 12 else ""),
+        ),
     ]
     if reached is None:
         ratio = float("nan")
         rows.append(("adam time to target", "not reached"))
     else:
         ratio = reached / seconds_l
-        rows.append(("adam time to target", f"{reached:.1f} s at epoch "
-                     f"{trace_a.epochs_to(target)}"))
-    rows.append(("lbfgs time to the same target",
-                 f"{trace_l.time_to(target):.1f} s"))
+        rows.append(
+            (
+                "adam time to target",
+                f"{reached:.1f} s at epoch {trace_a.epochs_to(target)}",
+            )
+        )
+    rows.append(("lbfgs time to the same target", f"{trace_l.time_to(target):.1f} s"))
     ratios = {"1": ratio}
     for lr in args.fig1_lr:
         # Not the defaults: what a larger step does on the same problem.
@@ -281,12 +293,16 @@ def fig1(args):
         ratios[f"1 lr={lr:g}"] = (
             float("nan") if reached is None else reached / seconds_l
         )
-        rows.append((f"adam learning_rate_init={lr:g}",
-                     f"{len(trace.scores)} epochs in {seconds:.1f} s, last score "
-                     f"{trace.scores[-1]:.4f}, best {max(trace.scores):.4f}, "
-                     f"ended: {trace.stopped_early or 'its rule'}, stopping rule "
-                     f"fires at epoch {replay_stop(trace.losses)}, scores "
-                     + " ".join(f"{s:.3f}" for s in trace.scores[:12])))
+        rows.append(
+            (
+                f"adam learning_rate_init={lr:g}",
+                f"{len(trace.scores)} epochs in {seconds:.1f} s, last score "
+                f"{trace.scores[-1]:.4f}, best {max(trace.scores):.4f}, "
+                f"ended: {trace.stopped_early or 'its rule'}, stopping rule "
+                f"fires at epoch {replay_stop(trace.losses)}, scores "
+                + " ".join(f"{s:.3f}" for s in trace.scores[:12]),
+            )
+        )
     return ratios, rows
 
 
@@ -332,18 +348,17 @@ def fig5(args):
     results = []
     for n in sizes["digits"]:
         X_train, X_test = digits(n)
-        results.append(crossover_case("digits", X_train, X_test, DIGITS_MODEL,
-                                      budget))
+        results.append(crossover_case("digits", X_train, X_test, DIGITS_MODEL, budget))
         print_case(results[-1])
     for n in sizes["8x8"]:
         X_train, X_test = patches_8x8(n, 5000 if n >= 10000 else 1000)
-        results.append(crossover_case("8x8 whitened", X_train, X_test,
-                                      WHITENED_MODEL, budget))
+        results.append(
+            crossover_case("8x8 whitened", X_train, X_test, WHITENED_MODEL, budget)
+        )
         print_case(results[-1])
     for n in sizes["28x28"]:
         X_train, X_test = patches_784(n, 2000 if n >= 10000 else 1000)
-        results.append(crossover_case("28x28", X_train, X_test, PATCH_MODEL,
-                                      budget))
+        results.append(crossover_case("28x28", X_train, X_test, PATCH_MODEL, budget))
         print_case(results[-1])
     return {}, [case_row(r) for r in results]
 
@@ -368,6 +383,7 @@ def print_case(r):
     name, text = case_row(r)
     print(f"  {name}: {text}", flush=True)
 
+
 # ---------------------------------------------------------------------------
 # Figure 2: against the RBM (run.py figure d's protocol).
 
@@ -385,8 +401,9 @@ def macro_f1(learner, X_train, X_test, y_train, y_test):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         classifier.fit(learner.transform(X_train), y_train)
-    return f1_score(y_test, classifier.predict(learner.transform(X_test)),
-                    average="macro")
+    return f1_score(
+        y_test, classifier.predict(learner.transform(X_test)), average="macro"
+    )
 
 
 def fig2(args):
@@ -401,14 +418,19 @@ def fig2(args):
         X_test, y_test = X_test[:500], y_test[:500]
         data = (X_train, X_test, y_train, y_test)
     checkpoints = [2] if args.quick else args.f2_epochs
-    configs = [(1e-2, "auto")] if args.quick else [
-        (float(lr), batch if batch == "auto" else int(batch))
-        for lr, batch in (c.split(":") for c in args.f2_configs.split(","))
-    ]
+    configs = (
+        [(1e-2, "auto")]
+        if args.quick
+        else [
+            (float(lr), batch if batch == "auto" else int(batch))
+            for lr, batch in (c.split(":") for c in args.f2_configs.split(","))
+        ]
+    )
 
     def rbm():
-        return BernoulliRBM(n_components=100, n_iter=10, learning_rate=0.06,
-                            random_state=0)
+        return BernoulliRBM(
+            n_components=100, n_iter=10, learning_rate=0.06, random_state=0
+        )
 
     def adam(**options):
         return SparseAutoencoderTransformer(
@@ -417,9 +439,14 @@ def fig2(args):
 
     fitted = {"rbm": rbm().fit(X_train)}
     f1_rbm = macro_f1(fitted["rbm"], *data)
-    rows = [("data", f"nudged digits, {X_train.shape[0]} x 64 float32 fit, "
-                     f"{X_test.shape[0]} held out"),
-            ("RBM macro-F1", f"{f1_rbm:.4f}")]
+    rows = [
+        (
+            "data",
+            f"nudged digits, {X_train.shape[0]} x 64 float32 fit, "
+            f"{X_test.shape[0]} held out",
+        ),
+        ("RBM macro-F1", f"{f1_rbm:.4f}"),
+    ]
     # The scan: epochs of partial_fit (the same epochs as fit(max_iter=k,
     # tol=0)), macro-F1 at each checkpoint. Times come later, interleaved.
     scan = {}
@@ -433,8 +460,13 @@ def fig2(args):
                 if epoch in checkpoints:
                     f1s.append(macro_f1(est, *data))
         scan[lr, batch] = f1s
-        rows.append((f"scan lr={lr:g} batch={batch}", "macro-F1 at epochs "
-                     + ", ".join(f"{k}: {f:.4f}" for k, f in zip(checkpoints, f1s))))
+        rows.append(
+            (
+                f"scan lr={lr:g} batch={batch}",
+                "macro-F1 at epochs "
+                + ", ".join(f"{k}: {f:.4f}" for k, f in zip(checkpoints, f1s)),
+            )
+        )
     # The cheapest passing config: fewest epochs x rows per epoch alike, so
     # fewest epochs first, then the larger batch (fewer steps).
     passing = sorted(
@@ -443,8 +475,10 @@ def fig2(args):
         for k, f in zip(checkpoints, f1s)
         if f >= 0.95 and f > f1_rbm
     )
-    learners = {"rbm": rbm, "adam defaults": (
-        (lambda: adam(max_iter=20)) if args.quick else adam)}
+    learners = {
+        "rbm": rbm,
+        "adam defaults": ((lambda: adam(max_iter=20)) if args.quick else adam),
+    }
     if passing:
         k, _, lr, b = passing[0]
         chosen = f"adam lr={lr:g} batch={b} max_iter={k} tol=0"
@@ -453,8 +487,9 @@ def fig2(args):
         )
     else:
         chosen = None
-        rows.append(("scan", "no configuration reached macro-F1 >= 0.95 above "
-                             "the RBM's"))
+        rows.append(
+            ("scan", "no configuration reached macro-F1 >= 0.95 above the RBM's")
+        )
 
     def fit(name):
         def run():
@@ -464,8 +499,12 @@ def fig2(args):
 
         return run
 
-    times = dict(zip(learners, interleaved_medians(
-        [fit(name) for name in learners], args.repeats)))
+    times = dict(
+        zip(
+            learners,
+            interleaved_medians([fit(name) for name in learners], args.repeats),
+        )
+    )
     ratios = {}
     for name in learners:
         if name == "rbm":
@@ -475,10 +514,15 @@ def fig2(args):
         passed = f1 >= 0.95 and f1 > f1_rbm and ratio <= 1.0
         key = "2" if name == chosen else f"2 ({name})"
         ratios[key] = ratio if passed else float("nan")
-        rows.append((name, f"{times[name]:.3f} s vs RBM {times['rbm']:.3f} s "
-                     f"(x{ratio:.3f}), {fitted[name].n_iter_} epochs, macro-F1 "
-                     f"{f1:.4f} vs RBM {f1_rbm:.4f}: "
-                     f"{'meets' if passed else 'misses'} the target"))
+        rows.append(
+            (
+                name,
+                f"{times[name]:.3f} s vs RBM {times['rbm']:.3f} s "
+                f"(x{ratio:.3f}), {fitted[name].n_iter_} epochs, macro-F1 "
+                f"{f1:.4f} vs RBM {f1_rbm:.4f}: "
+                f"{'meets' if passed else 'misses'} the target",
+            )
+        )
     return ratios, rows
 
 
@@ -495,11 +539,13 @@ def batch_gemms(X, h, batch):
     buffers = {}
     for k in {min(batch, m - i) for i in range(0, m, batch)}:
         buffers[k] = (
-            np.empty((k, h), X.dtype), np.empty((k, d), X.dtype),
-            np.empty((h, d), X.dtype), np.empty((k, h), X.dtype),
+            np.empty((k, h), X.dtype),
+            np.empty((k, d), X.dtype),
+            np.empty((h, d), X.dtype),
+            np.empty((k, h), X.dtype),
             np.empty((d, h), X.dtype),
         )
-    slices = [X[i:i + batch] for i in range(0, m, batch)]
+    slices = [X[i : i + batch] for i in range(0, m, batch)]
 
     def run():
         for X_b in slices:
@@ -532,7 +578,7 @@ def adam_steps_and_gathers(X, h, batch):
 
     def gathers():
         for i in range(0, m, batch):
-            indices = order[i:i + batch]
+            indices = order[i : i + batch]
             np.take(X, indices, axis=0, out=rows[: len(indices)])
 
     return steps, gathers
@@ -552,8 +598,12 @@ def fig3(args):
 
             def sae():
                 est = SparseAutoencoderTransformer(
-                    solver="adam", batch_size=batch, max_iter=1, tol=0,
-                    random_state=0, **PATCH_MODEL
+                    solver="adam",
+                    batch_size=batch,
+                    max_iter=1,
+                    tol=0,
+                    random_state=0,
+                    **PATCH_MODEL,
                 )
                 trace = Trace(lambda theta: 0.0)
                 with traced(trace):
@@ -565,8 +615,11 @@ def fig3(args):
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", ConvergenceWarning)
                     MLPRegressor(
-                        solver="adam", activation="logistic",
-                        hidden_layer_sizes=(h,), batch_size=batch, max_iter=1,
+                        solver="adam",
+                        activation="logistic",
+                        hidden_layer_sizes=(h,),
+                        batch_size=batch,
+                        max_iter=1,
                         random_state=0,
                     ).fit(X, X)
 
@@ -579,16 +632,20 @@ def fig3(args):
                 )
             t_inner = float(np.median(inner))
             tag = f"{np.dtype(dtype).name}, {'1 thread' if threads else 'default'}"
-            key = ("64" if dtype == np.float64 else "32") + (
-                "/1t" if threads else "")
+            key = ("64" if dtype == np.float64 else "32") + ("/1t" if threads else "")
             ratios[f"3a {key}"] = t_sae / t_gemm
             ratios[f"3b {key}"] = t_sae / t_mlp
-            rows.append((tag, f"fit(max_iter=1) {t_sae:.3f} s (its epoch loop "
-                         f"alone {t_inner:.3f} s, x{t_inner / t_gemm:.3f} the "
-                         f"GEMMs), batch GEMMs {t_gemm:.3f} s, MLPRegressor epoch "
-                         f"{t_mlp:.3f} s ({np.dtype(dtype).name} in; it fits "
-                         f"in its own dtype); the epoch's Adam steps alone "
-                         f"{t_steps:.3f} s, its batch gathers {t_gathers:.3f} s"))
+            rows.append(
+                (
+                    tag,
+                    f"fit(max_iter=1) {t_sae:.3f} s (its epoch loop "
+                    f"alone {t_inner:.3f} s, x{t_inner / t_gemm:.3f} the "
+                    f"GEMMs), batch GEMMs {t_gemm:.3f} s, MLPRegressor epoch "
+                    f"{t_mlp:.3f} s ({np.dtype(dtype).name} in; it fits "
+                    f"in its own dtype); the epoch's Adam steps alone "
+                    f"{t_steps:.3f} s, its batch gathers {t_gathers:.3f} s",
+                )
+            )
     rows.insert(0, ("data", f"large_patches, {m} x 784, h={h}, batch {batch}"))
     return ratios, rows
 
@@ -623,14 +680,18 @@ def memory_child(path, rows, dtype, chunks):
     seconds = time.perf_counter() - start
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(json.dumps({
-        "traced_peak": traced_peak,
-        "anon_peak_above_start": anon_peak - anon_before,
-        "chunk_bytes": int(bounds[1] - bounds[0]) * 784 * dtype.itemsize,
-        "vector_bytes": n_parameters(784, 196) * dtype.itemsize,
-        "seconds": seconds,
-        "n_iter": est.n_iter_,
-    }))
+    print(
+        json.dumps(
+            {
+                "traced_peak": traced_peak,
+                "anon_peak_above_start": anon_peak - anon_before,
+                "chunk_bytes": int(bounds[1] - bounds[0]) * 784 * dtype.itemsize,
+                "vector_bytes": n_parameters(784, 196) * dtype.itemsize,
+                "seconds": seconds,
+                "n_iter": est.n_iter_,
+            }
+        )
+    )
 
 
 def fig4(args):
@@ -644,22 +705,39 @@ def fig4(args):
             mm[:] = X
             mm.flush()
             del mm, X
-            command = [sys.executable, __file__, "--memory-child", path,
-                       str(rows), dtype, str(chunks)]
-            result = subprocess.run(command, capture_output=True, text=True,
-                                    check=True)
+            command = [
+                sys.executable,
+                __file__,
+                "--memory-child",
+                path,
+                str(rows),
+                dtype,
+                str(chunks),
+            ]
+            result = subprocess.run(command, capture_output=True, text=True, check=True)
         r = json.loads(result.stdout.strip().splitlines()[-1])
         budget = r["chunk_bytes"] + 10 * r["vector_bytes"]
         ratios[f"4 {dtype}"] = r["traced_peak"] / budget
-        mib = 2 ** 20
-        out.append((dtype, f"traced peak {r['traced_peak'] / mib:.1f} MiB (anonymous "
-                    f"RSS peak after a call {r['anon_peak_above_start'] / mib:.1f} "
-                    f"MiB) vs one chunk {r['chunk_bytes'] / mib:.1f} MiB + 10 "
-                    f"vectors {10 * r['vector_bytes'] / mib:.1f} MiB = "
-                    f"{budget / mib:.1f} MiB; {r['n_iter']} epochs of partial_fit "
-                    f"in {r['seconds']:.1f} s"))
-    out.insert(0, ("data", f"np.memmap of large_patches, {rows} x 784, "
-                           f"{chunks} chunks of {rows // chunks} rows, h=196"))
+        mib = 2**20
+        out.append(
+            (
+                dtype,
+                f"traced peak {r['traced_peak'] / mib:.1f} MiB (anonymous "
+                f"RSS peak after a call {r['anon_peak_above_start'] / mib:.1f} "
+                f"MiB) vs one chunk {r['chunk_bytes'] / mib:.1f} MiB + 10 "
+                f"vectors {10 * r['vector_bytes'] / mib:.1f} MiB = "
+                f"{budget / mib:.1f} MiB; {r['n_iter']} epochs of partial_fit "
+                f"in {r['seconds']:.1f} s",
+            )
+        )
+    out.insert(
+        0,
+        (
+            "data",
+            f"np.memmap of large_patches, {rows} x 784, "
+            f"{chunks} chunks of {rows // chunks} rows, h=196",
+        ),
+    )
     return ratios, out
 
 
@@ -674,42 +752,69 @@ def figD(args):
     else:
         problems = [
             ("digits", *digits(None), DIGITS_MODEL, args.d_epochs),
-            ("8x8 whitened", *patches_8x8(20000, 5000), WHITENED_MODEL,
-             args.d_epochs // 2),
+            (
+                "8x8 whitened",
+                *patches_8x8(20000, 5000),
+                WHITENED_MODEL,
+                args.d_epochs // 2,
+            ),
         ]
-        configs = [(1e-3, "auto"), (3e-3, "auto"), (1e-2, "auto"),
-                   (1e-3, 50), (1e-2, 1000)]
+        configs = [
+            (1e-3, "auto"),
+            (3e-3, "auto"),
+            (1e-2, "auto"),
+            (1e-3, 50),
+            (1e-2, 1000),
+        ]
     rules = [(5e-4, 20), (5e-4, 10), (1e-4, 20), (1e-3, 10)]
     rows = []
     for name, X_train, X_test, model, epochs in problems:
         traces = {}
         for lr, batch in configs:
             est = SparseAutoencoderTransformer(
-                solver="adam", learning_rate_init=lr, batch_size=batch,
-                max_iter=epochs, tol=0, random_state=0, **model
+                solver="adam",
+                learning_rate_init=lr,
+                batch_size=batch,
+                max_iter=epochs,
+                tol=0,
+                random_state=0,
+                **model,
             )
-            traces[lr, batch] = traced_fit(est, X_train, X_test, model,
-                                           budget=args.d_budget)[0]
+            traces[lr, batch] = traced_fit(
+                est, X_train, X_test, model, budget=args.d_budget
+            )[0]
         best = max(max(t.scores) for t in traces.values())
         target = within(best)
-        rows.append((f"{name} ({X_train.shape[0]} rows)",
-                     f"{epochs} epochs, tol=0; best held-out score of all "
-                     f"{best:.4f}, 1 % target {target:.4f}"))
+        rows.append(
+            (
+                f"{name} ({X_train.shape[0]} rows)",
+                f"{epochs} epochs, tol=0; best held-out score of all "
+                f"{best:.4f}, 1 % target {target:.4f}",
+            )
+        )
         for (lr, batch), t in traces.items():
             stops = []
             for tol, n in rules:
                 k = replay_stop(t.losses, tol, n)
-                stops.append(f"({tol:g},{n}): " + (
-                    "never" if k is None else
-                    f"ep {k} {t.scores[k - 1]:.3f} {t.times[k - 1]:.1f}s"))
+                stops.append(
+                    f"({tol:g},{n}): "
+                    + (
+                        "never"
+                        if k is None
+                        else f"ep {k} {t.scores[k - 1]:.3f} {t.times[k - 1]:.1f}s"
+                    )
+                )
             k = t.epochs_to(target)
             reach = "never" if k is None else f"epoch {k}, {t.times[k - 1]:.1f} s"
-            rows.append((f"  lr={lr:g} batch={batch}",
-                         f"{len(t.scores)} ep {t.times[-1]:.1f} s; score ep 10 "
-                         f"{t.scores[min(9, len(t.scores) - 1)]:.3f}, last "
-                         f"{t.scores[-1]:.3f}, best {max(t.scores):.3f}; to "
-                         f"target: {reach}; rule (tol,n) stops at "
-                         + "; ".join(stops)))
+            rows.append(
+                (
+                    f"  lr={lr:g} batch={batch}",
+                    f"{len(t.scores)} ep {t.times[-1]:.1f} s; score ep 10 "
+                    f"{t.scores[min(9, len(t.scores) - 1)]:.3f}, last "
+                    f"{t.scores[-1]:.3f}, best {max(t.scores):.3f}; to "
+                    f"target: {reach}; rule (tol,n) stops at " + "; ".join(stops),
+                )
+            )
     return {}, rows
 
 
@@ -719,33 +824,67 @@ FIGURES = {"1": fig1, "2": fig2, "3": fig3, "4": fig4, "5": fig5, "D": figD}
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="1,2,3,4,5,D")
-    parser.add_argument("--quick", action="store_true",
-                        help="small problems, one repeat, one BLAS thread unless "
-                        "--threads: a smoke test of < 1 minute")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="small problems, one repeat, one BLAS thread unless "
+        "--threads: a smoke test of < 1 minute",
+    )
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--rows", type=int, default=20000,
-                        help="training rows of figure 1")
-    parser.add_argument("--fig1-budget", type=float, default=1.5,
-                        help="adam's time budget in figure 1, x the L-BFGS fit's")
-    parser.add_argument("--fig1-lr", type=float, nargs="*", default=[1e-2],
-                        help="further learning_rate_init values in figure 1")
-    parser.add_argument("--fig5-budget", type=float, default=60,
-                        help="seconds each fit may run in figure 5")
-    parser.add_argument("--f2-epochs", type=int, nargs="+", default=[10, 20, 40],
-                        help="epochs at which figure 2's scan scores macro-F1")
-    parser.add_argument("--f2-configs", default="1e-3:auto,3e-3:auto,1e-2:auto,"
-                        "1e-2:50,3e-2:50,1e-1:50,3e-2:200",
-                        help="learning_rate_init:batch_size pairs of figure 2's scan")
-    parser.add_argument("--d-epochs", type=int, default=200,
-                        help="epochs of each trace of figure D (half on 8x8)")
-    parser.add_argument("--d-budget", type=float, default=60,
-                        help="seconds each trace of figure D may run")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="hold every BLAS to this many threads")
+    parser.add_argument(
+        "--rows", type=int, default=20000, help="training rows of figure 1"
+    )
+    parser.add_argument(
+        "--fig1-budget",
+        type=float,
+        default=1.5,
+        help="adam's time budget in figure 1, x the L-BFGS fit's",
+    )
+    parser.add_argument(
+        "--fig1-lr",
+        type=float,
+        nargs="*",
+        default=[1e-2],
+        help="further learning_rate_init values in figure 1",
+    )
+    parser.add_argument(
+        "--fig5-budget",
+        type=float,
+        default=60,
+        help="seconds each fit may run in figure 5",
+    )
+    parser.add_argument(
+        "--f2-epochs",
+        type=int,
+        nargs="+",
+        default=[10, 20, 40],
+        help="epochs at which figure 2's scan scores macro-F1",
+    )
+    parser.add_argument(
+        "--f2-configs",
+        default="1e-3:auto,3e-3:auto,1e-2:auto,1e-2:50,3e-2:50,1e-1:50,3e-2:200",
+        help="learning_rate_init:batch_size pairs of figure 2's scan",
+    )
+    parser.add_argument(
+        "--d-epochs",
+        type=int,
+        default=200,
+        help="epochs of each trace of figure D (half on 8x8)",
+    )
+    parser.add_argument(
+        "--d-budget",
+        type=float,
+        default=60,
+        help="seconds each trace of figure D may run",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
+    )
     parser.add_argument("--settle", type=float, default=_common.SETTLE)
     parser.add_argument("--json", default=None, help="write the results here")
-    parser.add_argument("--memory-child", nargs=4,
-                        metavar=("PATH", "ROWS", "DTYPE", "CHUNKS"))
+    parser.add_argument(
+        "--memory-child", nargs=4, metavar=("PATH", "ROWS", "DTYPE", "CHUNKS")
+    )
     args = parser.parse_args(argv)
     if args.quick:
         # A smoke test: one timing of each side, short pauses, and one BLAS
@@ -759,8 +898,10 @@ def main(argv=None):
         return
     for line in machine_description():
         print(line)
-    print(f"quick={args.quick}, repeats={args.repeats}, settle={args.settle:g} s, "
-          f"threads={args.threads or 'default'}")
+    print(
+        f"quick={args.quick}, repeats={args.repeats}, settle={args.settle:g} s, "
+        f"threads={args.threads or 'default'}"
+    )
     with threadpool_limits(limits=args.threads, user_api="blas"):
         run_figures(args)
 
@@ -778,8 +919,7 @@ def run_figures(args):
             met = "-" if target is None else ("yes" if ratio <= target else "NO")
             print(f"  => {name}: {ratio:.3f} (target <= {target}, met: {met})")
         results[key] = {"ratios": ratios, "rows": rows}
-        print(f"[figure {key} done in {time.perf_counter() - start:.0f} s]",
-              flush=True)
+        print(f"[figure {key} done in {time.perf_counter() - start:.0f} s]", flush=True)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, default=str)

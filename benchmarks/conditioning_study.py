@@ -56,9 +56,9 @@ from functools import partial
 import numpy as np
 from _common import machine_description
 from _datasets import large_patches
+from sklearn.datasets import load_digits
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
-from sklearn.datasets import load_digits
 from sklearn.preprocessing import MinMaxScaler
 from stopping_study import (
     classifier_quality,
@@ -230,8 +230,11 @@ def grid_problems():
                 quality = classifier_quality(
                     X_train, y[train], X_test, y[test], accuracy_score
                 )
-                yield (rho, beta), Problem(
-                    X_train, dict(n_components=64, rho=rho, beta=beta), quality
+                yield (
+                    (rho, beta),
+                    Problem(
+                        X_train, dict(n_components=64, rho=rho, beta=beta), quality
+                    ),
                 )
 
 
@@ -313,9 +316,11 @@ def report_rules(results):
             else:
                 q = runs[0]["rules"][rule][1]
             cells.append(f"{stop:4.0f} ({q:.4f})")
-        print(f"  {rule[0]:.0e} {rule[1]:2d}     | " + " | ".join(
-            f"{c:>15s}" for c in cells
-        ), flush=True)
+        print(
+            f"  {rule[0]:.0e} {rule[1]:2d}     | "
+            + " | ".join(f"{c:>15s}" for c in cells),
+            flush=True,
+        )
 
 
 def main():

@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.optimize
+from _common import five_gemms, five_products, median_time, nudged_digits
 from sklearn.neural_network import BernoulliRBM
 from threadpoolctl import threadpool_limits
 
-from _common import five_gemms, five_products, median_time, nudged_digits
 from skl_sparseae import SparseAutoencoderTransformer, _blas
 from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._inference import row_batch_size
@@ -48,15 +48,17 @@ def blocked_products(X, h, n_threads=2):
     bounds = [m * w // n_threads for w in range(n_threads + 1)]
     # Per-thread buffers, allocated once as the backend's are.
     buffers = [
-        tuple(np.empty(shape, X.dtype)
-              for shape in [(batch, h), (batch, d), (h, d), (batch, h), (d, h)])
+        tuple(
+            np.empty(shape, X.dtype)
+            for shape in [(batch, h), (batch, d), (h, d), (batch, h), (d, h)]
+        )
         for _ in range(n_threads)
     ]
 
     def rows(low, high, A, R, gW2, H, gW1):
         for start in range(low, high, batch):
             n = min(start + batch, high) - start
-            five_products(X[start:start + n], W1, W2, A[:n], R[:n], gW2, H[:n], gW1)
+            five_products(X[start : start + n], W1, W2, A[:n], R[:n], gW2, H[:n], gW1)
 
     def run():
         with threadpool_limits(limits=1, user_api="blas"):
@@ -86,7 +88,10 @@ def lbfgs_split(X, h, max_iter):
     start = time.perf_counter()
     with _blas.one_thread("scipy"):
         scipy.optimize.minimize(
-            objective, theta0, method="L-BFGS-B", jac=True,
+            objective,
+            theta0,
+            method="L-BFGS-B",
+            jac=True,
             options={"maxiter": max_iter, "maxfun": 15000, "gtol": 0},
         )
     total = time.perf_counter() - start
@@ -104,8 +109,9 @@ def main(argv=None):
     rbm_times = []
     for _ in range(args.repeats):
         start = time.perf_counter()
-        BernoulliRBM(n_components=h, n_iter=10, learning_rate=0.06,
-                     random_state=0).fit(X)
+        BernoulliRBM(n_components=h, n_iter=10, learning_rate=0.06, random_state=0).fit(
+            X
+        )
         rbm_times.append(time.perf_counter() - start)
     t_rbm = float(np.median(rbm_times))
 
@@ -129,18 +135,28 @@ def main(argv=None):
     print(f"BernoulliRBM fit (median of {args.repeats}): {t_rbm:.3f} s")
     print(f"our fit:                    {t_fit:.3f} s  (ratio {t_fit / t_rbm:.2f})")
     print(f"the same L-BFGS-B run:      {t_lbfgs:.3f} s, {n_eval} evaluations")
-    print(f"  in evaluations:           {t_eval:.3f} s  "
-          f"({1e3 * t_eval / n_eval:.2f} ms each)")
+    print(
+        f"  in evaluations:           {t_eval:.3f} s  "
+        f"({1e3 * t_eval / n_eval:.2f} ms each)"
+    )
     print(f"  outside (L-BFGS, Python): {t_lbfgs - t_eval:.3f} s")
-    print(f"five GEMMs alone: {1e3 * t_gemm:.2f} ms (default BLAS threads), "
-          f"{1e3 * t_gemm_1:.2f} ms (one thread)")
-    print(f"five GEMMs on the backend's row blocks, 2 threads of one-thread "
-          f"BLAS: {1e3 * t_blocked:.2f} ms")
+    print(
+        f"five GEMMs alone: {1e3 * t_gemm:.2f} ms (default BLAS threads), "
+        f"{1e3 * t_gemm_1:.2f} ms (one thread)"
+    )
+    print(
+        f"five GEMMs on the backend's row blocks, 2 threads of one-thread "
+        f"BLAS: {1e3 * t_blocked:.2f} ms"
+    )
     floor = n_eval * min(t_gemm, t_gemm_1 / 2, t_blocked)
-    print(f"GEMMs x evaluations, at the best of the three: "
-          f"{floor:.3f} s -> ratio floor {floor / t_rbm:.2f} against the RBM")
-    print(f"  with L-BFGS and Python as measured: {floor + t_lbfgs - t_eval:.3f} s "
-          f"-> {(floor + t_lbfgs - t_eval) / t_rbm:.2f}")
+    print(
+        f"GEMMs x evaluations, at the best of the three: "
+        f"{floor:.3f} s -> ratio floor {floor / t_rbm:.2f} against the RBM"
+    )
+    print(
+        f"  with L-BFGS and Python as measured: {floor + t_lbfgs - t_eval:.3f} s "
+        f"-> {(floor + t_lbfgs - t_eval) / t_rbm:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -44,11 +44,9 @@ import time
 import tracemalloc
 import warnings
 
+import _common
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
-
-import _common
 from _common import (
     dense_problem,
     five_gemms,
@@ -58,6 +56,8 @@ from _common import (
     numpy_evaluation,
     settle,
 )
+from threadpoolctl import threadpool_limits
+
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._objective import initial_parameters
 
@@ -229,9 +229,9 @@ def memory_child(dtype_name, n_samples):
     tracemalloc.start()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        SparseAutoencoderTransformer(
-            n_components=196, max_iter=2, random_state=0
-        ).fit(X)
+        SparseAutoencoderTransformer(n_components=196, max_iter=2, random_state=0).fit(
+            X
+        )
     traced_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     # VmHWM, not getrusage's ru_maxrss: Linux carries the parent's peak over
@@ -272,9 +272,7 @@ def bench_e(args):
 def bench_f(args):
     m, d, h = (5000 if args.quick else 20000), 5000, 256
     rng = np.random.default_rng(0)
-    X = sp.random_array(
-        (m, d), density=0.01, format="csr", dtype=np.float64, rng=rng
-    )
+    X = sp.random_array((m, d), density=0.01, format="csr", dtype=np.float64, rng=rng)
     theta = initial_parameters(d, h, np.random.RandomState(0))
     objective = numpy_evaluation(X, h)
     objective(theta)
@@ -295,29 +293,48 @@ def bench_f(args):
     base, evaluation = interleaved_medians(
         [products, lambda: objective(theta)], args.repeats
     )
-    return {"f": evaluation / base}, {"f": (evaluation, base)}, (
-        f"CSR {m} x {d}, density 0.01, h={h}, float64"
+    return (
+        {"f": evaluation / base},
+        {"f": (evaluation, base)},
+        (f"CSR {m} x {d}, density 0.01, h={h}, float64"),
     )
 
 
-BENCHES = {"a": bench_a_b, "b": bench_a_b, "c": bench_c, "d": bench_d,
-           "e": bench_e, "f": bench_f}
+BENCHES = {
+    "a": bench_a_b,
+    "b": bench_a_b,
+    "c": bench_c,
+    "d": bench_d,
+    "e": bench_e,
+    "f": bench_f,
+}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="a,b,c,d,e,f")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--c-iter", type=int, default=5,
-                        help="L-BFGS iterations per fit in question c")
-    parser.add_argument("--d-repeats", type=int, default=None,
-                        help="repeats of question d (default: --repeats)")
-    parser.add_argument("--quick", action="store_true",
-                        help="smaller problems, for a smoke test")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="hold every BLAS to this many threads")
-    parser.add_argument("--settle", type=float, default=_common.SETTLE,
-                        help="seconds of pause before each timed run")
+    parser.add_argument(
+        "--c-iter", type=int, default=5, help="L-BFGS iterations per fit in question c"
+    )
+    parser.add_argument(
+        "--d-repeats",
+        type=int,
+        default=None,
+        help="repeats of question d (default: --repeats)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smaller problems, for a smoke test"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=_common.SETTLE,
+        help="seconds of pause before each timed run",
+    )
     parser.add_argument("--memory-child", nargs=2, metavar=("DTYPE", "N"))
     args = parser.parse_args(argv)
     _common.SETTLE = args.settle
@@ -328,8 +345,10 @@ def main(argv=None):
 
     for line in machine_description():
         print(line)
-    print(f"repeats={args.repeats}, threads={args.threads or 'default'}, "
-          f"settle={args.settle:g} s, quick={args.quick}")
+    print(
+        f"repeats={args.repeats}, threads={args.threads or 'default'}, "
+        f"settle={args.settle:g} s, quick={args.quick}"
+    )
     wanted = args.only.split(",")
     done = set()
     rows = []

@@ -42,8 +42,8 @@ makes.
 
 import argparse
 import time
-from functools import partial
 import warnings
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,9 +60,7 @@ from skl_sparseae._objective import unpack
 from skl_sparseae._stopping import NoImprovement
 
 CANDIDATES = [
-    (tol, n)
-    for tol in (2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 2e-3)
-    for n in (10, 20, 30)
+    (tol, n) for tol in (2e-4, 3e-4, 5e-4, 7e-4, 1e-3, 2e-3) for n in (10, 20, 30)
 ]
 
 

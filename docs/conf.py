@@ -39,7 +39,13 @@ extensions = [
 
 templates_path = ["_templates"]
 exclude_patterns = [
-    "_build", "_ext", "figures", "snippets", "tools", "Thumbs.db", ".DS_Store"
+    "_build",
+    "_ext",
+    "figures",
+    "snippets",
+    "tools",
+    "Thumbs.db",
+    ".DS_Store",
 ]
 default_role = "literal"
 

@@ -2,8 +2,8 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-from ._plotting import FilterDisplay, SparsityDisplay
 from ._outlier_detector import SparseAutoencoderOutlierDetector
+from ._plotting import FilterDisplay, SparsityDisplay
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 __version__ = "0.1.0.dev0"

@@ -286,8 +286,15 @@ class _ClusterChunks:
         )
         return activations, _in_chunk_order(self.groups, group_sums)
 
-    def gradient_sums(self, activations, params, kl_slope, n_features, n_components,
-                      decoder_activation):
+    def gradient_sums(
+        self,
+        activations,
+        params,
+        kl_slope,
+        n_features,
+        n_components,
+        decoder_activation,
+    ):
         token = _token()
         group_results = [
             self.client.submit(
@@ -408,8 +415,15 @@ class _LocalChunks:
         activations = _group_activations(params, n_features, n_components, *self.chunks)
         return activations, activations[1]
 
-    def gradient_sums(self, activations, params, kl_slope, n_features, n_components,
-                      decoder_activation):
+    def gradient_sums(
+        self,
+        activations,
+        params,
+        kl_slope,
+        n_features,
+        n_components,
+        decoder_activation,
+    ):
         return add_partials_in_order(
             _group_gradient_sums(
                 activations,

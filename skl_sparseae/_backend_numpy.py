@@ -158,9 +158,7 @@ class NumpyBackend:
     def _allocate(self):
         d, h = self.n_features, self.n_components
         self._hidden = np.empty((self.n_samples, h), dtype=self.dtype)
-        self._share_sums = [
-            zero_gradient_sums(d, h, self.dtype) for _ in self.shares
-        ]
+        self._share_sums = [zero_gradient_sums(d, h, self.dtype) for _ in self.shares]
         self._workspaces = queue.SimpleQueue()
         n_rows = min(self.batch_size, self.n_samples)
         for _ in range(self.n_threads):

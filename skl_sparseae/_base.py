@@ -212,9 +212,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
             X = placement.check_fitted_input(X, self, "partial_fit")
             feature_names = getattr(self, "feature_names_in_", None)
         else:
-            feature_names = (
-                None if placement.kind == "dask" else _get_feature_names(X)
-            )
+            feature_names = None if placement.kind == "dask" else _get_feature_names(X)
             X = placement.check_fit_input(X, self)
         n_features = X.shape[1]
         n_components = (
@@ -232,9 +230,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
             np.array(w, dtype=dtype, order="C")
             for w in unpack(solution.theta, n_features, n_components)
         )
-        warn_if_saturated(
-            placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
-        )
+        warn_if_saturated(placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1)
         components = np.ascontiguousarray(W1.T)
         mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
@@ -332,9 +328,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
             rng = check_random_state(self.random_state)
             # partial_fit has no held-out rows: each call brings its own rows.
             X_train, X_val = (
-                (X, None)
-                if incremental
-                else self._split_validation(X, rng, placement)
+                (X, None) if incremental else self._split_validation(X, rng, placement)
             )
         dtype = (
             _backend_array_api.numpy_dtype(xp, X_train.dtype)

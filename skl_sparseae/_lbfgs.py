@@ -247,6 +247,7 @@ def minimize_lbfgs(
 
     def to_theta(u):
         return u if scale is None else scale * u
+
     loss_curve = []
     validation_scores = []
     best_loss = BestIterate()
@@ -287,9 +288,7 @@ def minimize_lbfgs(
             score = held_out_score(theta)
             validation_scores.append(score)
             progress.update(-score)
-            best_held_out.offer(
-                theta, -score, loss=loss_curve[-1]
-            )
+            best_held_out.offer(theta, -score, loss=loss_curve[-1])
         if on_iteration is not None:
 
             def evaluation_at_iterate():

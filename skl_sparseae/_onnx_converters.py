@@ -93,9 +93,7 @@ def encoder_graph(X, model, dtype, op_version, output_names=None):
     pre_activation = _affine(
         X, model.components_.T, model.intercept_hidden_, dtype, op_version
     )
-    return OnnxSigmoid(
-        pre_activation, op_version=op_version, output_names=output_names
-    )
+    return OnnxSigmoid(pre_activation, op_version=op_version, output_names=output_names)
 
 
 def decoder_graph(hidden, model, dtype, op_version, output_names=None):
@@ -123,9 +121,7 @@ def decoder_graph(hidden, model, dtype, op_version, output_names=None):
     )
     if identity:
         return reconstruction
-    return OnnxSigmoid(
-        reconstruction, op_version=op_version, output_names=output_names
-    )
+    return OnnxSigmoid(reconstruction, op_version=op_version, output_names=output_names)
 
 
 def score_samples_graph(X, model, dtype, op_version, output_names=None):

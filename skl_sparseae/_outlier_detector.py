@@ -9,8 +9,8 @@ from sklearn.base import OutlierMixin
 
 from ._backend_array_api import to_numpy
 from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
-from ._sparse_autoencoder import autoencoder_doc_section
 from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._sparse_autoencoder import autoencoder_doc_section
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
 _TUKEY_K = 1.5

@@ -124,9 +124,7 @@ class Placement:
     def take_rows(self, X, rows):
         """The rows of validated X at the sorted host indices ``rows``."""
         if self.on_device:
-            return self.xp.take(
-                X, self.xp.asarray(rows, device=self.device), axis=0
-            )
+            return self.xp.take(X, self.xp.asarray(rows, device=self.device), axis=0)
         return X[rows]
 
     def first_rows(self, X, n_rows):

@@ -399,9 +399,11 @@ def _restore(theta, saved, xp):
     if xp is None:
         np.copyto(theta, saved)
     else:
-        theta[...] = xp.asarray(saved, device=theta.device) if isinstance(
-            saved, np.ndarray
-        ) else saved
+        theta[...] = (
+            xp.asarray(saved, device=theta.device)
+            if isinstance(saved, np.ndarray)
+            else saved
+        )
 
 
 def _to_host(theta, xp):

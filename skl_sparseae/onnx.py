@@ -35,7 +35,7 @@ try:
 except ImportError as exc:  # pragma: no cover - tested in a subprocess
     raise ImportError(
         "skl_sparseae.onnx requires skl2onnx, an optional dependency of "
-        'skl-sparseae. Install it with: pip install skl2onnx onnxruntime'
+        "skl-sparseae. Install it with: pip install skl2onnx onnxruntime"
     ) from exc
 
 from . import _onnx_converters

@@ -27,8 +27,9 @@ def test_parameters_defaults_and_constraints_cannot_drift_apart(cls):
     assert {name: own[name] for name in base} == base
     assert [name for name in own if name in base] == list(base)
     for name in base:
-        assert cls._parameter_constraints[name] is (
-            _BaseSparseAutoencoder._parameter_constraints[name]
+        assert (
+            cls._parameter_constraints[name]
+            is (_BaseSparseAutoencoder._parameter_constraints[name])
         )
     # Nothing but the detector's contamination is extra.
     assert set(own) - set(base) == (

@@ -15,8 +15,11 @@ import scipy.optimize
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
-from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
-from skl_sparseae import _lbfgs
+from skl_sparseae import (
+    SparseAutoencoderOutlierDetector,
+    SparseAutoencoderTransformer,
+    _lbfgs,
+)
 from skl_sparseae._lbfgs import decoder_scale, lbfgs_scale, minimize_lbfgs
 from skl_sparseae._objective import n_parameters, unpack
 

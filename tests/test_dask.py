@@ -30,16 +30,15 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
-from skl_sparseae import _backend_dask  # noqa: E402
+from skl_sparseae import SparseAutoencoderTransformer, _backend_dask  # noqa: E402
 
 from ._helpers import (  # noqa: E402
-    wrap_objective,
     FITTED_ARRAYS,
     assert_same_model,
     ignore_convergence_warnings,
     make_estimator,
     uniform,
+    wrap_objective,
 )
 
 # Most fits here stop on max_iter on purpose, in memory and on the cluster
@@ -284,8 +283,7 @@ def test_valid_no_workers_timeout_settings(value, seconds):
     with dask.config.set({_backend_dask.NO_WORKERS_TIMEOUT_KEY: value}):
         assert _backend_dask._no_workers_timeout() == seconds
     assert (
-        _backend_dask._no_workers_timeout()
-        == _backend_dask.DEFAULT_NO_WORKERS_TIMEOUT
+        _backend_dask._no_workers_timeout() == _backend_dask.DEFAULT_NO_WORKERS_TIMEOUT
     )
 
 
@@ -429,9 +427,11 @@ def test_lazy_dask_results_keep_the_weights_they_were_built_with():
     codes = sae.set_params(n_components=2).fit(X).transform(X_dask)
     scores = sae.score_samples(X_dask)
     reconstruction = sae.inverse_transform(da.from_array(sae.transform(X), chunks=50))
-    expected = (sae.transform(X), sae.score_samples(X), sae.inverse_transform(
-        sae.transform(X)
-    ))
+    expected = (
+        sae.transform(X),
+        sae.score_samples(X),
+        sae.inverse_transform(sae.transform(X)),
+    )
     sae.set_params(n_components=4).fit(X)
     assert codes.compute(scheduler="synchronous").shape == (200, 2)
     np.testing.assert_allclose(codes.compute(scheduler="synchronous"), expected[0])

@@ -16,16 +16,16 @@ import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.exceptions import ConvergenceWarning
 
-from skl_sparseae import SparseAutoencoderTransformer
 import skl_sparseae._inference as inference_module
+from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._backend_numpy import loss_and_gradient
 
 from ._helpers import (
-    wrap_objective,
     FITTED_ARRAYS,
     fitted_theta,
     ignore_convergence_warnings,
     objective_at_fitted_weights,
+    wrap_objective,
 )
 
 
@@ -254,9 +254,7 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     assert np.isfinite(sae.loss_) and np.all(np.isfinite(sae.loss_curve_))
     for name in FITTED_ARRAYS:
         assert np.all(np.isfinite(getattr(sae, name)))
-    loss, _ = loss_and_gradient(
-        fitted_theta(sae), X, 4, rho=0.05, beta=1.0, alpha=1e-4
-    )
+    loss, _ = loss_and_gradient(fitted_theta(sae), X, 4, rho=0.05, beta=1.0, alpha=1e-4)
     assert sae.loss_ == pytest.approx(loss, rel=1e-12)
 
 

@@ -34,9 +34,7 @@ def test_objective_matches_naive_formula(decoder_activation, sparse):
     J, _ = loss_and_gradient(
         theta, X, 5, decoder_activation=decoder_activation, **PARAMS
     )
-    expected = naive_loss(
-        theta, X, 5, decoder_activation=decoder_activation, **PARAMS
-    )
+    expected = naive_loss(theta, X, 5, decoder_activation=decoder_activation, **PARAMS)
     assert J == pytest.approx(expected, rel=1e-12)
 
 

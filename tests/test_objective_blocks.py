@@ -10,14 +10,14 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
 import scipy.sparse as sp
+from numpy.testing import assert_array_equal
 from scipy.special import expit
 from sklearn import config_context
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoderTransformer
 import skl_sparseae._backend_numpy as backend_module
+from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._inference import (
     MIN_BLOCK_ROWS,
@@ -258,9 +258,7 @@ def test_squared_reconstruction_error_in_blocks(sparse):
     dense = X.toarray() if sparse else X
     expected = np.sum((expit(expit(dense @ W1 + b1) @ W2 + b2) - dense) ** 2, axis=1)
     for batch_size in (1, 5, 37, 100):
-        errors = squared_reconstruction_error(
-            X, W1, b1, W2, b2, "sigmoid", batch_size
-        )
+        errors = squared_reconstruction_error(X, W1, b1, W2, b2, "sigmoid", batch_size)
         np.testing.assert_allclose(errors, expected, rtol=1e-12)
 
 

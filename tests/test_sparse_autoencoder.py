@@ -248,9 +248,7 @@ STOP = re.compile(
 )
 
 
-def test_verbose_1_prints_every_tenth_iteration_and_why_it_stopped(
-    small_data, capsys
-):
+def test_verbose_1_prints_every_tenth_iteration_and_why_it_stopped(small_data, capsys):
     sae = SparseAutoencoderTransformer(max_iter=25, tol=0, verbose=1, random_state=0)
     sae.fit(small_data)
     *lines, last = capsys.readouterr().out.strip().splitlines()

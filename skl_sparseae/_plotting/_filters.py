@@ -292,8 +292,7 @@ def _check_image_shape(image_shape, filters):
         for size in image_shape
     ):
         raise TypeError(
-            f"{expected} with int sizes; got {image_shape!r}. Sizes are never "
-            "rounded."
+            f"{expected} with int sizes; got {image_shape!r}. Sizes are never rounded."
         )
     image_shape = tuple(int(size) for size in image_shape)
     if min(image_shape) < 1:

@@ -129,9 +129,7 @@ class SparsityDisplay:
             )
         rho = _check_rho(self.rho)
         loss_curve = (
-            None
-            if self.loss_curve is None
-            else check_1d(self.loss_curve, "loss_curve")
+            None if self.loss_curve is None else check_1d(self.loss_curve, "loss_curve")
         )
         if isinstance(bins, str):
             pass  # a binning rule, checked by matplotlib

@@ -107,8 +107,7 @@ def check_int(value, name, *, min_val, allow_none=False):
     )
     if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
         raise TypeError(
-            f"{name} must be {expected}; got {value!r} of type "
-            f"{type(value).__name__}."
+            f"{name} must be {expected}; got {value!r} of type {type(value).__name__}."
         )
     if value < min_val:
         raise ValueError(f"{name} must be {expected}; got {value!r}.")
@@ -174,6 +173,4 @@ def as_float_array(values, name):
     try:
         return np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name} must be an array of numbers ({exc})."
-        ) from exc
+        raise ValueError(f"{name} must be an array of numbers ({exc}).") from exc
