@@ -11,7 +11,7 @@ whole optimizer state (Adam's moments, its step count, the order of the
 batches) for the next call. Calls over the pieces of a data set train like
 the epochs of ``fit``.
 
-Here the rows live in a file on disk, opened as a :class:`numpy.memmap`:
+Here the rows live in a file on disk, opened as a ``numpy.memmap``:
 only the piece being trained on is read into memory. They are 8x8 patches
 of scikit-learn's two bundled sample images, whitened as in
 :ref:`sphx_glr_auto_examples_plot_natural_image_patches.py`.

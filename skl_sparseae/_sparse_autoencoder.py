@@ -159,7 +159,8 @@ class SparseAutoencoderTransformer(
         Whether to hold out ``validation_fraction`` of the rows (drawn with
         ``random_state``), score them after each iteration or epoch, stop
         when that score stops improving, and keep the weights of the best
-        score. Not supported for dask arrays; ignored by :meth:`partial_fit`.
+        score. Not supported for dask arrays; ignored by
+        :meth:`~SparseAutoencoderTransformer.partial_fit`.
 
     validation_fraction : float, default=0.1
         Fraction of the rows held out when ``early_stopping`` is True.
@@ -215,8 +216,9 @@ class SparseAutoencoderTransformer(
 
     mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each hidden unit on the training data at the
-        solution (:math:`\hat{\rho}`); after :meth:`partial_fit`, on the
-        rows of its latest call.
+        solution (:math:`\hat{\rho}`); after
+        :meth:`~SparseAutoencoderTransformer.partial_fit`, on the rows of its
+        latest call.
 
     loss_ : float
         Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
@@ -227,8 +229,9 @@ class SparseAutoencoderTransformer(
         objective of each epoch.
 
     n_iter_ : int
-        Number of L-BFGS iterations or epochs run (for :meth:`partial_fit`,
-        the number of calls).
+        Number of L-BFGS iterations or epochs run (for
+        :meth:`~SparseAutoencoderTransformer.partial_fit`, the number of
+        calls).
 
     t_ : int
         Number of training samples the minibatch solvers have seen (epochs
