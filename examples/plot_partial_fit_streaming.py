@@ -78,7 +78,6 @@ sae = SparseAutoencoderTransformer(
     rho=0.01,
     beta=3.0,
     solver="adam",
-    learning_rate_init=0.01,
     random_state=0,
 )
 piece = 4_000

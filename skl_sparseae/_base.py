@@ -146,7 +146,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
         solver="lbfgs",
         batch_size="auto",
         learning_rate="constant",
-        learning_rate_init=1e-3,
+        learning_rate_init=1e-2,
         power_t=0.5,
         max_iter=400,
         shuffle=True,

@@ -104,8 +104,11 @@ class SparseAutoencoderTransformer(
         while the stopping rule is not met, then divides it by 5 (and
         stops once it falls below 1e-6). Unused by the other solvers.
 
-    learning_rate_init : float, default=1e-3
-        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs".
+    learning_rate_init : float, default=1e-2
+        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs". Ten
+        times MLPRegressor's default: measured on digits and on 8x8 and
+        28x28 image patches, both solvers reached better held-out scores
+        with it in the same epochs.
 
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule of ``solver="sgd"``.
