@@ -117,6 +117,14 @@ def sums_dtype(xp, device, dtype):
     return xp.float64 if max_float == xp.float64 else dtype
 
 
+def value_range(xp, X):
+    """Smallest and largest value of device array X (one transfer), or None."""
+    if X.shape[0] * X.shape[1] == 0:
+        return None
+    low, high = to_numpy(xp.stack([xp.min(X), xp.max(X)]))
+    return float(low), float(high)
+
+
 def device_batch_size(n_samples, n_features, n_components, itemsize, *, keep_hidden):
     """Rows per block of an Array API evaluation.
 
@@ -197,11 +205,7 @@ class ArrayAPIBackend:
 
     def value_range(self):
         """Smallest and largest value of X, or None when it has none."""
-        if self.n_samples * self.n_features == 0:
-            return None
-        xp = self.xp
-        low, high = to_numpy(xp.stack([xp.min(self.X), xp.max(self.X)]))
-        return float(low), float(high)
+        return value_range(self.xp, self.X)
 
     def memory_bytes(self):
         """Bytes the evaluations allocate on the host: the sums brought back.

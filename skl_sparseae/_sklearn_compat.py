@@ -21,12 +21,8 @@ from sklearn.utils._chunking import get_chunk_n_rows
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names
 
-# The release that first has every name above.
-MIN_SKLEARN_VERSION = "1.9"
-
 __all__ = [
     "Interval",
-    "MIN_SKLEARN_VERSION",
     "StrOptions",
     "_fit_context",
     "_get_feature_names",

@@ -190,7 +190,6 @@ class EpochRunner:
         if self.xp is None and (self.grad is None or self.grad.dtype != theta.dtype):
             self.grad = np.empty_like(theta)
         batches, order = self._batches(state.random_state)
-        total = 0.0
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
         with _blas.one_thread("numpy") if self.xp is None else nullcontext():
