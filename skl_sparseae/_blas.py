@@ -14,7 +14,8 @@ Each is limited only while it runs and only in the library it calls: numpy's
 BLAS for evaluations, scipy's for L-BFGS-B (the same library when numpy and
 scipy share one). Limits are counted per library: overlapping fits in several
 threads leave a library at one thread until the last of them is done, then
-restore exactly the thread count it had before the first began.
+restore exactly the thread count it had before the first began, unless a
+different count was set meanwhile, which is kept.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -106,5 +107,8 @@ def one_thread(package):
                 held = _held[lib.filepath]
                 held[0] -= 1
                 if held[0] == 0:
-                    _set_num_threads(lib, held[1])
+                    # A count other than ours was set meanwhile (by user
+                    # code in another thread): it is the newer choice.
+                    if lib.num_threads == 1:
+                        _set_num_threads(lib, held[1])
                     del _held[lib.filepath]

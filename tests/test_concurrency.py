@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer
 
@@ -162,6 +162,44 @@ def test_fits_in_threads_leave_a_user_limit_working():
     thread.join()
     with threadpool_limits(limits=1, user_api="blas"):
         assert all(count == 1 for _, count in _blas_threads())
+
+
+class _PausingTransformer(SparseAutoencoderTransformer):
+    """Stops at its third iteration until the test has done its part."""
+
+    def _on_iteration(self, progress):
+        def on_iteration(iteration, *args):
+            if iteration == 3:
+                self._paused.set()
+                self._resume.wait(timeout=60)
+
+        return on_iteration
+
+
+def test_a_limit_set_in_another_thread_during_a_fit_is_kept():
+    # The fit holds the BLAS at one thread; a count the user sets meanwhile
+    # is the newer choice, and the fit's release must not undo it.
+    X = np.random.RandomState(0).uniform(size=(500, 20))
+    before = _blas_threads()
+    chosen = max(count for _, count in before) + 1
+    model = _PausingTransformer(4, max_iter=6, tol=0, random_state=0)
+    model._paused, model._resume = threading.Event(), threading.Event()
+    thread = threading.Thread(target=model.fit, args=(X,))
+    thread.start()
+    try:
+        assert model._paused.wait(timeout=60)
+        threadpool_limits(limits=chosen, user_api="blas")
+        model._resume.set()
+        thread.join()
+        assert all(count == chosen for _, count in _blas_threads())
+    finally:
+        model._resume.set()
+        thread.join()
+        counts = dict(before)
+        for lib in ThreadpoolController().lib_controllers:
+            if lib.filepath in counts:
+                lib.set_num_threads(counts[lib.filepath])
+    assert _blas_threads() == before
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
