@@ -33,24 +33,20 @@ Nothing here imports dask at module level: the core package works without it.
 import sys
 import time
 import uuid
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import gen_batches
 
-from ._backend_numpy import value_range
-from ._inference import block_rows, encode, reconstruct, score_rows
+from ._backend_numpy import rows_gradient_sums, value_range
+from ._inference import encode, reconstruct, score_rows
 from ._objective import (
-    BlockWorkspace,
     FirstPass,
-    add_block_gradient_sums,
     add_in_order,
     add_partials_in_order,
-    canonical_csr,
     hidden_activations,
     n_parameters,
     unpack,
-    zero_gradient_sums,
 )
 
 # When there are more chunks than this, their gradient sums are added on the
@@ -100,14 +96,22 @@ def _chunk_summary(X_chunk):
     return X_chunk.shape[0], value_range(X_chunk)
 
 
-def _group_activations(theta, n_features, n_components, *X_chunks):
+class _Model(NamedTuple):
+    """What the tasks need to know of the autoencoder besides its weights."""
+
+    n_features: int
+    n_components: int
+    decoder_activation: str
+
+
+def _group_activations(theta, model, *X_chunks):
     """Hidden activations of a group of chunks, and each chunk's column sums.
 
     A group is the chunks that one worker thread holds: one task per group
     instead of one per chunk keeps the scheduler's share of an evaluation
     small. The sums are float64.
     """
-    W1, b1, _, _ = unpack(theta, n_features, n_components)
+    W1, b1, _, _ = unpack(theta, model.n_features, model.n_components)
     activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
     column_sums = [A.sum(axis=0, dtype=np.float64) for A in activations]
     return activations, column_sums
@@ -122,52 +126,13 @@ def _column_sums_of(group_activations):
     return group_activations[1]
 
 
-def _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation):
-    """Squared error and gradient sums of one chunk, in row blocks.
-
-    The blocks are sized from the chunk's shape as in memory, so a worker
-    never holds more than one block's temporaries and its sums do not depend
-    on the worker's ``working_memory`` setting.
-    """
-    n_rows, n_features = X_chunk.shape
-    n_components = A_chunk.shape[1]
-    dtype = A_chunk.dtype
-    sums = zero_gradient_sums(n_features, n_components, dtype)
-    if n_rows == 0:
-        return 0.0, sums
-    if sp.issparse(X_chunk):
-        X_chunk = canonical_csr(X_chunk)
-    batch_size = block_rows(n_rows, n_features, n_components, dtype.itemsize)
-    workspace = BlockWorkspace(min(batch_size, n_rows), n_features, n_components, dtype)
-    squared_error = 0.0
-    for rows in gen_batches(n_rows, batch_size):
-        squared_error += add_block_gradient_sums(
-            X_chunk[rows],
-            A_chunk[rows],
-            W2,
-            b2,
-            kl_slope,
-            decoder_activation,
-            sums,
-            workspace,
-        )
-    return squared_error, sums
-
-
-def _group_gradient_sums(
-    group_activations,
-    theta,
-    kl_slope,
-    n_features,
-    n_components,
-    decoder_activation,
-    *X_chunks,
-):
+def _group_gradient_sums(group_activations, theta, kl_slope, model, *X_chunks):
     """Each chunk's squared error and gradient sums, for a group of chunks."""
     activations, _ = group_activations
-    _, _, W2, b2 = unpack(theta, n_features, n_components)
+    _, _, W2, b2 = unpack(theta, model.n_features, model.n_components)
+    decoder = model.decoder_activation
     return [
-        _chunk_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder_activation)
+        rows_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder)
         for X_chunk, A_chunk in zip(X_chunks, activations)
     ]
 
@@ -263,14 +228,13 @@ class _ClusterChunks:
         # instead of failing the evaluation.
         return self.client.submit(_pin, theta, key=f"sae-parameters-{_token()}")
 
-    def activations(self, params, n_features, n_components):
+    def activations(self, params, model):
         token = _token()
         activations = [
             self.client.submit(
                 _group_activations,
                 params,
-                n_features,
-                n_components,
+                model,
                 *self._futures(group),
                 key=f"sae-activations-{index}-{token}",
             )
@@ -286,15 +250,7 @@ class _ClusterChunks:
         )
         return activations, _in_chunk_order(self.groups, group_sums)
 
-    def gradient_sums(
-        self,
-        activations,
-        params,
-        kl_slope,
-        n_features,
-        n_components,
-        decoder_activation,
-    ):
+    def gradient_sums(self, activations, params, kl_slope, model):
         token = _token()
         group_results = [
             self.client.submit(
@@ -302,9 +258,7 @@ class _ClusterChunks:
                 group_activations,
                 params,
                 kl_slope,
-                n_features,
-                n_components,
-                decoder_activation,
+                model,
                 *self._futures(group),
                 key=f"sae-gradient-sums-{index}-{token}",
             )
@@ -411,29 +365,13 @@ class _LocalChunks:
     def broadcast(self, theta):
         return theta
 
-    def activations(self, params, n_features, n_components):
-        activations = _group_activations(params, n_features, n_components, *self.chunks)
+    def activations(self, params, model):
+        activations = _group_activations(params, model, *self.chunks)
         return activations, activations[1]
 
-    def gradient_sums(
-        self,
-        activations,
-        params,
-        kl_slope,
-        n_features,
-        n_components,
-        decoder_activation,
-    ):
+    def gradient_sums(self, activations, params, kl_slope, model):
         return add_partials_in_order(
-            _group_gradient_sums(
-                activations,
-                params,
-                kl_slope,
-                n_features,
-                n_components,
-                decoder_activation,
-                *self.chunks,
-            )
+            _group_gradient_sums(activations, params, kl_slope, model, *self.chunks)
         )
 
     def release(self):
@@ -536,6 +474,7 @@ class DaskBackend:
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         self.dtype = np.dtype(X.dtype)
+        self._model = _Model(self.n_features, n_components, decoder_activation)
         client = current_client()
         if client is None:
             self._chunks = _LocalChunks(X)
@@ -573,22 +512,13 @@ class DaskBackend:
         and the parameters already sent.
         """
         params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
-        activations, chunk_sums = self._chunks.activations(
-            params, self.n_features, self.n_components
-        )
+        activations, chunk_sums = self._chunks.activations(params, self._model)
         return FirstPass(add_in_order(chunk_sums), (activations, params))
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and gradient sums, using pass 1's activations."""
         activations, params = first_pass.kept
-        return self._chunks.gradient_sums(
-            activations,
-            params,
-            kl_slope,
-            self.n_features,
-            self.n_components,
-            self.decoder_activation,
-        )
+        return self._chunks.gradient_sums(activations, params, kl_slope, self._model)
 
     def close(self):
         self._chunks.release()
@@ -605,21 +535,37 @@ class DaskBackend:
 
 
 def _copies(*arrays):
+    # Copied into the graph, so that refitting the estimator before the
+    # result is computed cannot change it.
     return tuple(np.array(a, copy=True) for a in arrays)
+
+
+def _map_row_chunks(function, X, *args, dtype, n_columns=None):
+    """``function(chunk, *args)`` over X's row chunks, lazily.
+
+    ``n_columns`` is the width of each output chunk; None means one value
+    per row.
+    """
+    if n_columns is None:
+        layout = {"drop_axis": 1, "chunks": (X.chunks[0],)}
+    else:
+        layout = {"chunks": (X.chunks[0], (n_columns,))}
+    meta = np.empty((0,) * len(layout["chunks"]), dtype=dtype)
+    return X.map_blocks(function, *args, **layout, dtype=dtype, meta=meta)
 
 
 def transform(X, components, intercept_hidden, estimator_name):
     """Hidden activations of the validated dask array X, lazily."""
     components, intercept_hidden = _copies(components, intercept_hidden)
-    out_dtype = np.result_type(X.dtype, components.dtype)
-    return X.map_blocks(
+    dtype = np.result_type(X.dtype, components.dtype)
+    return _map_row_chunks(
         encode,
+        X,
         components,
         intercept_hidden,
         estimator_name,
-        chunks=(X.chunks[0], (components.shape[0],)),
-        dtype=out_dtype,
-        meta=np.empty((0, 0), dtype=out_dtype),
+        dtype=dtype,
+        n_columns=components.shape[0],
     )
 
 
@@ -633,33 +579,27 @@ def inverse_transform(
     A, decoder_components, intercept_visible, decoder_activation, estimator_name
 ):
     """Reconstruction of the validated dask array of activations A, lazily."""
-    decoder_components, intercept_visible = _copies(
-        decoder_components, intercept_visible
-    )
-    out_dtype = np.result_type(A.dtype, decoder_components.dtype)
-    return A.map_blocks(
+    W2, b2 = _copies(decoder_components, intercept_visible)
+    return _map_row_chunks(
         _dense_reconstruction,
-        decoder_components,
-        intercept_visible,
+        A,
+        W2,
+        b2,
         decoder_activation,
         estimator_name,
-        chunks=(A.chunks[0], (decoder_components.shape[1],)),
-        dtype=out_dtype,
-        meta=np.empty((0, 0), dtype=out_dtype),
+        dtype=np.result_type(A.dtype, W2.dtype),
+        n_columns=W2.shape[1],
     )
 
 
 def score_samples(X, weights, decoder_activation, estimator_name):
     """Negative half squared reconstruction error per row of X, lazily."""
     weights = _copies(*weights)
-    out_dtype = np.result_type(X.dtype, weights[0].dtype)
-    return X.map_blocks(
+    return _map_row_chunks(
         score_rows,
+        X,
         weights,
         decoder_activation,
         estimator_name,
-        drop_axis=1,
-        chunks=(X.chunks[0],),
-        dtype=out_dtype,
-        meta=np.empty((0,), dtype=out_dtype),
+        dtype=np.result_type(X.dtype, weights[0].dtype),
     )

@@ -220,23 +220,63 @@ class NumpyBackend:
                 s.fill(0)
             workspace = self._workspaces.get()
             try:
-                squared_error = 0.0
-                for rows in share:
-                    squared_error += add_block_gradient_sums(
-                        self.X[rows],
-                        A[rows],
-                        W2,
-                        b2,
-                        kl_slope,
-                        self.decoder_activation,
-                        sums,
-                        workspace,
-                    )
+                squared_error = add_blocks_gradient_sums(
+                    self.X,
+                    A,
+                    share,
+                    W2,
+                    b2,
+                    kl_slope,
+                    self.decoder_activation,
+                    sums,
+                    workspace,
+                )
             finally:
                 self._workspaces.put(workspace)
             return squared_error, sums
 
         return add_partials_in_order(self._map_shares(share_sums))
+
+
+def add_blocks_gradient_sums(
+    X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+):
+    """Add the gradient sums of the row ``blocks`` of X, in order; their squared error.
+
+    ``A`` holds the hidden activations of X's rows.
+    """
+    squared_error = 0.0
+    for rows in blocks:
+        squared_error += add_block_gradient_sums(
+            X[rows], A[rows], W2, b2, kl_slope, decoder_activation, sums, workspace
+        )
+    return squared_error
+
+
+def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation):
+    """Squared error and gradient sums of all the rows of X, in row blocks.
+
+    For rows held elsewhere (a dask chunk on a worker): the blocks are sized
+    from X's shape as in :class:`NumpyBackend`, so that the sums never hold
+    more than one block's temporaries and do not depend on the
+    ``working_memory`` setting of the process that computes them.
+    """
+    n_rows, n_features = X.shape
+    n_components = A.shape[1]
+    sums = zero_gradient_sums(n_features, n_components, A.dtype)
+    if n_rows == 0:
+        return 0.0, sums
+    if sp.issparse(X):
+        X = canonical_csr(X)
+    batch_size = block_rows(n_rows, n_features, n_components, A.dtype.itemsize)
+    workspace = BlockWorkspace(
+        min(batch_size, n_rows), n_features, n_components, A.dtype
+    )
+    blocks = gen_batches(n_rows, batch_size)
+    squared_error = add_blocks_gradient_sums(
+        X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+    )
+    return squared_error, sums
 
 
 def loss_and_gradient(
