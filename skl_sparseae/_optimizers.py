@@ -66,9 +66,17 @@ class BaseOptimizer:
 
     Parameters
     ----------
+    params : array of shape (n_parameters,)
+        The flat parameter vector. Used for the shape, dtype, namespace and
+        device of the optimizer's buffers; not modified here.
+
     learning_rate_init : float, default=0.1
         The initial learning rate used. It controls the step-size in updating
         the weights.
+
+    xp : module, default=None
+        The Array API namespace of ``params``. None infers it: NumPy for a
+        NumPy array, else ``array_api_compat.array_namespace(params)``.
 
     Attributes
     ----------
@@ -76,9 +84,11 @@ class BaseOptimizer:
         The current learning rate.
     """
 
-    def __init__(self, learning_rate_init=0.1):
+    def __init__(self, params, learning_rate_init=0.1, *, xp=None):
         self.learning_rate_init = learning_rate_init
         self.learning_rate = float(learning_rate_init)
+        self._xp = _namespace(params, xp)
+        self._scratch = self._xp.zeros_like(params)
 
     def update_params(self, params, grads):
         """Update the parameters in place with the given gradient.
@@ -168,12 +178,10 @@ class SGDOptimizer(BaseOptimizer):
     Parameters
     ----------
     params : array of shape (n_parameters,)
-        The flat parameter vector. Used for the shape, dtype, namespace and
-        device of the velocity; not modified here.
+        The flat parameter vector, as for :class:`BaseOptimizer`.
 
     learning_rate_init : float, default=0.1
-        The initial learning rate used. It controls the step-size in updating
-        the weights.
+        The initial learning rate: the step size of the first updates.
 
     lr_schedule : {'constant', 'adaptive', 'invscaling'}, default='constant'
         Learning rate schedule for weight updates.
@@ -200,8 +208,7 @@ class SGDOptimizer(BaseOptimizer):
         more details.
 
     xp : module, default=None
-        The Array API namespace of ``params``. None infers it: NumPy for a
-        NumPy array, else ``array_api_compat.array_namespace(params)``.
+        The namespace of ``params``, as for :class:`BaseOptimizer`.
 
     Attributes
     ----------
@@ -237,14 +244,12 @@ class SGDOptimizer(BaseOptimizer):
         *,
         xp=None,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(params, learning_rate_init, xp=xp)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
         self.nesterov = nesterov
         self.power_t = power_t
-        self._xp = xp = _namespace(params, xp)
-        self.velocity = xp.zeros_like(params)
-        self._scratch = xp.zeros_like(params)
+        self.velocity = self._xp.zeros_like(params)
 
     def iteration_ends(self, time_step):
         """Perform updates to the learning rate at the end of an epoch.
@@ -326,12 +331,10 @@ class AdamOptimizer(BaseOptimizer):
     Parameters
     ----------
     params : array of shape (n_parameters,)
-        The flat parameter vector. Used for the shape, dtype, namespace and
-        device of the moments; not modified here.
+        The flat parameter vector, as for :class:`BaseOptimizer`.
 
     learning_rate_init : float, default=0.001
-        The initial learning rate used. It controls the step-size in updating
-        the weights.
+        The step size before the bias corrections.
 
     beta_1 : float, default=0.9
         Exponential decay rate for estimates of first moment vector, should be
@@ -345,8 +348,7 @@ class AdamOptimizer(BaseOptimizer):
         Value for numerical stability.
 
     xp : module, default=None
-        The Array API namespace of ``params``. None infers it: NumPy for a
-        NumPy array, else ``array_api_compat.array_namespace(params)``.
+        The namespace of ``params`` (None infers it).
 
     Attributes
     ----------
@@ -393,15 +395,13 @@ class AdamOptimizer(BaseOptimizer):
         *,
         xp=None,
     ):
-        super().__init__(learning_rate_init)
+        super().__init__(params, learning_rate_init, xp=xp)
         self.beta_1 = beta_1
         self.beta_2 = beta_2
         self.epsilon = epsilon
         self.t = 0
-        self._xp = xp = _namespace(params, xp)
-        self.first_moment = xp.zeros_like(params)
-        self.second_moment = xp.zeros_like(params)
-        self._scratch = xp.zeros_like(params)
+        self.first_moment = self._xp.zeros_like(params)
+        self.second_moment = self._xp.zeros_like(params)
 
     def _next_learning_rate(self):
         self.t += 1
