@@ -9,8 +9,14 @@ from sklearn.base import OutlierMixin
 
 from ._backend_array_api import to_numpy
 from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
+from ._introspection import (
+    extended_signature,
+    keyword_parameters,
+    section_entries,
+    with_entries,
+)
 from ._sklearn_compat import Interval, StrOptions, _fit_context
-from ._sparse_autoencoder import autoencoder_doc_section
+from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
 _TUKEY_K = 1.5
@@ -115,66 +121,15 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         ],
     }
 
-    def __init__(
-        self,
-        n_components=None,
-        *,
-        rho=0.05,
-        beta=1.0,
-        alpha=1e-4,
-        decoder_activation="sigmoid",
-        solver="lbfgs",
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=1e-2,
-        power_t=0.5,
-        max_iter=400,
-        shuffle=True,
-        tol=5e-4,
-        max_fun=15000,
-        n_iter_no_change=20,
-        decoder_scaling=1.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
-        contamination="auto",
-    ):
-        super().__init__(
-            n_components=n_components,
-            rho=rho,
-            beta=beta,
-            alpha=alpha,
-            decoder_activation=decoder_activation,
-            solver=solver,
-            batch_size=batch_size,
-            learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init,
-            power_t=power_t,
-            max_iter=max_iter,
-            shuffle=shuffle,
-            momentum=momentum,
-            nesterovs_momentum=nesterovs_momentum,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            tol=tol,
-            max_fun=max_fun,
-            n_iter_no_change=n_iter_no_change,
-            decoder_scaling=decoder_scaling,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-        )
+    def __init__(self, n_components=None, *, contamination="auto", **params):
+        super().__init__(n_components, **params)
         self.contamination = contamination
+
+    # scikit-learn reads the parameters from this signature: the
+    # autoencoder's, listed once in the base class, then contamination.
+    __init__.__signature__ = extended_signature(
+        _BaseSparseAutoencoder.__init__, keyword_parameters(__init__)
+    )
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -200,7 +155,8 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Returns
         -------
         self : object
-            The fitted estimator.
+            The fitted detector, with ``offset_`` set from the training
+            scores.
         """
         fitted, X, placement = self._fit_model(X)
         weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
@@ -218,10 +174,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     def decision_function(self, X):
         """Score of each sample relative to the threshold: negative for outliers.
 
+        The sign convention of scikit-learn's outlier detectors (such as
+        :class:`~sklearn.ensemble.IsolationForest`): zero is the threshold
+        ``offset_`` that ``contamination`` set on the training scores.
+
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Data to score. A dask array gives a lazy dask array.
+            Data to score, as by :meth:`score_samples`.
 
         Returns
         -------
@@ -236,12 +196,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Parameters
         ----------
         X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            Data to classify. A dask array gives a lazy dask array.
+            Data to classify.
 
         Returns
         -------
         labels : ndarray of shape (n_samples,)
-            -1 where :meth:`decision_function` is negative, +1 elsewhere.
+            -1 where :meth:`decision_function` is negative, +1 elsewhere: a
+            lazy dask array for a dask array, an array of the same namespace
+            and device for an Array API input.
         """
         decision, placement = self._decision(X, "predict")
         return placement.inlier_labels(decision)
@@ -255,8 +217,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
 
 # The autoencoder's parameters and attributes are the transformer's,
 # documented once.
-SparseAutoencoderOutlierDetector.__doc__ = (
-    SparseAutoencoderOutlierDetector.__doc__.replace(
-        "    {autoencoder_parameters}\n\n", autoencoder_doc_section("Parameters")
-    ).replace("    {autoencoder_attributes}\n\n", autoencoder_doc_section("Attributes"))
-)
+for _section in ("Parameters", "Attributes"):
+    SparseAutoencoderOutlierDetector.__doc__ = with_entries(
+        SparseAutoencoderOutlierDetector.__doc__,
+        f"autoencoder_{_section.lower()}",
+        section_entries(SparseAutoencoderTransformer.__doc__, _section),
+    )
+del _section

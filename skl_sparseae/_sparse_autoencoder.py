@@ -447,17 +447,3 @@ class SparseAutoencoderTransformer(
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
-
-
-def autoencoder_doc_section(section):
-    """The entries of a section of :class:`SparseAutoencoderTransformer`'s docstring.
-
-    ``section`` is "Parameters" or "Attributes". The outlier detector shares
-    every parameter and attribute and documents them with this text, so the
-    two pages cannot drift apart.
-    """
-    doc = SparseAutoencoderTransformer.__doc__
-    header = f"    {section}\n    ----------\n"
-    start = doc.index(header) + len(header)
-    end = doc.index("    Attributes\n" if section == "Parameters" else "    See Also\n")
-    return doc[start:end]
