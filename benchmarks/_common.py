@@ -65,6 +65,24 @@ def interleaved_medians(functions, repeats):
     return [float(np.median(t)) for t in times]
 
 
+def add_timing_arguments(parser):
+    """The options of the timed scripts: ``--repeats``, ``--threads``, ``--settle``.
+
+    The script holds its run to ``threadpool_limits(args.threads)`` and sets
+    ``SETTLE`` from ``args.settle``.
+    """
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE,
+        help="seconds of pause before each timed run",
+    )
+
+
 def interleaved_fits(learners, X, repeats):
     """Fit each learner on X in turn, timed as in ``interleaved_medians``.
 

@@ -54,6 +54,7 @@ from contextlib import contextmanager
 import _common
 import numpy as np
 from _common import (
+    add_timing_arguments,
     five_products,
     interleaved_fits,
     interleaved_medians,
@@ -808,7 +809,6 @@ def main(argv=None):
         help="small problems, one repeat, one BLAS thread unless "
         "--threads: a smoke test of < 1 minute",
     )
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--rows", type=int, default=20000, help="training rows of figure 1"
     )
@@ -855,10 +855,7 @@ def main(argv=None):
         default=60,
         help="seconds each trace of figure D may run",
     )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
-    )
-    parser.add_argument("--settle", type=float, default=_common.SETTLE)
+    add_timing_arguments(parser)
     parser.add_argument("--json", default=None, help="write the results here")
     parser.add_argument(
         "--memory-child", nargs=4, metavar=("PATH", "ROWS", "DTYPE", "CHUNKS")

@@ -48,6 +48,7 @@ import _common
 import numpy as np
 import scipy.sparse as sp
 from _common import (
+    add_timing_arguments,
     dense_problem,
     five_gemms,
     interleaved_fits,
@@ -291,7 +292,6 @@ BENCHES = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="a,b,c,d,e,f")
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--c-iter", type=int, default=5, help="L-BFGS iterations per fit in question c"
     )
@@ -304,15 +304,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="smaller problems, for a smoke test"
     )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=_common.SETTLE,
-        help="seconds of pause before each timed run",
-    )
+    add_timing_arguments(parser)
     parser.add_argument("--memory-child", nargs=2, metavar=("DTYPE", "N"))
     args = parser.parse_args(argv)
     _common.SETTLE = args.settle
