@@ -189,14 +189,9 @@ def large_patches(n_samples=100_000, random_state=0, dtype=np.float64):
 
     Parameters
     ----------
-    n_samples : int, default=100_000
-        Number of patches, half from each image.
-
-    random_state : int, RandomState instance or None, default=0
-        Where the patches are cut.
-
-    dtype : {np.float64, np.float32}, default=np.float64
-        Dtype of the result (and of the patches while they are normalised).
+    n_samples, random_state, dtype
+        As in :func:`whitened_patches`, but 100,000 patches by default;
+        ``dtype`` is also that of the patches while they are normalised.
 
     Returns
     -------
