@@ -13,6 +13,7 @@ next, and the candidate timed after it looks slower than it is.
 import os
 import platform
 import time
+import warnings
 
 import numpy as np
 import scipy
@@ -62,6 +63,64 @@ def interleaved_medians(functions, repeats):
             f()
             bucket.append(time.perf_counter() - start)
     return [float(np.median(t)) for t in times]
+
+
+def add_timing_arguments(parser):
+    """The options of the timed scripts: ``--repeats``, ``--threads``, ``--settle``.
+
+    The script holds its run to ``threadpool_limits(args.threads)`` and sets
+    ``SETTLE`` from ``args.settle``.
+    """
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
+    )
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE,
+        help="seconds of pause before each timed run",
+    )
+
+
+def interleaved_fits(learners, X, repeats):
+    """Fit each learner on X in turn, timed as in ``interleaved_medians``.
+
+    ``learners`` maps names to factories of fresh estimators. Returns the
+    median fit time of each name and the estimator of its last fit. Warnings
+    are silenced: the fits on a fixed budget stop before convergence by design.
+    """
+    fitted = {}
+
+    def fit(name):
+        def run():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitted[name] = learners[name]().fit(X)
+
+        return run
+
+    times = interleaved_medians([fit(name) for name in learners], repeats)
+    return dict(zip(learners, times)), fitted
+
+
+def rbm_example_f1(learner, X_train, X_test, y_train, y_test, max_iter=1000):
+    """Macro-F1 on the held-out rows of the RBM example's classifier on the codes.
+
+    The classifier is that of scikit-learn's example "Restricted Boltzmann
+    Machine features for digit classification", fitted on ``learner``'s
+    codes of the training rows.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    classifier = LogisticRegression(max_iter=max_iter, C=6000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classifier.fit(learner.transform(X_train), y_train)
+    return f1_score(
+        y_test, classifier.predict(learner.transform(X_test)), average="macro"
+    )
 
 
 def dense_problem(n_samples, n_features, dtype, seed=0):

@@ -53,7 +53,15 @@ from contextlib import contextmanager
 
 import _common
 import numpy as np
-from _common import five_products, interleaved_medians, machine_description, settle
+from _common import (
+    add_timing_arguments,
+    five_products,
+    interleaved_fits,
+    interleaved_medians,
+    machine_description,
+    rbm_example_f1,
+    settle,
+)
 from _datasets import large_patches, nudged_digits, whitened_patches
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
@@ -388,32 +396,14 @@ def print_case(r):
 # Figure 2: against the RBM (run.py figure d's protocol).
 
 
-# The classifier's iterations; --quick lowers them (a smoke test only).
-CLASSIFIER_MAX_ITER = 1000
-
-
-def macro_f1(learner, X_train, X_test, y_train, y_test):
-    """The RBM example's classifier on the codes; macro-F1 on the held-out rows."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
-
-    classifier = LogisticRegression(max_iter=CLASSIFIER_MAX_ITER, C=6000)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        classifier.fit(learner.transform(X_train), y_train)
-    return f1_score(
-        y_test, classifier.predict(learner.transform(X_test)), average="macro"
-    )
-
-
 def fig2(args):
     from sklearn.neural_network import BernoulliRBM
 
     X_train, X_test, y_train, y_test = nudged_digits()
     data = (X_train, X_test, y_train, y_test)
+    # The classifier's iterations; --quick lowers them (a smoke test only).
+    classifier_max_iter = 50 if args.quick else 1000
     if args.quick:
-        global CLASSIFIER_MAX_ITER
-        CLASSIFIER_MAX_ITER = 50
         X_train, y_train = X_train[:1000], y_train[:1000]
         X_test, y_test = X_test[:500], y_test[:500]
         data = (X_train, X_test, y_train, y_test)
@@ -427,6 +417,9 @@ def fig2(args):
         ]
     )
 
+    def macro_f1(learner):
+        return rbm_example_f1(learner, *data, max_iter=classifier_max_iter)
+
     def rbm():
         return BernoulliRBM(
             n_components=100, n_iter=10, learning_rate=0.06, random_state=0
@@ -437,8 +430,7 @@ def fig2(args):
             solver="adam", random_state=0, **DIGITS_MODEL, **options
         )
 
-    fitted = {"rbm": rbm().fit(X_train)}
-    f1_rbm = macro_f1(fitted["rbm"], *data)
+    f1_rbm = macro_f1(rbm().fit(X_train))
     rows = [
         (
             "data",
@@ -458,7 +450,7 @@ def fig2(args):
             for epoch in range(1, checkpoints[-1] + 1):
                 est.partial_fit(X_train)
                 if epoch in checkpoints:
-                    f1s.append(macro_f1(est, *data))
+                    f1s.append(macro_f1(est))
         scan[lr, batch] = f1s
         rows.append(
             (
@@ -491,25 +483,12 @@ def fig2(args):
             ("scan", "no configuration reached macro-F1 >= 0.95 above the RBM's")
         )
 
-    def fit(name):
-        def run():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fitted[name] = learners[name]().fit(X_train)
-
-        return run
-
-    times = dict(
-        zip(
-            learners,
-            interleaved_medians([fit(name) for name in learners], args.repeats),
-        )
-    )
+    times, fitted = interleaved_fits(learners, X_train, args.repeats)
     ratios = {}
     for name in learners:
         if name == "rbm":
             continue
-        f1 = macro_f1(fitted[name], *data)
+        f1 = macro_f1(fitted[name])
         ratio = times[name] / times["rbm"]
         passed = f1 >= 0.95 and f1 > f1_rbm and ratio <= 1.0
         key = "2" if name == chosen else f"2 ({name})"
@@ -830,7 +809,6 @@ def main(argv=None):
         help="small problems, one repeat, one BLAS thread unless "
         "--threads: a smoke test of < 1 minute",
     )
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--rows", type=int, default=20000, help="training rows of figure 1"
     )
@@ -877,10 +855,7 @@ def main(argv=None):
         default=60,
         help="seconds each trace of figure D may run",
     )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
-    )
-    parser.add_argument("--settle", type=float, default=_common.SETTLE)
+    add_timing_arguments(parser)
     parser.add_argument("--json", default=None, help="write the results here")
     parser.add_argument(
         "--memory-child", nargs=4, metavar=("PATH", "ROWS", "DTYPE", "CHUNKS")

@@ -51,20 +51,20 @@ repository root::
 import argparse
 import time
 import warnings
-from functools import partial
 
 import numpy as np
 from _common import machine_description
 from _datasets import large_patches
 from sklearn.datasets import load_digits
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.metrics import accuracy_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import MinMaxScaler
 from stopping_study import (
     classifier_quality,
     quality_at,
     set_weights,
     single_splits,
+    split_quality,
     stop_iteration,
 )
 
@@ -239,19 +239,7 @@ def grid_problems():
 
 
 def split_problem(X, y, params):
-    if y is None:
-        X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
-
-        def quality(model):
-            return float(np.mean(model.score_samples(X_test)))
-
-    else:
-        X_train, X_test, y_train, y_test = train_test_split(
-            X, y, test_size=0.2, random_state=0
-        )
-        quality = classifier_quality(
-            X_train, y_train, X_test, y_test, partial(f1_score, average="macro")
-        )
+    X_train, quality = split_quality(X, y)
     return Problem(X_train, params, quality)
 
 

@@ -48,12 +48,15 @@ import _common
 import numpy as np
 import scipy.sparse as sp
 from _common import (
+    add_timing_arguments,
     dense_problem,
     five_gemms,
+    interleaved_fits,
     interleaved_medians,
     machine_description,
     nudged_digits,
     numpy_evaluation,
+    rbm_example_f1,
     settle,
 )
 from threadpoolctl import threadpool_limits
@@ -150,8 +153,6 @@ D_MIN_F1 = 0.95
 
 
 def bench_d(args):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import f1_score
     from sklearn.model_selection import train_test_split
     from sklearn.neural_network import BernoulliRBM
 
@@ -170,33 +171,11 @@ def bench_d(args):
             tol=0, max_iter=budget, **sae_params
         ),
     }
-    fitted = {}
-
-    def fit(name):
-        def run():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fitted[name] = learners[name]().fit(X_train)
-
-        return run
-
-    times = dict(
-        zip(
-            learners,
-            interleaved_medians(
-                [fit(name) for name in learners], args.d_repeats or args.repeats
-            ),
-        )
-    )
-    scores = {}
-    for name, learner in fitted.items():
-        # The classifier of scikit-learn's example, on the codes.
-        classifier = LogisticRegression(max_iter=1000, C=6000)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            classifier.fit(learner.transform(X_train), y_train)
-        predicted = classifier.predict(learner.transform(X_test))
-        scores[name] = f1_score(y_test, predicted, average="macro")
+    times, fitted = interleaved_fits(learners, X_train, args.d_repeats or args.repeats)
+    scores = {
+        name: rbm_example_f1(learner, X_train, X_test, y_train, y_test)
+        for name, learner in fitted.items()
+    }
 
     results, detail = {}, {}
     for name in learners:
@@ -313,7 +292,6 @@ BENCHES = {
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="a,b,c,d,e,f")
-    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument(
         "--c-iter", type=int, default=5, help="L-BFGS iterations per fit in question c"
     )
@@ -326,15 +304,7 @@ def main(argv=None):
     parser.add_argument(
         "--quick", action="store_true", help="smaller problems, for a smoke test"
     )
-    parser.add_argument(
-        "--threads", type=int, default=None, help="hold every BLAS to this many threads"
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=_common.SETTLE,
-        help="seconds of pause before each timed run",
-    )
+    add_timing_arguments(parser)
     parser.add_argument("--memory-child", nargs=2, metavar=("DTYPE", "N"))
     args = parser.parse_args(argv)
     _common.SETTLE = args.settle

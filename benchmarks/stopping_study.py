@@ -131,8 +131,12 @@ def classifier_quality(X_train, y_train, X_test, y_test, metric):
     return quality
 
 
-def record_split(X, y, params, max_iter, every):
-    """One train/test split: loss curve and quality at each snapshot."""
+def split_quality(X, y):
+    """The training rows of a fixed 80/20 split, and ``model -> quality``.
+
+    The quality is the held-out mean ``score_samples`` where there are no
+    labels ``y``, else the held-out macro-F1 of a classifier on the codes.
+    """
     if y is None:
         X_train, X_test = train_test_split(X, test_size=0.2, random_state=0)
 
@@ -146,6 +150,12 @@ def record_split(X, y, params, max_iter, every):
         quality = classifier_quality(
             X_train, y_train, X_test, y_test, partial(f1_score, average="macro")
         )
+    return X_train, quality
+
+
+def record_split(X, y, params, max_iter, every):
+    """One train/test split: loss curve and quality at each snapshot."""
+    X_train, quality = split_quality(X, y)
     return [record(*long_fit(X_train, params, max_iter, every), quality)]
 
 

@@ -77,7 +77,7 @@ sae = SparseAutoencoderTransformer(
     n_components=49,
     rho=0.01,
     beta=3.0,
-    solver="adam",
+    solver="adam",  # partial_fit takes only the minibatch solvers
     random_state=0,
 )
 piece = 4_000

@@ -54,6 +54,13 @@ def X():
     return uniform((120, D), seed=1)
 
 
+def _minibatch_model(solver, **options):
+    """The tests' model: H units, PARAMS and ``random_state=0``, with ``options``."""
+    return SparseAutoencoderTransformer(
+        H, solver=solver, random_state=0, **PARAMS, **options
+    )
+
+
 def _theta(seed=0, dtype=np.float64):
     rng = np.random.RandomState(seed)
     return rng.normal(scale=0.5, size=n_parameters(D, H)).astype(dtype)
@@ -148,17 +155,14 @@ def test_a_step_allocates_no_array_of_rows():
 
 def test_one_plain_sgd_step_is_theta_minus_lr_times_the_gradient(X):
     lr = 0.05
-    sae = SparseAutoencoderTransformer(
-        H,
-        solver="sgd",
+    sae = _minibatch_model(
+        "sgd",
         momentum=0.0,
         learning_rate_init=lr,
         batch_size=len(X),
         shuffle=False,
         max_iter=1,
         tol=0,
-        random_state=0,
-        **PARAMS,
     )
     # The initial weights the fit draws with random_state=0, the hidden
     # biases at logit(rho).
@@ -174,9 +178,7 @@ def test_one_plain_sgd_step_is_theta_minus_lr_times_the_gradient(X):
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_tol_zero_runs_exactly_max_iter_epochs_without_warning(X, solver):
-    sae = SparseAutoencoderTransformer(
-        H, solver=solver, max_iter=7, tol=0, random_state=0, **PARAMS
-    )
+    sae = _minibatch_model(solver, max_iter=7, tol=0)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         sae.fit(X)
@@ -186,23 +188,14 @@ def test_tol_zero_runs_exactly_max_iter_epochs_without_warning(X, solver):
 
 
 def test_epochs_running_out_while_improving_warn(X):
-    sae = SparseAutoencoderTransformer(
-        H, solver="adam", max_iter=3, random_state=0, **PARAMS
-    )
+    sae = _minibatch_model("adam", max_iter=3)
     with pytest.warns(ConvergenceWarning, match="after 3 epoch"):
         sae.fit(X)
 
 
 def test_the_stopping_rule_stops_on_the_epoch_loss(X):
-    sae = SparseAutoencoderTransformer(
-        H,
-        solver="adam",
-        learning_rate_init=0.05,
-        max_iter=2000,
-        tol=1e-2,
-        n_iter_no_change=3,
-        random_state=0,
-        **PARAMS,
+    sae = _minibatch_model(
+        "adam", learning_rate_init=0.05, max_iter=2000, tol=1e-2, n_iter_no_change=3
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -215,16 +208,13 @@ def test_the_stopping_rule_stops_on_the_epoch_loss(X):
 
 
 def test_adaptive_learning_rate_divides_before_stopping(X):
-    sae = SparseAutoencoderTransformer(
-        H,
-        solver="sgd",
+    sae = _minibatch_model(
+        "sgd",
         learning_rate="adaptive",
         learning_rate_init=0.5,
         max_iter=3000,
         tol=1e-2,
         n_iter_no_change=2,
-        random_state=0,
-        **PARAMS,
     )
     sae.fit(X)
     optimizer = sae._minibatch_state.optimizer
@@ -232,15 +222,12 @@ def test_adaptive_learning_rate_divides_before_stopping(X):
 
 
 def test_early_stopping_keeps_the_best_held_out_weights(X):
-    sae = SparseAutoencoderTransformer(
-        H,
-        solver="adam",
+    sae = _minibatch_model(
+        "adam",
         early_stopping=True,
         validation_fraction=0.25,
         learning_rate_init=0.02,
         max_iter=60,
-        random_state=0,
-        **PARAMS,
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -302,7 +289,7 @@ def test_partial_fit_streams_pieces_of_a_memmap(X, tmp_path):
     stored[:] = X
     stored.flush()
     rows = np.memmap(path, dtype=np.float64, mode="r", shape=X.shape)
-    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    sae = _minibatch_model("adam")
     for start in range(0, len(X), 40):
         sae.partial_fit(rows[start : start + 40])
     assert sae.n_iter_ == 3 and sae.t_ == len(X)
@@ -311,7 +298,7 @@ def test_partial_fit_streams_pieces_of_a_memmap(X, tmp_path):
 
 
 def test_a_failing_partial_fit_leaves_model_and_state_untouched(X):
-    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    sae = _minibatch_model("adam")
     sae.partial_fit(X)
     before = pickle.dumps(sae)
     with pytest.raises(ValueError, match="features"):
@@ -337,9 +324,7 @@ def test_an_interrupt_keeps_the_last_completed_step(X, monkeypatch):
 
     # The seam of this test is the kernel call of one step.
     monkeypatch.setattr(stochastic, "minibatch_loss_and_gradient", interrupting)
-    sae = SparseAutoencoderTransformer(
-        H, solver="adam", batch_size=20, max_iter=10, random_state=0, **PARAMS
-    )
+    sae = _minibatch_model("adam", batch_size=20, max_iter=10)
     message = re.escape("interrupted by the user after 1 epoch")
     with pytest.warns(UserWarning, match=message):
         sae.fit(X)
@@ -349,7 +334,7 @@ def test_an_interrupt_keeps_the_last_completed_step(X, monkeypatch):
 
 
 def test_pickled_model_continues_identically(X):
-    sae = SparseAutoencoderTransformer(H, solver="adam", random_state=0, **PARAMS)
+    sae = _minibatch_model("adam")
     sae.partial_fit(X)
     copy = pickle.loads(pickle.dumps(sae))
     sae.partial_fit(X)
@@ -383,9 +368,7 @@ def test_sparse_input_gives_the_dense_model(X, solver):
 
 
 def test_float32_is_fitted_in_float32(X):
-    sae = SparseAutoencoderTransformer(
-        H, solver="adam", max_iter=2, tol=0, random_state=0, **PARAMS
-    ).fit(X.astype(np.float32))
+    sae = _minibatch_model("adam", max_iter=2, tol=0).fit(X.astype(np.float32))
     assert sae.components_.dtype == np.float32
     assert sae._minibatch_state.optimizer.first_moment.dtype == np.float32
 
