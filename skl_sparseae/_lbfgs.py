@@ -190,6 +190,21 @@ def lbfgs_scale(decoder_scaling, rho, n_parameters, n_components):
     return decoder_scale(d, h, factor)
 
 
+def in_scaled_variables(fun, scale):
+    """``u -> (J(scale * u), scale * grad J(scale * u))`` for ``fun = (J, grad J)``.
+
+    What L-BFGS-B minimises under ``scale`` (``fun`` itself for None).
+    """
+    if scale is None:
+        return fun
+
+    def scaled(u):
+        loss, gradient = fun(scale * u)
+        return loss, scale * gradient
+
+    return scaled
+
+
 def minimize_lbfgs(
     objective,
     theta0,
@@ -272,11 +287,7 @@ def minimize_lbfgs(
             latest["evaluation"] = result
         return loss, result.gradient
 
-    def fun(u):
-        if scale is None:
-            return fun_theta(u)
-        loss, gradient = fun_theta(scale * u)
-        return loss, scale * gradient
+    fun = in_scaled_variables(fun_theta, scale)
 
     def callback(intermediate_result):
         theta = to_theta(intermediate_result.x)

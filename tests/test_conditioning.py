@@ -11,16 +11,18 @@ import warnings
 
 import numpy as np
 import pytest
-import scipy.optimize
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import (
     SparseAutoencoderOutlierDetector,
     SparseAutoencoderTransformer,
-    _lbfgs,
 )
-from skl_sparseae._lbfgs import decoder_scale, lbfgs_scale, minimize_lbfgs
+from skl_sparseae._lbfgs import (
+    decoder_scale,
+    in_scaled_variables,
+    lbfgs_scale,
+)
 from skl_sparseae._objective import n_parameters, unpack
 
 from ._helpers import (
@@ -68,22 +70,15 @@ def test_invalid_decoder_scaling_is_rejected(X, bad):
         SparseAutoencoderTransformer(decoder_scaling=bad, **PARAMS).fit(X)
 
 
-def test_scipy_sees_the_scaled_variables_and_a_consistent_gradient(X, monkeypatch):
+def test_lbfgs_sees_the_scaled_variables_and_a_consistent_gradient(X):
     """Finite differences of what L-BFGS-B minimises: ``u -> J(scale * u)``."""
-    seen = {}
-    minimize = scipy.optimize.minimize
-
-    def spy(fun, x0, **kwargs):
-        seen["fun"], seen["x0"] = fun, np.array(x0, copy=True)
-        return minimize(fun, x0, **kwargs)
-
-    monkeypatch.setattr(_lbfgs.scipy.optimize, "minimize", spy)
-    sae = SparseAutoencoderTransformer(max_iter=3, tol=0, decoder_scaling=4.0, **PARAMS)
-    sae.fit(X)
     d, h = X.shape[1], PARAMS["n_components"]
     scale = decoder_scale(d, h, 4.0)
-    fun = seen["fun"]
-    u = seen["x0"] + np.random.RandomState(1).normal(scale=0.3, size=seen["x0"].size)
+    fun = in_scaled_variables(lambda theta: objective_at_weights(theta, X), scale)
+    theta0 = SparseAutoencoderTransformer(**PARAMS)._initial_theta(
+        d, h, np.random.RandomState(0)
+    )
+    u = theta0 / scale + np.random.RandomState(1).normal(scale=0.3, size=theta0.size)
     loss, gradient = fun(u)
     numeric = finite_difference_gradient(lambda v: fun(v)[0], u)
     assert relative_error(gradient, numeric) < 1e-7
@@ -91,11 +86,32 @@ def test_scipy_sees_the_scaled_variables_and_a_consistent_gradient(X, monkeypatc
     J, grad = objective_at_weights(scale * u, X)
     assert loss == pytest.approx(J, rel=1e-12)
     np.testing.assert_allclose(gradient, scale * grad, rtol=1e-10, atol=1e-14)
-    # and L-BFGS-B starts from the initial weights divided by the scale.
+
+
+@pytest.mark.parametrize("decoder_scaling", [4.0, 1.0])
+def test_lbfgs_starts_from_the_scaled_initial_weights(X, monkeypatch, decoder_scaling):
+    # L-BFGS-B starts from u0 = theta0 / scale, so the first weights
+    # evaluated are scale * u0; a scaling of one is the plain path, theta0.
+    evaluated = []
+
+    def recording(objective, theta):
+        evaluated.append(np.array(theta, copy=True))
+        return objective(theta)
+
+    wrap_objective(monkeypatch, recording)
+    SparseAutoencoderTransformer(
+        max_iter=3, tol=0, decoder_scaling=decoder_scaling, **PARAMS
+    ).fit(X)
+    d, h = X.shape[1], PARAMS["n_components"]
     theta0 = SparseAutoencoderTransformer(**PARAMS)._initial_theta(
         d, h, np.random.RandomState(0)
     )
-    np.testing.assert_array_equal(seen["x0"], theta0 / scale)
+    if decoder_scaling == 1.0:
+        assert lbfgs_scale(1.0, PARAMS["rho"], theta0.size, h) is None
+        np.testing.assert_array_equal(evaluated[0], theta0)
+    else:
+        scale = decoder_scale(d, h, decoder_scaling)
+        np.testing.assert_array_equal(evaluated[0], scale * (theta0 / scale))
 
 
 def objective_at_weights(theta, X):
@@ -123,23 +139,14 @@ def test_reported_loss_is_the_unscaled_objective(X, decoder_scaling):
     assert np.all(np.diff(sae.loss_curve_) <= 0)
 
 
-def test_scaling_of_one_is_the_plain_path(X, monkeypatch):
-    calls = []
-    original = minimize_lbfgs
-
-    def spy(*args, **kwargs):
-        calls.append(kwargs["scale"])
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr("skl_sparseae._base.minimize_lbfgs", spy)
-    one = SparseAutoencoderTransformer(max_iter=20, tol=0, **PARAMS)
+def test_scaling_of_one_is_the_plain_path(X):
+    size = n_parameters(X.shape[1], PARAMS["n_components"])
+    assert lbfgs_scale(1.0, PARAMS["rho"], size, PARAMS["n_components"]) is None
+    assert lbfgs_scale("auto", PARAMS["rho"], size, PARAMS["n_components"]) is not None
+    one = SparseAutoencoderTransformer(max_iter=20, tol=0, **PARAMS).fit(X)
     auto = SparseAutoencoderTransformer(
         max_iter=20, tol=0, decoder_scaling="auto", **PARAMS
-    )
-    one.fit(X)
-    auto.fit(X)
-    assert calls[0] is None
-    assert calls[1] is not None
+    ).fit(X)
     assert one.loss_curve_ != auto.loss_curve_
 
 

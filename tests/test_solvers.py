@@ -311,19 +311,18 @@ def test_a_failing_partial_fit_leaves_model_and_state_untouched(X):
 
 
 def test_an_interrupt_keeps_the_last_completed_step(X, monkeypatch):
-    import skl_sparseae._stochastic as stochastic
-
-    original = stochastic.minibatch_loss_and_gradient
+    original = AdamOptimizer.update_params
     calls = []
 
-    def interrupting(*args, **kwargs):
+    def interrupting(self, params, grads):
         calls.append(1)
         if len(calls) == 12:
             raise KeyboardInterrupt
-        return original(*args, **kwargs)
+        return original(self, params, grads)
 
-    # The seam of this test is the kernel call of one step.
-    monkeypatch.setattr(stochastic, "minibatch_loss_and_gradient", interrupting)
+    # Ctrl-C between a step's gradient and its update: the optimizer is the
+    # seam that every step goes through.
+    monkeypatch.setattr(AdamOptimizer, "update_params", interrupting)
     sae = _minibatch_model("adam", batch_size=20, max_iter=10)
     message = re.escape("interrupted by the user after 1 epoch")
     with pytest.warns(UserWarning, match=message):
