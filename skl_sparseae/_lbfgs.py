@@ -38,7 +38,29 @@ LBFGS_DEFAULT_FTOL = 2.2204460492503131e-09
 
 
 class _NonFiniteObjective(Exception):
-    """The objective was not finite at a point L-BFGS-B asked for."""
+    """The objective was not finite at ``theta``, a point L-BFGS-B asked for."""
+
+    def __init__(self, theta):
+        super().__init__()
+        self.theta = theta
+
+
+class _LatestEvaluation:
+    """The latest evaluation and its weights, for the per-iteration callback."""
+
+    def __init__(self):
+        self.theta = self.evaluation = None
+
+    def record(self, theta, evaluation):
+        # scipy may reuse the buffer behind ``theta``: keep a copy.
+        self.theta = np.array(theta, copy=True)
+        self.evaluation = evaluation
+
+    def at(self, theta, evaluate):
+        """The evaluation at ``theta``: ``evaluate(theta)`` first unless the latest."""
+        if not np.array_equal(self.theta, theta):
+            evaluate(theta)
+        return self.evaluation
 
 
 class LBFGSResult(NamedTuple):
@@ -268,23 +290,17 @@ def minimize_lbfgs(
     best_loss = BestIterate()
     # The latest score wins ties, so that equal scores keep the later weights.
     best_held_out = BestIterate(ties_to_latest=True)
-    # Where the objective stopped being finite, to say why.
-    overflow = {}
-    # The latest evaluation, for the progress callback.
-    latest = {"theta": None, "evaluation": None}
+    latest = _LatestEvaluation()
     progress = NoImprovement(tol, n_iter_no_change)
 
     def fun_theta(theta):
         result = finite_evaluation(objective, theta)
         if result is None:
-            overflow["theta"] = np.array(theta, copy=True)
-            raise _NonFiniteObjective()
+            raise _NonFiniteObjective(np.array(theta, copy=True))
         loss = float(result.loss)
         best_loss.offer(theta, loss)
         if on_iteration is not None:
-            # scipy may reuse the buffer behind ``theta``: keep a copy.
-            latest["theta"] = np.array(theta, copy=True)
-            latest["evaluation"] = result
+            latest.record(theta, result)
         return loss, result.gradient
 
     fun = in_scaled_variables(fun_theta, scale)
@@ -303,9 +319,7 @@ def minimize_lbfgs(
         if on_iteration is not None:
 
             def evaluation_at_iterate():
-                if not np.array_equal(latest["theta"], theta):
-                    fun_theta(theta)
-                return latest["evaluation"]
+                return latest.at(theta, fun_theta)
 
             on_iteration(
                 len(loss_curve),
@@ -341,10 +355,8 @@ def minimize_lbfgs(
                 },
             )
         theta, loss, stop = to_theta(result.x), float(result.fun), result
-    except _NonFiniteObjective:
-        cause = overflow_cause(
-            objective, overflow["theta"], best_loss.theta, value_range
-        )
+    except _NonFiniteObjective as overflow:
+        cause = overflow_cause(objective, overflow.theta, best_loss.theta, value_range)
         if not best_loss.found:
             raise ValueError(
                 "The sparse autoencoder objective is not finite (it "
