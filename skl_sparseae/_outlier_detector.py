@@ -122,6 +122,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     }
 
     def __init__(self, n_components=None, *, contamination="auto", **params):
+        shown = SparseAutoencoderOutlierDetector.__init__.__signature__.parameters
+        unknown = sorted(params.keys() - shown)
+        if unknown:
+            # What Python says of an explicit signature, naming this class.
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got an unexpected keyword "
+                f"argument {unknown[0]!r}"
+            )
         super().__init__(n_components, **params)
         self.contamination = contamination
 

@@ -72,3 +72,13 @@ def test_doc_link_follows_the_environment(monkeypatch):
     )
     monkeypatch.delenv("SKL_SPARSEAE_DOC_URL")
     assert base._doc_link_template() == base.DEFAULT_DOC_LINK_TEMPLATE
+
+
+def test_the_detector_refuses_an_unknown_parameter_by_its_own_name():
+    # Its signature is the base's parameters shown through __signature__:
+    # a misspelt one is reported as for an explicit signature.
+    with pytest.raises(TypeError, match=r"^SparseAutoencoderOutlierDetector\.__init__"):
+        SparseAutoencoderOutlierDetector(rhoo=0.1)
+    detector = SparseAutoencoderOutlierDetector(3, rho=0.2, contamination=0.1)
+    assert detector.get_params()["rho"] == 0.2
+    assert detector.n_components == 3 and detector.contamination == 0.1
