@@ -202,6 +202,29 @@ def test_a_limit_set_in_another_thread_during_a_fit_is_kept():
     assert _blas_threads() == before
 
 
+def test_a_limit_lifted_in_another_thread_during_a_fit_stays_lifted():
+    # A one-thread limit entered before the fit and left during it (as
+    # MiniBatchKMeans.fit does in another thread): the fit saved that one
+    # thread as its count to restore, and must not put it back.
+    X = np.random.RandomState(0).uniform(size=(500, 20))
+    before = _blas_threads()
+    model = _PausingTransformer(4, max_iter=6, tol=0, random_state=0)
+    model._paused, model._resume = threading.Event(), threading.Event()
+    limiter = threadpool_limits(limits=1, user_api="blas")
+    thread = threading.Thread(target=model.fit, args=(X,))
+    thread.start()
+    try:
+        assert model._paused.wait(timeout=60)
+        limiter.restore_original_limits()
+        model._resume.set()
+        thread.join()
+        assert _blas_threads() == before
+    finally:
+        model._resume.set()
+        thread.join()
+        limiter.restore_original_limits()
+
+
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_same_model_whatever_the_number_of_threads():
     # Enough rows for several blocks, so that the partial sums are added up.
