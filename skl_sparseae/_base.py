@@ -285,12 +285,8 @@ class _BaseSparseAutoencoder(BaseEstimator):
                 n_components,
             )
             theta0 = self._initial_theta(n_features, n_components, rng)
-            held_out_score = (
-                None
-                if X_val is None
-                else self._held_out_scorer(
-                    X_val, (backend.dtype, n_features, n_components), placement
-                )
+            held_out_score = self._held_out_scorer(
+                X_val, (backend.dtype, n_features, n_components), placement
             )
             objective = self._objective(backend)
             progress = Progress(name, self.verbose)
@@ -321,15 +317,11 @@ class _BaseSparseAutoencoder(BaseEstimator):
         state = None
         if continuing and hasattr(self, "_minibatch_state"):
             state = self._minibatch_state.copy()
-        if continuing:
-            X_train, X_val = X, None
-            rng = check_random_state(self.random_state)
-        else:
-            rng = check_random_state(self.random_state)
-            # partial_fit has no held-out rows: each call brings its own rows.
-            X_train, X_val = (
-                (X, None) if incremental else self._split_validation(X, rng, placement)
-            )
+        rng = check_random_state(self.random_state)
+        # partial_fit has no held-out rows: each call brings its own rows.
+        X_train, X_val = (
+            (X, None) if incremental else self._split_validation(X, rng, placement)
+        )
         dtype = (
             _backend_array_api.numpy_dtype(xp, X_train.dtype)
             if xp is not None
@@ -372,12 +364,8 @@ class _BaseSparseAutoencoder(BaseEstimator):
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
         )
-        held_out_score = (
-            None
-            if X_val is None
-            else self._held_out_scorer(
-                X_val, (dtype, n_features, n_components), placement
-            )
+        held_out_score = self._held_out_scorer(
+            X_val, (dtype, n_features, n_components), placement
         )
         progress = Progress(name, self.verbose, unit="Epoch")
 
@@ -525,9 +513,12 @@ class _BaseSparseAutoencoder(BaseEstimator):
     def _held_out_scorer(self, X_val, model_shape, placement):
         """``theta -> mean score_samples of X_val``, computed where X_val lives.
 
-        ``model_shape`` is ``(working dtype, n_features, n_components)``;
-        ``theta`` may be the host vector or the solver's own.
+        None without held-out rows (``X_val`` None). ``model_shape`` is
+        ``(working dtype, n_features, n_components)``; ``theta`` may be the
+        host vector or the solver's own.
         """
+        if X_val is None:
+            return None
         name = type(self).__name__
         dtype, n_features, n_components = model_shape
 

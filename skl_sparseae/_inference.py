@@ -63,7 +63,8 @@ def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory
     return max(1, min(rows, cap))
 
 
-def _has_non_finite(X, xp):
+def has_non_finite(X, xp=None):
+    """Whether X (dense, scipy.sparse or of namespace ``xp``) holds NaN or inf."""
     if sp.issparse(X):
         X = X.data
     if is_numpy(xp):
@@ -83,7 +84,7 @@ def _without_overflow(method, estimator_name, compute, X, xp=None):
         result = compute()
     nan = np.isnan(result).any() if is_numpy(xp) else bool(xp.any(xp.isnan(result)))
     if nan:
-        if _has_non_finite(X, xp):
+        if has_non_finite(X, xp):
             raise ValueError(
                 f"Input X contains NaN or infinity; {method} of this "
                 f"{estimator_name} needs finite values, even under "

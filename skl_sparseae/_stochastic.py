@@ -34,6 +34,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from . import _blas
+from ._backend_array_api import to_numpy
+from ._inference import has_non_finite
 from ._objective import MinibatchWorkspace, is_numpy, minibatch_loss_and_gradient
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
@@ -262,12 +264,6 @@ class ChunkRunner:
         return total / rows
 
 
-def _finite(theta, xp):
-    if xp is None:
-        return bool(np.all(np.isfinite(theta)))
-    return bool(xp.all(xp.isfinite(theta)))
-
-
 def minimize_stochastic(
     runner,
     theta,
@@ -306,6 +302,7 @@ def minimize_stochastic(
     progress = NoImprovement(tol, n_iter_no_change)
     best_held_out = BestIterate(ties_to_latest=True)
     n_epochs = 1 if incremental else max_iter
+    watched = "loss" if held_out_score is None else "held-out score"
     reason = "reached max_iter"
     last_finite = _copy(theta, xp)
     for epoch in range(1, n_epochs + 1):
@@ -321,7 +318,7 @@ def minimize_stochastic(
             )
             reason = "interrupted by the user"
             break
-        if not (np.isfinite(loss) and _finite(theta, xp)):
+        if not np.isfinite(loss) or has_non_finite(theta, xp):
             if not loss_curve and not incremental:
                 raise ValueError(
                     "The sparse autoencoder objective was not finite (it "
@@ -346,7 +343,7 @@ def minimize_stochastic(
             score = held_out_score(theta)
             validation_scores.append(score)
             progress.update(-score)
-            best_held_out.offer(_to_host(theta, xp), -score)
+            best_held_out.offer(to_numpy(theta), -score)
         else:
             progress.update(loss)
         if on_epoch is not None:
@@ -355,7 +352,6 @@ def minimize_stochastic(
             reason = "one epoch over the rows given to partial_fit"
             break
         if progress.should_stop:
-            watched = "loss" if held_out_score is None else "held-out score"
             message = (
                 f"the epoch's {watched} improved by less than tol={tol} "
                 f"(relative) for {n_iter_no_change} consecutive epochs"
@@ -368,7 +364,6 @@ def minimize_stochastic(
         last_finite = _copy(theta, xp, out=last_finite)
     else:
         if not incremental and tol > 0 and progress.still_improving:
-            watched = "loss" if held_out_score is None else "held-out score"
             warnings.warn(
                 f"The sparse autoencoder stopped after {max_iter} epoch(s) while "
                 f"the {watched} was still improving by more than tol={tol} "
@@ -403,11 +398,3 @@ def _restore(theta, saved, xp):
             if isinstance(saved, np.ndarray)
             else saved
         )
-
-
-def _to_host(theta, xp):
-    if xp is None:
-        return theta
-    from ._backend_array_api import to_numpy
-
-    return to_numpy(theta)
