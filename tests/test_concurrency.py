@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -176,25 +177,32 @@ class _PausingTransformer(SparseAutoencoderTransformer):
         return on_iteration
 
 
-def test_a_limit_set_in_another_thread_during_a_fit_is_kept():
-    # The fit holds the BLAS at one thread; a count the user sets meanwhile
-    # is the newer choice, and the fit's release must not undo it.
+@contextmanager
+def _fit_paused_in_a_thread():
+    """A fit running in another thread, paused (holding its BLAS limits) inside."""
     X = np.random.RandomState(0).uniform(size=(500, 20))
-    before = _blas_threads()
-    chosen = max(count for _, count in before) + 1
     model = _PausingTransformer(4, max_iter=6, tol=0, random_state=0)
     model._paused, model._resume = threading.Event(), threading.Event()
     thread = threading.Thread(target=model.fit, args=(X,))
     thread.start()
     try:
         assert model._paused.wait(timeout=60)
-        threadpool_limits(limits=chosen, user_api="blas")
-        model._resume.set()
-        thread.join()
-        assert all(count == chosen for _, count in _blas_threads())
+        yield
     finally:
         model._resume.set()
         thread.join()
+
+
+def test_a_limit_set_in_another_thread_during_a_fit_is_kept():
+    # The fit holds the BLAS at one thread; a count the user sets meanwhile
+    # is the newer choice, and the fit's release must not undo it.
+    before = _blas_threads()
+    chosen = max(count for _, count in before) + 1
+    try:
+        with _fit_paused_in_a_thread():
+            threadpool_limits(limits=chosen, user_api="blas")
+        assert all(count == chosen for _, count in _blas_threads())
+    finally:
         counts = dict(before)
         for lib in ThreadpoolController().lib_controllers:
             if lib.filepath in counts:
@@ -206,22 +214,13 @@ def test_a_limit_lifted_in_another_thread_during_a_fit_stays_lifted():
     # A one-thread limit entered before the fit and left during it (as
     # MiniBatchKMeans.fit does in another thread): the fit saved that one
     # thread as its count to restore, and must not put it back.
-    X = np.random.RandomState(0).uniform(size=(500, 20))
     before = _blas_threads()
-    model = _PausingTransformer(4, max_iter=6, tol=0, random_state=0)
-    model._paused, model._resume = threading.Event(), threading.Event()
     limiter = threadpool_limits(limits=1, user_api="blas")
-    thread = threading.Thread(target=model.fit, args=(X,))
-    thread.start()
     try:
-        assert model._paused.wait(timeout=60)
-        limiter.restore_original_limits()
-        model._resume.set()
-        thread.join()
+        with _fit_paused_in_a_thread():
+            limiter.restore_original_limits()
         assert _blas_threads() == before
     finally:
-        model._resume.set()
-        thread.join()
         limiter.restore_original_limits()
 
 
