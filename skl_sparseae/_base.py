@@ -6,11 +6,13 @@ and :class:`SparseAutoencoderOutlierDetector` share, as scikit-learn's
 parameters and their constraints, where the data lives (decided once per
 call, :mod:`skl_sparseae._placement`), the choice of solver, the fit itself
 and the publication of its results, and the reconstruction scores. The
-public classes add their docstrings and their own methods.
+public classes write out their own constructors and docstrings, and add
+their own methods.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from abc import ABC, abstractmethod
 from numbers import Real
 from typing import NamedTuple
 
@@ -93,7 +95,7 @@ def _check_finite_solution(theta, loss):
         )
 
 
-class _BaseSparseAutoencoder(BaseEstimator):
+class _BaseSparseAutoencoder(BaseEstimator, ABC):
     """Base class of the sparse autoencoder estimators.
 
     Warning: This class should not be used directly. Use the derived
@@ -135,35 +137,36 @@ class _BaseSparseAutoencoder(BaseEstimator):
     _doc_link_module = "skl_sparseae"
     _doc_link_template = _doc_link_template()
 
+    @abstractmethod
     def __init__(
         self,
-        n_components=None,
+        n_components,
         *,
-        rho=0.05,
-        beta=1.0,
-        alpha=1e-4,
-        decoder_activation="sigmoid",
-        solver="lbfgs",
-        batch_size="auto",
-        learning_rate="constant",
-        learning_rate_init=1e-2,
-        power_t=0.5,
-        max_iter=400,
-        shuffle=True,
-        tol=5e-4,
-        max_fun=15000,
-        n_iter_no_change=20,
-        decoder_scaling=1.0,
-        early_stopping=False,
-        validation_fraction=0.1,
-        momentum=0.9,
-        nesterovs_momentum=True,
-        beta_1=0.9,
-        beta_2=0.999,
-        epsilon=1e-8,
-        warm_start=False,
-        random_state=None,
-        verbose=0,
+        rho,
+        beta,
+        alpha,
+        decoder_activation,
+        solver,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        tol,
+        max_fun,
+        n_iter_no_change,
+        decoder_scaling,
+        early_stopping,
+        validation_fraction,
+        momentum,
+        nesterovs_momentum,
+        beta_1,
+        beta_2,
+        epsilon,
+        warm_start,
+        random_state,
+        verbose,
     ):
         self.n_components = n_components
         self.rho = rho

@@ -162,8 +162,7 @@ class SparseAutoencoderTransformer(
         Whether to hold out ``validation_fraction`` of the rows (drawn with
         ``random_state``), score them after each iteration or epoch, stop
         when that score stops improving, and keep the weights of the best
-        score. Not supported for dask arrays; ignored by
-        :meth:`~SparseAutoencoderTransformer.partial_fit`.
+        score. Not supported for dask arrays.
 
     validation_fraction : float, default=0.1
         Fraction of the rows held out when ``early_stopping`` is True.
@@ -219,9 +218,7 @@ class SparseAutoencoderTransformer(
 
     mean_activation_ : ndarray of shape (n_components,)
         Mean activation of each hidden unit on the training data at the
-        solution (:math:`\hat{\rho}`); after
-        :meth:`~SparseAutoencoderTransformer.partial_fit`, on the rows of its
-        latest call.
+        solution (:math:`\hat{\rho}`).
 
     loss_ : float
         Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
@@ -232,9 +229,7 @@ class SparseAutoencoderTransformer(
         objective of each epoch.
 
     n_iter_ : int
-        Number of L-BFGS iterations or epochs run (for
-        :meth:`~SparseAutoencoderTransformer.partial_fit`, the number of
-        calls).
+        Number of L-BFGS iterations or epochs run.
 
     t_ : int
         Number of training samples the minibatch solvers have seen (epochs
@@ -288,6 +283,65 @@ class SparseAutoencoderTransformer(
     0.05
     """
 
+    def __init__(
+        self,
+        n_components=None,
+        *,
+        rho=0.05,
+        beta=1.0,
+        alpha=1e-4,
+        decoder_activation="sigmoid",
+        solver="lbfgs",
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=1e-2,
+        power_t=0.5,
+        max_iter=400,
+        shuffle=True,
+        tol=5e-4,
+        max_fun=15000,
+        n_iter_no_change=20,
+        decoder_scaling=1.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            n_components=n_components,
+            rho=rho,
+            beta=beta,
+            alpha=alpha,
+            decoder_activation=decoder_activation,
+            solver=solver,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            tol=tol,
+            max_fun=max_fun,
+            n_iter_no_change=n_iter_no_change,
+            decoder_scaling=decoder_scaling,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the autoencoder to X.
@@ -340,7 +394,8 @@ class SparseAutoencoderTransformer(
         count, SGD's velocity and learning rate, the order of the batches),
         so that calls over the pieces of a data set train like the epochs of
         :meth:`fit`. ``n_iter_`` counts the calls, ``loss_curve_`` gets one
-        mean minibatch loss per call and ``t_`` counts the samples seen.
+        mean minibatch loss per call, ``t_`` counts the samples seen and
+        ``mean_activation_`` is measured on the rows of the latest call.
         ``early_stopping`` and ``max_iter`` do not apply: ``partial_fit``
         never stops on its own. Only for ``solver="sgd"`` or ``"adam"``.
 

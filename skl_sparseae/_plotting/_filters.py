@@ -10,12 +10,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import assert_all_finite
 
-from .._introspection import (
-    extended_signature,
-    keyword_parameters,
-    section_entries,
-    with_entries,
-)
 from ._utils import (
     as_float_array,
     check_bool,
@@ -159,7 +153,12 @@ class FilterDisplay:
         image_shape=None,
         weights="encoder",
         max_filters=None,
-        **plot_params,
+        n_cols=None,
+        normalize=True,
+        padding=1,
+        cmap="gray",
+        ax=None,
+        imshow_kw=None,
     ):
         """Plot the filters of a fitted estimator.
 
@@ -187,7 +186,26 @@ class FilterDisplay:
         max_filters : int, default=None
             Plot only the first ``max_filters`` filters. None plots all.
 
-        {plot_parameters}
+        n_cols : int, default=None
+            Number of tiles per row. None means ``ceil(sqrt(n_filters))``.
+
+        normalize : bool, default=True
+            If True, each tile is centred on its mean and scaled by its
+            largest absolute value, so that every filter uses the full
+            contrast range whatever its norm. If False, all tiles share one
+            scale, which shows how strong each filter is.
+
+        padding : int, default=1
+            Width in pixels of the black border between tiles.
+
+        cmap : str or matplotlib Colormap, default="gray"
+            Colormap for grey-level tiles; ignored for colour images.
+
+        ax : matplotlib Axes, default=None
+            Axes to draw on. If None, a new figure and axes are created.
+
+        imshow_kw : dict, default=None
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.imshow`.
 
         Returns
         -------
@@ -230,7 +248,14 @@ class FilterDisplay:
                 )
             image_shape = (side, side)
         display = cls(filters, image_shape=image_shape)
-        return display.plot(**plot_params)
+        return display.plot(
+            n_cols=n_cols,
+            normalize=normalize,
+            padding=padding,
+            cmap=cmap,
+            ax=ax,
+            imshow_kw=imshow_kw,
+        )
 
 
 def _check_filters(filters, name):
@@ -325,15 +350,3 @@ def _assemble_mosaic(tiles, n_cols, padding):
         left = padding + col * (width + padding)
         mosaic[top : top + height, left : left + width] = tile
     return mosaic
-
-
-# from_estimator takes plot's parameters, and shows and documents them as
-# plot does.
-FilterDisplay.from_estimator.__func__.__signature__ = extended_signature(
-    FilterDisplay.from_estimator.__func__, keyword_parameters(FilterDisplay.plot)
-)
-FilterDisplay.from_estimator.__func__.__doc__ = with_entries(
-    FilterDisplay.from_estimator.__doc__,
-    "plot_parameters",
-    section_entries(FilterDisplay.plot.__doc__, "Parameters"),
-)

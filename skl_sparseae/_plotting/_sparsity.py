@@ -245,16 +245,23 @@ class SparsityDisplay:
             training data.
 
         ax : matplotlib Axes or array-like of two Axes, default=None
-            Where to draw; see :meth:`plot`.
+            Where to draw. None creates a new figure with two side-by-side
+            axes. Two axes receive the histogram and the loss curve. A single
+            axes is used as a bounding box: it is hidden and the two panels
+            are drawn inside its area (it must belong to a grid of subplots).
 
-        bins : int or sequence of float, default=20
-            Histogram bins; see :meth:`plot`.
+        bins : int, sequence of float or str, default=20
+            Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
+            integer means that many equal bins spanning ``rho`` and all the
+            mean activations, with a 10% margin. A sequence gives the bin
+            edges, a string one of NumPy's binning rules (such as "auto").
 
         hist_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
 
         line_kw : dict, default=None
-            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot`.
+            Keyword arguments passed to :meth:`matplotlib.axes.Axes.plot` for
+            the loss curve.
 
         Returns
         -------
