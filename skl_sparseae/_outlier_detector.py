@@ -75,8 +75,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         - "sgd": stochastic gradient descent on minibatches, with
           ``learning_rate``, ``momentum`` and ``nesterovs_momentum``.
 
-        .. versionadded:: 0.1
-           "adam" and "sgd".
+        See :ref:`choosing_solver`.
 
     batch_size : int or "auto", default="auto"
         Rows per minibatch of the "adam" and "sgd" solvers; "auto" means
@@ -91,10 +90,8 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         stops once it falls below 1e-6). Unused by the other solvers.
 
     learning_rate_init : float, default=1e-2
-        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs". Ten
-        times MLPRegressor's default: measured on digits and on 8x8 and
-        28x28 image patches, both solvers reached better held-out scores
-        with it in the same epochs.
+        Step size of the "adam" solver, and initial step size of the "sgd"
+        solver (which ``learning_rate`` may change). Unused by "lbfgs".
 
     power_t : float, default=0.5
         Exponent of the "invscaling" schedule of ``solver="sgd"``.
@@ -116,10 +113,8 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         (scipy's ``gtol``). The improvement is relative because the objective's
         scale grows with the number of features. ``tol=0`` runs exactly
         ``max_iter`` iterations (unless the line search fails or ``max_fun``
-        runs out first), without a ConvergenceWarning. The default stops
-        within noise of the quality of longer fits on the problems measured
-        in the user guide (:ref:`stopping`); raise ``tol`` to trade a little
-        quality for time.
+        runs out first), without a ConvergenceWarning. A larger ``tol``
+        stops sooner, at some cost in quality; see :ref:`stopping`.
 
     max_fun : int, default=15000
         Maximum number of objective evaluations of "lbfgs".
@@ -133,16 +128,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     decoder_scaling : "auto" or float, default=1.0
         Factor by which L-BFGS-B's variables for the decoder weights ``W2``
         are scaled: it optimises ``W2 / decoder_scaling``, which makes its
-        first steps along ``W2`` ``decoder_scaling**2`` times longer. Under
-        sparse codes the objective's curvature along ``W2`` is about ``rho``
-        times that along ``W1``, so "auto", ``1 / sqrt(rho)``, reaches a
-        given objective in fewer iterations on sigmoid-decoder data (digits:
-        3 times sooner). 1, the default, is the plain path: "auto" did not
-        stop sooner on every data set measured. The objective, ``loss_`` and
-        ``loss_curve_`` do not change; only the path L-BFGS-B takes does
-        (:ref:`conditioning`). Used only by ``solver="lbfgs"``.
-
-        .. versionadded:: 0.1
+        steps along ``W2`` ``decoder_scaling**2`` times longer. With sparse
+        codes the objective's curvature along ``W2`` is about ``rho`` times
+        that along ``W1``: "auto", ``1 / sqrt(rho)``, evens the two out,
+        which can reach a given objective in fewer iterations on
+        sigmoid-decoder data. 1 optimises ``W2`` itself. Only the path
+        L-BFGS-B takes changes: the objective is the same, and ``loss_`` and
+        ``loss_curve_`` are its values (:ref:`conditioning`). Used only by
+        ``solver="lbfgs"``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
