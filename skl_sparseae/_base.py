@@ -56,24 +56,6 @@ WEIGHT_ATTRIBUTES = (
     "intercept_visible_",
 )
 
-# Where the API pages of the built documentation live; "{estimator_name}" is
-# filled in. The project has no public address yet: point it at a local or
-# hosted build with the SKL_SPARSEAE_DOC_URL environment variable, read when
-# skl_sparseae is imported.
-DEFAULT_DOC_LINK_TEMPLATE = (
-    "https://skl-sparseae.readthedocs.io/en/latest/generated/"
-    "skl_sparseae.{estimator_name}.html"
-)
-
-
-def _doc_link_template():
-    import os
-
-    base = os.environ.get("SKL_SPARSEAE_DOC_URL")
-    if not base:
-        return DEFAULT_DOC_LINK_TEMPLATE
-    return base.rstrip("/") + "/generated/skl_sparseae.{estimator_name}.html"
-
 
 class _Solution(NamedTuple):
     """What a solver's run gives the publication, whichever the solver."""
@@ -134,8 +116,11 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         "verbose": ["verbose"],
     }
 
-    _doc_link_module = "skl_sparseae"
-    _doc_link_template = _doc_link_template()
+    # The HTML repr's "?" button needs the address of the API pages, and the
+    # documentation has no public address: scikit-learn's _get_doc_link gives
+    # no link for a class outside _doc_link_module ("sklearn"). Set
+    # _doc_link_module = "skl_sparseae" and _doc_link_template to that
+    # address, as plain strings, once there is one.
 
     @abstractmethod
     def __init__(

@@ -78,22 +78,10 @@ def test_a_misspelt_parameter_is_reported_under_the_class_name(cls):
 @pytest.mark.parametrize(
     "cls", [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector]
 )
-def test_html_repr_links_to_the_api_page(cls):
+def test_html_repr_has_no_documentation_link(cls):
+    # The documentation has no public address, and no address is guessed.
     estimator = cls(n_components=3)
-    link = estimator._get_doc_link()
-    assert link.endswith(f"/generated/skl_sparseae.{cls.__name__}.html")
+    assert estimator._get_doc_link() == ""
     html = estimator_html_repr(estimator)
-    assert link in html
-    # Each parameter's description, from the docstring, as its tooltip.
-    assert "Target mean activation of each hidden unit" in html
-
-
-def test_doc_link_follows_the_environment(monkeypatch):
-    import skl_sparseae._base as base
-
-    monkeypatch.setenv("SKL_SPARSEAE_DOC_URL", "file:///docs/_build/html/")
-    assert base._doc_link_template() == (
-        "file:///docs/_build/html/generated/skl_sparseae.{estimator_name}.html"
-    )
-    monkeypatch.delenv("SKL_SPARSEAE_DOC_URL")
-    assert base._doc_link_template() == base.DEFAULT_DOC_LINK_TEMPLATE
+    # Neither the "?" button nor the parameters' links to their entries.
+    assert "href=" not in html
