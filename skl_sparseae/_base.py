@@ -331,6 +331,11 @@ class _BaseSparseAutoencoder(BaseEstimator):
         if placement.kind != "dask":
             value_range = placement.value_range(X_train)
             self._check_training_rows(n_samples, n_features, value_range, dtype)
+        else:
+            # The values are checked chunk by chunk as the epochs stream them;
+            # a row count that dask only knows once the chunks are computed
+            # (NaN here) is checked by the epoch.
+            check_sample_count(n_samples, n_features, name)
         check_fit_memory(
             stochastic_memory_bytes(n_features, n_components, dtype.itemsize),
             n_features,
@@ -363,6 +368,7 @@ class _BaseSparseAutoencoder(BaseEstimator):
             self.decoder_activation,
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
+            estimator_name=name,
         )
         held_out_score = self._held_out_scorer(
             X_val, (dtype, n_features, n_components), placement

@@ -142,12 +142,26 @@ class Placement:
         return value_range(X)
 
     def epoch_runner(
-        self, X, n_components, params, decoder_activation, batch_size, shuffle
+        self,
+        X,
+        n_components,
+        params,
+        decoder_activation,
+        batch_size,
+        shuffle,
+        *,
+        estimator_name,
     ):
         """What runs one epoch of minibatch steps over validated X."""
         if self.kind == "dask":
             return ChunkRunner(
-                X, n_components, params, decoder_activation, batch_size, shuffle
+                X,
+                n_components,
+                params,
+                decoder_activation,
+                batch_size,
+                shuffle,
+                estimator_name=estimator_name,
             )
         return EpochRunner(
             X,
