@@ -495,13 +495,24 @@ class _BaseSparseAutoencoder(BaseEstimator):
         if (from_fitted or self.warm_start) and hasattr(self, "components_"):
             previous_components, previous_features = self.components_.shape
             if (previous_components, previous_features) != (n_components, n_features):
+                if from_fitted:
+                    # partial_fit on a fitted model always continues, whatever
+                    # warm_start; its features are checked before this.
+                    advice = (
+                        f"Set n_components={previous_components} back to "
+                        "continue this model, or start a new one from random "
+                        "weights: fit(), or partial_fit() on "
+                        "sklearn.base.clone(estimator)."
+                    )
+                else:
+                    advice = "Set warm_start=False to start from new random weights."
                 raise ValueError(
                     f"{'partial_fit' if from_fitted else 'warm_start=True'} needs "
                     "the same shape as the previous fit: "
                     f"it had n_features={previous_features} and "
                     f"n_components={previous_components}, now X has "
                     f"n_features={n_features} and n_components={n_components}. "
-                    "Set warm_start=False to start from new random weights."
+                    + advice
                 )
             return pack(
                 *(
