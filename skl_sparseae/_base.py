@@ -28,7 +28,7 @@ from ._memory import (
     stochastic_memory_bytes,
 )
 from ._objective import Objective, initial_parameters, pack, unpack
-from ._placement import locate
+from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
 from ._stochastic import (
@@ -596,6 +596,16 @@ class _BaseSparseAutoencoder(BaseEstimator):
             Scores, all lower than or equal to 0.
         """
         return self._reconstruction_scores(X)
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A fitted copy whose arrays are ``converter(array)``.
+
+        scikit-learn's ``move_estimator_to`` calls this hook (and
+        :func:`skl_sparseae.move_estimator_to` does), so that the copy moves
+        the minibatch solver's state with the weights and keeps
+        ``feature_names_in_`` on the host.
+        """
+        return moved_model(self, converter)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,7 +30,8 @@ The optimizer's state lives between ``partial_fit`` calls, and a step that
 fails (a non-finite loss, an interruption) must leave it untouched: the
 estimator steps a :meth:`BaseOptimizer.copy` and keeps it only after the
 step succeeded. The state pickles (the namespace module, which does not
-pickle, is recovered from the buffers).
+pickle, is recovered from the buffers), and :meth:`BaseOptimizer.moved`
+copies it into another namespace or onto another device.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -153,6 +154,28 @@ class BaseOptimizer:
         for name in _BUFFERS:
             if name in self.__dict__:
                 setattr(new, name, _copy_array(self.__dict__[name], self._xp))
+        return new
+
+    def moved(self, converter):
+        """An independent copy whose buffers are ``converter(buffer)``.
+
+        Parameters
+        ----------
+        converter : callable
+            Takes one buffer and returns it in the target namespace and on
+            the target device, as scikit-learn's ``move_to`` does.
+
+        Returns
+        -------
+        optimizer : BaseOptimizer
+            A new optimizer of the same class and state, its namespace the
+            converted buffers'. This one is left unchanged.
+        """
+        new = self.copy()
+        for name in _BUFFERS:
+            if name in new.__dict__:
+                setattr(new, name, converter(new.__dict__[name]))
+        new._xp = _namespace(new._scratch)
         return new
 
     def __getstate__(self):

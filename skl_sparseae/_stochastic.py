@@ -64,6 +64,13 @@ class MinibatchState:
         state.random_state = copy.deepcopy(self.random_state)
         return state
 
+    def moved(self, converter):
+        """An independent copy whose optimizer buffers are ``converter(buffer)``."""
+        state = copy.copy(self)
+        state.optimizer = self.optimizer.moved(converter)
+        state.random_state = copy.deepcopy(self.random_state)
+        return state
+
 
 def make_optimizer(estimator, theta, xp):
     """The optimizer of ``estimator.solver`` for the flat vector ``theta``."""

@@ -292,3 +292,28 @@ def test_array_api_strict_pickles():
         optimizer.update_params(theta, xp.asarray(grad))
         restored.update_params(theta_restored, xp.asarray(grad))
     assert_array_equal(np.asarray(theta), np.asarray(theta_restored))
+
+
+@pytest.mark.parametrize("kind, params", ALL_CASES, ids=CASE_IDS)
+def test_moved_copy_continues_identically_and_leaves_the_original(kind, params):
+    xp = pytest.importorskip("array_api_strict")
+    device = xp.Device("device1")
+    theta, grads = random_problem(n_steps=20)
+    ours = make_ours(kind, params, theta)
+    for grad in grads[:10]:
+        ours.update_params(theta, grad)
+    saved = pickle.dumps(ours)
+    moved = ours.moved(lambda buffer: xp.asarray(buffer, device=device))
+    assert pickle.dumps(ours) == saved
+    assert moved._xp is xp
+    assert all(b.device == device for b in buffers(moved))
+    theta_moved = xp.asarray(theta, device=device)
+    for grad in grads[10:]:
+        ours.update_params(theta, grad)
+        moved.update_params(theta_moved, xp.asarray(grad, device=device))
+    assert_allclose(
+        np.asarray(xp.asarray(theta_moved, device=xp.Device("CPU_DEVICE"))),
+        theta,
+        rtol=1e-12,
+        atol=1e-12,
+    )
