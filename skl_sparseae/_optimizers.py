@@ -32,6 +32,12 @@ estimator steps a :meth:`BaseOptimizer.copy` and keeps it only after the
 step succeeded. The state pickles (the namespace module, which does not
 pickle, is recovered from the buffers), and :meth:`BaseOptimizer.moved`
 copies it into another namespace or onto another device.
+
+A later vector may have another float dtype than the buffers (a
+``partial_fit`` piece in float32 after one in float64). NumPy's in-place
+ufuncs mix the two dtypes, and the buffers keep theirs; the Array API
+standard has no mixed-dtype in-place operators, so in other namespaces the
+buffers are first cast to the vector's dtype.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -107,6 +113,8 @@ class BaseOptimizer:
         if isinstance(params, np.ndarray):
             self._update_numpy(params, grads)
         else:
+            if self._scratch.dtype != params.dtype:
+                self._cast_buffers(params.dtype)
             if grads.dtype != params.dtype:
                 grads = self._xp.astype(grads, params.dtype)
             self._update_array_api(params, grads)
@@ -177,6 +185,11 @@ class BaseOptimizer:
                 setattr(new, name, converter(new.__dict__[name]))
         new._xp = _namespace(new._scratch)
         return new
+
+    def _cast_buffers(self, dtype):
+        for name in _BUFFERS:
+            if name in self.__dict__:
+                setattr(self, name, self._xp.astype(self.__dict__[name], dtype))
 
     def __getstate__(self):
         state = self.__dict__.copy()

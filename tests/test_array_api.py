@@ -588,3 +588,28 @@ def test_move_estimator_to_checks_its_arguments(X_unit):
     # An unfitted estimator moves too: its copy has nothing to move.
     moved = move_estimator_to(sae, np)
     assert moved is not sae and moved.get_params() == sae.get_params()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "first, second", [("float32", "float64"), ("float64", "float32")]
+)
+def test_partial_fit_piece_of_another_dtype_on_a_device(first, second, solver):
+    """A device stream switching dtype trains as the NumPy stream does."""
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    X = np.random.RandomState(0).uniform(size=(150, 12))
+    pieces = [X[:50].astype(first), X[50:].astype(second), X[:50].astype(first)]
+    params = dict(n_components=5, solver=solver, random_state=0)
+    reference = SparseAutoencoderTransformer(**params)
+    sae = SparseAutoencoderTransformer(**params)
+    for piece in pieces:
+        reference.partial_fit(piece)
+        with config_context(array_api_dispatch=True):
+            sae.partial_fit(xps.asarray(piece, device=device))
+            assert sae.components_.dtype == getattr(xps, str(piece.dtype))
+    for name in FITTED_ARRAYS:
+        assert_allclose(
+            host(getattr(sae, name)), getattr(reference, name), rtol=1e-5, atol=1e-6
+        )
+    assert sae.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-5)
