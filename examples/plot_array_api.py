@@ -31,9 +31,8 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils._array_api import move_estimator_to  # private, see below
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderTransformer, move_estimator_to
 
 X_np, y_np = load_digits(return_X_y=True)
 device = xp.Device("device1")
@@ -68,15 +67,16 @@ print(f"{sae.n_iter_} L-BFGS iterations, training accuracy {accuracy:.3f}")
 # %%
 # Back to NumPy
 # -------------
-# The fitted attributes live where the training data did. To serve the model
-# on a CPU-only machine, move it to NumPy (then pickle it as usual) with
-# ``move_estimator_to``. It is a *private* scikit-learn function (imported
-# above from ``sklearn.utils._array_api``), the one that scikit-learn's own
-# error messages recommend for this; it may change without a deprecation.
-with sklearn.config_context(array_api_dispatch=True):
-    cpu_model = move_estimator_to(sae, np, "cpu")
-scaled = MinMaxScaler().fit_transform(X_np.astype(np.float32))
-print(type(cpu_model.components_).__name__, cpu_model.transform(scaled).shape)
+# The fitted attributes live where the training data did. To serve the
+# pipeline on a CPU-only machine, move a copy of it to NumPy with
+# :func:`~skl_sparseae.move_estimator_to`, then pickle it as usual: the copy
+# holds NumPy arrays only, in every step, so it loads where the device
+# library is not installed. The same function moves a single model, and to
+# another namespace or device.
+cpu_pipe = move_estimator_to(pipe, np, "cpu")
+cpu_model = cpu_pipe[1]
+accuracy = cpu_pipe.score(X_np.astype(np.float32), y_np)
+print(f"{type(cpu_model.components_).__name__}, training accuracy {accuracy:.3f}")
 
 # %%
 # The moved model is an ordinary NumPy model: the displays draw it as any

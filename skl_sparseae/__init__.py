@@ -3,6 +3,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from ._outlier_detector import SparseAutoencoderOutlierDetector
+from ._placement import move_estimator_to
 from ._plotting import FilterDisplay, SparsityDisplay
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
@@ -14,4 +15,5 @@ __all__ = [
     "SparseAutoencoderTransformer",
     "SparsityDisplay",
     "__version__",
+    "move_estimator_to",
 ]

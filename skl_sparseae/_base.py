@@ -30,7 +30,7 @@ from ._memory import (
     stochastic_memory_bytes,
 )
 from ._objective import Objective, initial_parameters, pack, unpack
-from ._placement import locate
+from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
 from ._stochastic import (
@@ -319,6 +319,11 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         if placement.kind != "dask":
             value_range = placement.value_range(X_train)
             self._check_training_rows(n_samples, n_features, value_range, dtype)
+        else:
+            # The values are checked chunk by chunk as the epochs stream them;
+            # a row count that dask only knows once the chunks are computed
+            # (NaN here) is checked by the epoch.
+            check_sample_count(n_samples, n_features, name)
         check_fit_memory(
             stochastic_memory_bytes(n_features, n_components, dtype.itemsize),
             n_features,
@@ -351,6 +356,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             self.decoder_activation,
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
+            estimator_name=name,
         )
         held_out_score = self._held_out_scorer(
             X_val, (dtype, n_features, n_components), placement
@@ -477,13 +483,24 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         if (from_fitted or self.warm_start) and hasattr(self, "components_"):
             previous_components, previous_features = self.components_.shape
             if (previous_components, previous_features) != (n_components, n_features):
+                if from_fitted:
+                    # partial_fit on a fitted model always continues, whatever
+                    # warm_start; its features are checked before this.
+                    advice = (
+                        f"Set n_components={previous_components} back to "
+                        "continue this model, or start a new one from random "
+                        "weights: fit(), or partial_fit() on "
+                        "sklearn.base.clone(estimator)."
+                    )
+                else:
+                    advice = "Set warm_start=False to start from new random weights."
                 raise ValueError(
                     f"{'partial_fit' if from_fitted else 'warm_start=True'} needs "
                     "the same shape as the previous fit: "
                     f"it had n_features={previous_features} and "
                     f"n_components={previous_components}, now X has "
                     f"n_features={n_features} and n_components={n_components}. "
-                    "Set warm_start=False to start from new random weights."
+                    + advice
                 )
             return pack(
                 *(
@@ -567,6 +584,16 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             Scores, all lower than or equal to 0.
         """
         return self._reconstruction_scores(X)
+
+    def __sklearn_array_api_convert__(self, converter):
+        """A fitted copy whose arrays are ``converter(array)``.
+
+        scikit-learn's ``move_estimator_to`` calls this hook (and
+        :func:`skl_sparseae.move_estimator_to` does), so that the copy moves
+        the minibatch solver's state with the weights and keeps
+        ``feature_names_in_`` on the host.
+        """
+        return moved_model(self, converter)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -30,7 +30,14 @@ The optimizer's state lives between ``partial_fit`` calls, and a step that
 fails (a non-finite loss, an interruption) must leave it untouched: the
 estimator steps a :meth:`BaseOptimizer.copy` and keeps it only after the
 step succeeded. The state pickles (the namespace module, which does not
-pickle, is recovered from the buffers).
+pickle, is recovered from the buffers), and :meth:`BaseOptimizer.moved`
+copies it into another namespace or onto another device.
+
+A later vector may have another float dtype than the buffers (a
+``partial_fit`` piece in float32 after one in float64). NumPy's in-place
+ufuncs mix the two dtypes, and the buffers keep theirs; the Array API
+standard has no mixed-dtype in-place operators, so in other namespaces the
+buffers are first cast to the vector's dtype.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -106,6 +113,8 @@ class BaseOptimizer:
         if isinstance(params, np.ndarray):
             self._update_numpy(params, grads)
         else:
+            if self._scratch.dtype != params.dtype:
+                self._cast_buffers(params.dtype)
             if grads.dtype != params.dtype:
                 grads = self._xp.astype(grads, params.dtype)
             self._update_array_api(params, grads)
@@ -154,6 +163,33 @@ class BaseOptimizer:
             if name in self.__dict__:
                 setattr(new, name, _copy_array(self.__dict__[name], self._xp))
         return new
+
+    def moved(self, converter):
+        """An independent copy whose buffers are ``converter(buffer)``.
+
+        Parameters
+        ----------
+        converter : callable
+            Takes one buffer and returns it in the target namespace and on
+            the target device, as scikit-learn's ``move_to`` does.
+
+        Returns
+        -------
+        optimizer : BaseOptimizer
+            A new optimizer of the same class and state, its namespace the
+            converted buffers'. This one is left unchanged.
+        """
+        new = self.copy()
+        for name in _BUFFERS:
+            if name in new.__dict__:
+                setattr(new, name, converter(new.__dict__[name]))
+        new._xp = _namespace(new._scratch)
+        return new
+
+    def _cast_buffers(self, dtype):
+        for name in _BUFFERS:
+            if name in self.__dict__:
+                setattr(self, name, self._xp.astype(self.__dict__[name], dtype))
 
     def __getstate__(self):
         state = self.__dict__.copy()

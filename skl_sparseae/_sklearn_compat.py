@@ -15,6 +15,7 @@ from sklearn.utils._array_api import (
     _max_precision_float_dtype,
     check_same_namespace,
     get_namespace_and_device,
+    move_estimator_to,
     move_to,
 )
 from sklearn.utils._chunking import get_chunk_n_rows
@@ -31,5 +32,6 @@ __all__ = [
     "check_same_namespace",
     "get_chunk_n_rows",
     "get_namespace_and_device",
+    "move_estimator_to",
     "move_to",
 ]

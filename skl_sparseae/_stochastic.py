@@ -39,6 +39,7 @@ from ._inference import has_non_finite
 from ._objective import MinibatchWorkspace, is_numpy, minibatch_loss_and_gradient
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
+from ._validation import check_sample_count
 
 
 class MinibatchState:
@@ -60,6 +61,13 @@ class MinibatchState:
     def copy(self):
         state = copy.copy(self)
         state.optimizer = self.optimizer.copy()
+        state.random_state = copy.deepcopy(self.random_state)
+        return state
+
+    def moved(self, converter):
+        """An independent copy whose optimizer buffers are ``converter(buffer)``."""
+        state = copy.copy(self)
+        state.optimizer = self.optimizer.moved(converter)
         state.random_state = copy.deepcopy(self.random_state)
         return state
 
@@ -229,16 +237,28 @@ class ChunkRunner:
     Each chunk is computed (validated by its graph), its batches run as by
     :class:`EpochRunner`, and it is dropped before the next is computed. The
     chunks come in chunk order; ``shuffle`` orders the rows within each.
+    ``estimator_name`` names the estimator in the error for an array whose
+    chunks hold no rows (its row count may be unknown until they are
+    computed).
     """
 
     xp = None
 
     def __init__(
-        self, X, n_components, params, decoder_activation, batch_size, shuffle
+        self,
+        X,
+        n_components,
+        params,
+        decoder_activation,
+        batch_size,
+        shuffle,
+        *,
+        estimator_name,
     ):
         self.chunks = X.to_delayed().ravel().tolist()
         self.n_features = X.shape[1]
         self.options = (n_components, params, decoder_activation, batch_size, shuffle)
+        self.estimator_name = estimator_name
 
     def run(self, theta, state):
         import dask
@@ -259,6 +279,7 @@ class ChunkRunner:
             )
             total += runner.run(theta, state, count_epoch=False) * X_chunk.shape[0]
             rows += X_chunk.shape[0]
+        check_sample_count(rows, self.n_features, self.estimator_name)
         state.n_epochs += 1
         state.optimizer.iteration_ends(state.n_samples_seen)
         return total / rows

@@ -274,14 +274,14 @@ def test_pipeline_scaler_autoencoder_logistic_regression(combination):
 @pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
 def test_move_fitted_model_back_to_numpy(combination, X_unit):
     """The documented way to a CPU-only model: move_estimator_to, then pickle."""
+    from skl_sparseae import move_estimator_to
+
     X = on_device(X_unit, combination)
     sae = SparseAutoencoderTransformer(n_components=5, max_iter=5, random_state=0)
     with config_context(array_api_dispatch=True):
-        from sklearn.utils._array_api import move_estimator_to
-
         quiet_fit(sae, X)
         codes = host(sae.transform(X))
-        cpu_model = move_estimator_to(sae, np, "cpu")
+    cpu_model = move_estimator_to(sae, np, "cpu")
     restored = pickle.loads(pickle.dumps(cpu_model))
     for name in FITTED_ARRAYS:
         assert isinstance(getattr(restored, name), np.ndarray)
@@ -383,3 +383,233 @@ def test_outlier_detector_on_the_device(combination):
     assert_array_equal(labels, reference.predict(X.astype(combination[2])))
     assert_array_equal(fit_labels, labels)
     assert detector.__sklearn_tags__().array_api_support
+
+
+# --------------------------------------------------------------------------
+# Moving a fitted model: its weights and its minibatch solver's state.
+
+
+def _is_array(value):
+    if isinstance(value, np.ndarray):
+        return value.dtype != object  # feature_names_in_ stays on the host
+    return hasattr(value, "__array_namespace__") and not isinstance(value, np.generic)
+
+
+def _arrays_of(estimator):
+    """``(where, array)`` of every array a fitted estimator holds, state included."""
+    found = []
+    for name, value in vars(estimator).items():
+        if name == "_minibatch_state":
+            for buffer, array in vars(value.optimizer).items():
+                if _is_array(array):
+                    found.append((f"optimizer.{buffer}", array))
+        elif _is_array(value):
+            found.append((name, value))
+    return found
+
+
+def _assert_wholly_in(estimator, array_type, device=None):
+    arrays = _arrays_of(estimator)
+    names = [name for name, _ in arrays]
+    assert set(FITTED_ARRAYS) <= set(names)
+    assert any(name.startswith("optimizer.") for name in names)
+    for name, array in arrays:
+        assert type(array) is array_type, name
+        if device is not None:
+            assert array.device == device, name
+
+
+def _minibatch_estimators():
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    return [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "Estimator", _minibatch_estimators(), ids=lambda cls: cls.__name__
+)
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+def test_move_estimator_to_moves_the_solver_state_to_numpy(
+    combination, Estimator, solver, X_unit
+):
+    from skl_sparseae import move_estimator_to
+
+    X = on_device(X_unit, combination)
+    model = Estimator(n_components=5, solver=solver, max_iter=3, random_state=0)
+    with config_context(array_api_dispatch=True):
+        quiet_fit(model, X)
+        scores = host(model.score_samples(X))
+    cpu_model = move_estimator_to(model, np, "cpu")
+
+    _assert_wholly_in(cpu_model, np.ndarray)
+    # The input is left where it was.
+    _assert_wholly_in(model, type(X), X.device)
+    assert cpu_model._minibatch_state is not model._minibatch_state
+    X_host = X_unit.astype(combination[2])
+    rtol = RTOL[combination[2]]
+    assert_allclose(cpu_model.score_samples(X_host), scores, rtol=rtol)
+    if hasattr(cpu_model, "partial_fit"):
+        cpu_model.partial_fit(X_host)
+        _assert_wholly_in(cpu_model, np.ndarray)
+        assert cpu_model.n_iter_ == model.n_iter_ + 1
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_scikit_learns_private_helper_moves_the_solver_state_too(solver, X_unit):
+    """scikit-learn's helper (its error messages recommend it) calls our hook."""
+    from sklearn.utils._array_api import move_estimator_to
+
+    xps = pytest.importorskip("array_api_strict")
+    X = xps.asarray(X_unit, device=xps.Device("device1"))
+    sae = SparseAutoencoderTransformer(
+        n_components=5, solver=solver, max_iter=3, random_state=0
+    )
+    with config_context(array_api_dispatch=True):
+        quiet_fit(sae, X)
+        cpu_model = move_estimator_to(sae, np, "cpu")
+    _assert_wholly_in(cpu_model, np.ndarray)
+    cpu_model.partial_fit(X_unit)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("combination", NON_NUMPY, ids=_ids)
+def test_moved_model_continues_bit_for_bit(combination, solver, X_unit):
+    """NumPy -> device -> NumPy is exact: partial_fit goes on as if never moved."""
+    from skl_sparseae import move_estimator_to
+
+    module, device = namespace_and_device(*combination[:2])
+    X_host = X_unit.astype(combination[2])
+    X = on_device(X_unit, combination)
+    sae = SparseAutoencoderTransformer(
+        n_components=5, solver=solver, max_iter=3, random_state=0
+    )
+    quiet_fit(sae, X_host)
+    never_moved = pickle.loads(pickle.dumps(sae))
+    on_device_ = move_estimator_to(sae, module, device)
+    _assert_wholly_in(on_device_, type(X), X.device)
+    back = move_estimator_to(on_device_, np)
+
+    never_moved.partial_fit(X_host)
+    back.partial_fit(X_host)
+    for name, array in _arrays_of(never_moved):
+        assert_array_equal(dict(_arrays_of(back))[name], array, err_msg=name)
+    assert back.loss_curve_ == never_moved.loss_curve_
+    assert (back.t_, back.n_iter_) == (never_moved.t_, never_moved.n_iter_)
+    # On the device the same step, to round-off.
+    with config_context(array_api_dispatch=True):
+        on_device_.partial_fit(X)
+        _assert_wholly_in(on_device_, type(X), X.device)
+        moved_back = move_estimator_to(on_device_, np)
+    rtol = RTOL[combination[2]]
+    for name in FITTED_ARRAYS:
+        assert_allclose(
+            getattr(moved_back, name), getattr(never_moved, name), rtol=rtol, atol=rtol
+        )
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_model_moved_to_another_device_continues_there(solver, X_unit):
+    from skl_sparseae import move_estimator_to
+
+    xps = pytest.importorskip("array_api_strict")
+    device1, cpu = xps.Device("device1"), xps.Device("CPU_DEVICE")
+    sae = SparseAutoencoderTransformer(
+        n_components=5, solver=solver, max_iter=3, random_state=0
+    )
+    with config_context(array_api_dispatch=True):
+        quiet_fit(sae, xps.asarray(X_unit, device=device1))
+        moved = move_estimator_to(sae, xps, cpu)
+        _assert_wholly_in(moved, type(xps.asarray(0.0)), cpu)
+        moved.partial_fit(xps.asarray(X_unit, device=cpu))
+        sae.partial_fit(xps.asarray(X_unit, device=device1))
+        _assert_wholly_in(moved, type(xps.asarray(0.0)), cpu)
+        # array-api-strict computes alike on each device: the same bits.
+        for name, array in _arrays_of(sae):
+            expected = host(xps.asarray(array, device=cpu))
+            assert_array_equal(host(dict(_arrays_of(moved))[name]), expected, name)
+
+
+def test_move_estimator_to_moves_a_pipeline(X_unit):
+    from skl_sparseae import move_estimator_to
+
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    X = xps.asarray(X_unit, device=device)
+    pipe = make_pipeline(
+        MinMaxScaler(),
+        SparseAutoencoderTransformer(
+            n_components=5, solver="adam", max_iter=3, random_state=0
+        ),
+    )
+    with config_context(array_api_dispatch=True):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            pipe.fit(X)
+        codes = host(pipe.transform(X))
+    cpu_pipe = move_estimator_to(pipe, np, "cpu")
+    assert isinstance(cpu_pipe[0].scale_, np.ndarray)
+    _assert_wholly_in(cpu_pipe[-1], np.ndarray)
+    _assert_wholly_in(pipe[-1], type(X), device)
+    assert_allclose(cpu_pipe.transform(X_unit), codes, rtol=1e-12)
+
+
+@pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+def test_move_estimator_to_keeps_feature_names_on_the_host(X_unit):
+    from skl_sparseae import move_estimator_to
+
+    pd = pytest.importorskip("pandas")
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    columns = [f"pixel{i}" for i in range(X_unit.shape[1])]
+    sae = SparseAutoencoderTransformer(
+        n_components=5, solver="adam", max_iter=3, random_state=0
+    )
+    quiet_fit(sae, pd.DataFrame(X_unit, columns=columns))
+    moved = move_estimator_to(sae, xps, device)
+    assert isinstance(moved.feature_names_in_, np.ndarray)
+    assert list(moved.feature_names_in_) == columns
+    _assert_wholly_in(moved, type(xps.asarray(0.0)), device)
+    with config_context(array_api_dispatch=True):
+        codes = moved.transform(xps.asarray(X_unit, device=device))
+    assert_allclose(host(codes), sae.transform(X_unit), rtol=1e-12)
+
+
+def test_move_estimator_to_checks_its_arguments(X_unit):
+    from skl_sparseae import move_estimator_to
+
+    sae = SparseAutoencoderTransformer(n_components=3)
+    with pytest.raises(TypeError, match="moves an estimator instance"):
+        move_estimator_to(SparseAutoencoderTransformer, np)
+    with pytest.raises(TypeError, match="moves an estimator instance"):
+        move_estimator_to(X_unit, np)
+    with pytest.raises(TypeError, match="xp must be an Array API namespace"):
+        move_estimator_to(sae, "numpy")
+    # An unfitted estimator moves too: its copy has nothing to move.
+    moved = move_estimator_to(sae, np)
+    assert moved is not sae and moved.get_params() == sae.get_params()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize(
+    "first, second", [("float32", "float64"), ("float64", "float32")]
+)
+def test_partial_fit_piece_of_another_dtype_on_a_device(first, second, solver):
+    """A device stream switching dtype trains as the NumPy stream does."""
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    X = np.random.RandomState(0).uniform(size=(150, 12))
+    pieces = [X[:50].astype(first), X[50:].astype(second), X[:50].astype(first)]
+    params = dict(n_components=5, solver=solver, random_state=0)
+    reference = SparseAutoencoderTransformer(**params)
+    sae = SparseAutoencoderTransformer(**params)
+    for piece in pieces:
+        reference.partial_fit(piece)
+        with config_context(array_api_dispatch=True):
+            sae.partial_fit(xps.asarray(piece, device=device))
+            assert sae.components_.dtype == getattr(xps, str(piece.dtype))
+    for name in FITTED_ARRAYS:
+        assert_allclose(
+            host(getattr(sae, name)), getattr(reference, name), rtol=1e-5, atol=1e-6
+        )
+    assert sae.loss_curve_ == pytest.approx(reference.loss_curve_, rel=1e-5)

@@ -459,3 +459,18 @@ def test_dask_evaluation_fails_when_the_cluster_has_no_workers(monkeypatch):
 
     with pytest.raises(RuntimeError, match="has had no workers for 0 s"):
         chunks._wait_with_workers([], never_done)
+
+
+@pytest.mark.parametrize("known_size", [True, False], ids=["known", "unknown"])
+@pytest.mark.parametrize(
+    "solver, method", [("adam", "fit"), ("sgd", "fit"), ("adam", "partial_fit")]
+)
+def test_minibatch_solvers_refuse_an_empty_dask_array(solver, method, known_size):
+    """scikit-learn's message, as for L-BFGS and in-memory data."""
+    X = da.from_array(unit_data(n_samples=40), chunks=(10, 12))
+    # A mask gives chunks whose row counts dask knows only once computed.
+    empty = X[:0] if known_size else X[X[:, 0] > 2]
+    estimator = make_estimator(solver=solver)
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        getattr(estimator, method)(empty)
+    assert not hasattr(estimator, "components_")

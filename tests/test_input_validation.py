@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import config_context
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import MinMaxScaler
@@ -701,3 +702,35 @@ def test_well_scaled_fit_does_not_warn_about_saturation():
         SparseAutoencoderTransformer(
             16, rho=0.01, beta=3.0, max_iter=100, random_state=0
         ).fit(X)
+
+
+def test_partial_fit_after_changing_n_components_gives_advice_that_works():
+    X = _uniform()
+    sae = SparseAutoencoderTransformer(
+        n_components=N_COMPONENTS, solver="adam", random_state=0
+    ).partial_fit(X)
+    previous = pickle.dumps(sae)
+    sae.set_params(n_components=N_COMPONENTS + 1)
+    message = (
+        "partial_fit needs the same shape as the previous fit: it had "
+        f"n_features={N_FEATURES} and n_components={N_COMPONENTS}, now X has "
+        f"n_features={N_FEATURES} and n_components={N_COMPONENTS + 1}. Set "
+        f"n_components={N_COMPONENTS} back to continue this model, or start a new "
+        "one from random weights: fit(), or partial_fit() on "
+        "sklearn.base.clone(estimator)."
+    )
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        sae.partial_fit(X)
+    # warm_start does not matter to partial_fit: the advice must not be it.
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        sae.set_params(warm_start=True).partial_fit(X)
+    sae.set_params(warm_start=False)
+    # Each piece of advice works.
+    restarted = clone(sae).partial_fit(X)
+    assert restarted.components_.shape == (N_COMPONENTS + 1, N_FEATURES)
+    assert restarted.n_iter_ == 1
+    refitted = pickle.loads(pickle.dumps(sae)).set_params(max_iter=2).fit(X)
+    assert refitted.components_.shape == (N_COMPONENTS + 1, N_FEATURES)
+    sae.set_params(n_components=N_COMPONENTS)
+    assert pickle.dumps(sae) == previous
+    assert sae.partial_fit(X).n_iter_ == 2

@@ -292,3 +292,48 @@ def test_array_api_strict_pickles():
         optimizer.update_params(theta, xp.asarray(grad))
         restored.update_params(theta_restored, xp.asarray(grad))
     assert_array_equal(np.asarray(theta), np.asarray(theta_restored))
+
+
+@pytest.mark.parametrize("kind, params", ALL_CASES, ids=CASE_IDS)
+def test_array_api_vector_of_another_dtype_casts_the_buffers(kind, params):
+    """The standard has no mixed-dtype in-place operators: the buffers follow."""
+    xp = pytest.importorskip("array_api_strict")
+    theta_np, grads = random_problem(n_steps=20)
+    theta64 = xp.asarray(theta_np)
+    ours = make_ours(kind, params, theta64)
+    reference = make_ours(kind, params, theta_np)
+    for grad in grads[:10]:
+        ours.update_params(theta64, xp.asarray(grad))
+        reference.update_params(theta_np, grad)
+    theta32, theta_np32 = xp.astype(theta64, xp.float32), theta_np.astype(np.float32)
+    for grad in grads[10:]:
+        ours.update_params(theta32, xp.asarray(grad, dtype=xp.float32))
+        reference.update_params(theta_np32, grad.astype(np.float32))
+    assert all(b.dtype == xp.float32 for b in buffers(ours))
+    assert theta32.dtype == xp.float32
+    assert_allclose(np.asarray(theta32), theta_np32, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind, params", ALL_CASES, ids=CASE_IDS)
+def test_moved_copy_continues_identically_and_leaves_the_original(kind, params):
+    xp = pytest.importorskip("array_api_strict")
+    device = xp.Device("device1")
+    theta, grads = random_problem(n_steps=20)
+    ours = make_ours(kind, params, theta)
+    for grad in grads[:10]:
+        ours.update_params(theta, grad)
+    saved = pickle.dumps(ours)
+    moved = ours.moved(lambda buffer: xp.asarray(buffer, device=device))
+    assert pickle.dumps(ours) == saved
+    assert moved._xp is xp
+    assert all(b.device == device for b in buffers(moved))
+    theta_moved = xp.asarray(theta, device=device)
+    for grad in grads[10:]:
+        ours.update_params(theta, grad)
+        moved.update_params(theta_moved, xp.asarray(grad, device=device))
+    assert_allclose(
+        np.asarray(xp.asarray(theta_moved, device=xp.Device("CPU_DEVICE"))),
+        theta,
+        rtol=1e-12,
+        atol=1e-12,
+    )

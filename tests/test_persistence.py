@@ -171,3 +171,38 @@ def test_restored_model_can_continue_with_warm_start(round_trip, tmp_path):
     # the restored copy continues exactly as the original does
     np.testing.assert_array_equal(restored.components_, sae.components_)
     assert restored.loss_curve_ == sae.loss_curve_
+
+
+@ignore_convergence_warnings
+@pytest.mark.parametrize("Estimator", ["Transformer", "OutlierDetector"])
+def test_model_moved_to_numpy_loads_without_the_device_library(Estimator):
+    """A device fit moved to NumPy pickles as NumPy arrays only."""
+    import subprocess
+    import sys
+
+    import skl_sparseae
+
+    xps = pytest.importorskip("array_api_strict")
+    from sklearn import config_context
+
+    Estimator = getattr(skl_sparseae, f"SparseAutoencoder{Estimator}")
+    X = np.random.RandomState(0).uniform(size=(60, 8))
+    model = Estimator(n_components=3, solver="adam", max_iter=3, random_state=0)
+    with config_context(array_api_dispatch=True):
+        model.fit(xps.asarray(X, device=xps.Device("device1")))
+    cpu_model = skl_sparseae.move_estimator_to(model, np, "cpu")
+    code = (
+        "import pickle, sys\n"
+        "sys.modules['array_api_strict'] = None  # as if not installed\n"
+        "model = pickle.load(sys.stdin.buffer)\n"
+        "X = __import__('numpy').random.RandomState(0).uniform(size=(60, 8))\n"
+        "print(repr(float(model.score_samples(X).sum())))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        input=pickle.dumps(cpu_model),
+        capture_output=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert float(result.stdout) == float(cpu_model.score_samples(X).sum())
