@@ -18,7 +18,6 @@ arithmetic, or the data.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +26,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import _blas
 from ._stopping import BestIterate, NoImprovement
+from ._user_warnings import warn
 from ._validation import outside_unit_interval
 
 # L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
@@ -156,7 +156,7 @@ def _warn_unconverged(result, n_iter, *, max_iter, max_fun, tol, unit_interval_h
     )
     if unit_interval_hint:
         message += " X is also outside [0, 1]: scale it to [0, 1]."
-    warnings.warn(message.strip(), ConvergenceWarning)
+    warn(message.strip(), ConvergenceWarning)
 
 
 def _scipy_stop_reason(result, n_iter, max_iter, max_fun):
@@ -362,7 +362,7 @@ def minimize_lbfgs(
                 "The sparse autoencoder objective is not finite (it "
                 f"overflows) at the initial weights. {cause}"
             ) from None
-        warnings.warn(
+        warn(
             f"L-BFGS stopped after {len(loss_curve)} iteration(s): the "
             "objective was not finite (it overflowed) at a trial point. The "
             f"model keeps the best weights found so far. {cause}",
@@ -374,7 +374,7 @@ def minimize_lbfgs(
         if not best_loss.found:
             # Nothing was computed yet: there is no work to keep.
             raise
-        warnings.warn(
+        warn(
             f"Training interrupted by the user after {len(loss_curve)} "
             "iteration(s); the model keeps the best weights found so far.",
             UserWarning,

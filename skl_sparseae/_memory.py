@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
-import warnings
 
 from ._objective import n_parameters
+from ._user_warnings import warn
 
 # scipy's L-BFGS-B keeps this many correction pairs (its ``maxcor``).
 LBFGS_MEMORY = 10
@@ -71,7 +71,7 @@ def check_fit_memory(needed, n_features, n_components):
         )
     available = available_memory_bytes()
     if available is not None and needed > available:
-        warnings.warn(
+        warn(
             f"This fit needs about {needed / gib:.1f} GiB of memory besides the "
             f"data, more than is available now ({available / gib:.1f} GiB); it "
             f"may swap or fail. {remedy}",

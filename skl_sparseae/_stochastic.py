@@ -24,7 +24,6 @@ epoch (for the loss curve, the stopping rule and the progress line).
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
-import warnings
 from contextlib import nullcontext
 from typing import NamedTuple
 
@@ -39,6 +38,7 @@ from ._inference import has_non_finite
 from ._objective import MinibatchWorkspace, is_numpy, minibatch_loss_and_gradient
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
+from ._user_warnings import warn
 
 
 class MinibatchState:
@@ -310,7 +310,7 @@ def minimize_stochastic(
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = runner.run(theta, state)
         except KeyboardInterrupt:
-            warnings.warn(
+            warn(
                 f"Training interrupted by the user after {len(loss_curve)} "
                 "epoch(s); the model keeps the weights of the last completed "
                 "step.",
@@ -328,7 +328,7 @@ def minimize_stochastic(
                     "sklearn.preprocessing.StandardScaler or MinMaxScaler)."
                 )
             _restore(theta, last_finite, xp)
-            warnings.warn(
+            warn(
                 f"The minibatch solver stopped after {len(loss_curve)} epoch(s): "
                 "the objective was not finite (it overflowed) during the next "
                 "one. The model keeps the weights of the last finite epoch. "
@@ -364,7 +364,7 @@ def minimize_stochastic(
         last_finite = _copy(theta, xp, out=last_finite)
     else:
         if not incremental and tol > 0 and progress.still_improving:
-            warnings.warn(
+            warn(
                 f"The sparse autoencoder stopped after {max_iter} epoch(s) while "
                 f"the {watched} was still improving by more than tol={tol} "
                 f"(relative): it reached max_iter={max_iter}. Increase max_iter "

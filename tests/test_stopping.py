@@ -10,7 +10,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_validate, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import _warn_unconverged
@@ -168,3 +170,33 @@ def test_early_stopping_fit_without_a_completed_iteration(X, estimator):
     assert model.validation_scores_ == []
     assert model.best_validation_score_ is None
     assert np.isfinite(model.loss_)
+
+
+# --------------------------------------------------------------------------
+# Where the warnings of a fit point: the line that called it.
+
+
+@pytest.mark.parametrize("call", ["fit", "fit_transform", "pipeline", "cross_val"])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_convergence_warning_names_the_callers_line(X, solver, call):
+    sae = SparseAutoencoderTransformer(4, solver=solver, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        if call == "fit":
+            sae.fit(X)
+        elif call == "fit_transform":
+            sae.fit_transform(X)
+        elif call == "pipeline":
+            make_pipeline(MinMaxScaler(), sae).fit(X)
+        else:
+            cross_validate(sae, X, cv=2)
+    assert {w.filename for w in record} == {__file__}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_data_warnings_name_the_callers_line(X):
+    sae = SparseAutoencoderTransformer(4, max_iter=3, random_state=0)
+    with pytest.warns(UserWarning) as record:
+        sae.fit(X * 1e3)
+    messages = " ".join(str(w.message) for w in record)
+    assert "X has values in" in messages and "are saturated" in messages
+    assert {w.filename for w in record} == {__file__}
