@@ -11,7 +11,9 @@ public classes add their docstrings and their own methods.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from functools import update_wrapper, wraps
 from numbers import Real
+from types import MethodType
 from typing import NamedTuple
 
 import numpy as np
@@ -91,6 +93,53 @@ def _check_finite_solution(theta, loss):
             "Solver produced non-finite parameter weights. The input data "
             "may contain large values and need to be preprocessed."
         )
+
+
+class _SolverMethod:
+    """A method that only some solvers have, as with scikit-learn's ``available_if``.
+
+    Under the other solvers ``hasattr(estimator, name)`` is False, so that
+    meta-estimators and scikit-learn's checks pass it by, and the
+    AttributeError says which solvers have the method.
+    """
+
+    def __init__(self, fn, solvers):
+        self.fn = fn
+        self.solvers = solvers
+        update_wrapper(self, fn)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def _check(self, obj):
+        if obj.solver not in self.solvers:
+            which = " or ".join(f"solver={solver!r}" for solver in self.solvers)
+            raise AttributeError(
+                f"This {type(obj).__name__!r} has no attribute {self.name!r} "
+                f"with solver={obj.solver!r}: {self.name} is only available "
+                f"with {which}, which train on batches of rows. Set "
+                f"solver={self.solvers[-1]!r} to use it.",
+                name=self.name,
+                obj=obj,
+            )
+
+    def __get__(self, obj, owner=None):
+        if obj is not None:
+            self._check(obj)
+            return MethodType(self.fn, obj)
+
+        # From the class (for the documentation, or to call on an instance).
+        @wraps(self.fn)
+        def method(*args, **kwargs):
+            self._check(args[0])
+            return self.fn(*args, **kwargs)
+
+        return method
+
+
+def available_with_solvers(*solvers):
+    """Make the decorated method exist only under ``solvers``."""
+    return lambda fn: _SolverMethod(fn, solvers)
 
 
 class _BaseSparseAutoencoder(BaseEstimator):

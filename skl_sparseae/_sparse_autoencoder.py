@@ -3,10 +3,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseSparseAutoencoder
+from ._base import _BaseSparseAutoencoder, available_with_solvers
 from ._placement import locate
 from ._sklearn_compat import _fit_context
 
@@ -321,15 +320,7 @@ class SparseAutoencoderTransformer(
         self._publish(fitted)
         return self
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for stochastic solvers. "
-                f"{self.solver!r} is not stochastic."
-            )
-        return True
-
-    @available_if(_check_solver)
+    @available_with_solvers("sgd", "adam")
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Update the model with one epoch of minibatch steps over X.
@@ -342,7 +333,8 @@ class SparseAutoencoderTransformer(
         :meth:`fit`. ``n_iter_`` counts the calls, ``loss_curve_`` gets one
         mean minibatch loss per call and ``t_`` counts the samples seen.
         ``early_stopping`` and ``max_iter`` do not apply: ``partial_fit``
-        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``.
+        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``: with
+        ``solver="lbfgs"`` the estimator has no ``partial_fit`` attribute.
 
         A call that fails leaves the previous model and its optimizer state
         untouched. An interrupt (``KeyboardInterrupt``) keeps the weights of

@@ -425,12 +425,20 @@ def test_the_detector_fits_with_a_minibatch_solver(X):
 # Parameters.
 
 
-def test_partial_fit_is_unavailable_with_lbfgs(X):
+def test_partial_fit_is_unavailable_with_lbfgs_and_says_where_it_is(X):
     sae = SparseAutoencoderTransformer(H)
+    # As with scikit-learn's available_if: meta-estimators see no partial_fit.
     assert not hasattr(sae, "partial_fit")
-    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
+    message = (
+        "has no attribute 'partial_fit' with solver='lbfgs': partial_fit is "
+        "only available with solver='sgd' or solver='adam'"
+    )
+    with pytest.raises(AttributeError, match=re.escape(message)):
         sae.partial_fit(X)
-    assert "only available for stochastic solvers" in str(info.value.__cause__)
+    with pytest.raises(AttributeError, match=re.escape(message)):
+        SparseAutoencoderTransformer.partial_fit(sae, X)
+    assert not hasattr(sae, "n_iter_")
+    assert hasattr(sae.set_params(solver="sgd"), "partial_fit")
 
 
 @pytest.mark.parametrize(
