@@ -288,12 +288,13 @@ def minimize_stochastic(
     exactly ``max_iter`` epochs. ``partial_fit`` (``incremental=True``) runs
     one epoch and never stops on its own.
 
-    A ConvergenceWarning is raised only when the epochs ran out while the fit
-    was still improving. An epoch whose loss or weights are not finite (a
-    learning rate too large for the data) is undone: the weights of the last
-    finite epoch are kept, with a ConvergenceWarning, and a first epoch that
-    is not finite raises a ValueError. A KeyboardInterrupt keeps the weights
-    of the last completed step, with a warning.
+    A ConvergenceWarning is raised only when the epochs ran out while the
+    last epoch still improved by more than ``tol``. An epoch whose loss or
+    weights are not finite (a learning rate too large for the data) is
+    undone: the weights of the last finite epoch are kept, with a
+    ConvergenceWarning, and a first epoch that is not finite raises a
+    ValueError. A KeyboardInterrupt keeps the weights of the last completed
+    step, with a warning.
 
     ``on_epoch(epoch, loss, validation_score)`` is called after each epoch.
     """
@@ -360,7 +361,7 @@ def minimize_stochastic(
                 reason = message
                 break
             # The adaptive learning rate was lowered: count afresh.
-            progress.count = 0
+            progress.restart()
         last_finite = _copy(theta, xp, out=last_finite)
     else:
         if not incremental and tol > 0 and progress.still_improving:
