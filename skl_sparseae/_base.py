@@ -85,6 +85,10 @@ class _Solution(NamedTuple):
     validation_scores: list
     mean_activation: np.ndarray
     extra: dict
+    # The loss overflowed or grew over the fit, and a warning named the
+    # learning rate: the saturation it leaves is a symptom, not a cause to
+    # warn about.
+    diverged: bool = False
 
 
 def _check_finite_solution(theta, loss):
@@ -279,7 +283,10 @@ class _BaseSparseAutoencoder(BaseEstimator):
             np.array(w, dtype=dtype, order="C")
             for w in unpack(solution.theta, n_features, n_components)
         )
-        warn_if_saturated(placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1)
+        if not solution.diverged:
+            warn_if_saturated(
+                placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
+            )
         components = np.ascontiguousarray(W1.T)
         mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
@@ -417,12 +424,8 @@ class _BaseSparseAutoencoder(BaseEstimator):
             X_val, (dtype, n_features, n_components), placement
         )
         progress = Progress(name, self.verbose, unit="Epoch")
-
-        def on_epoch(epoch, loss, score):
-            progress.iteration(
-                state.n_epochs if incremental else epoch, loss, validation_score=score
-            )
-
+        # Epochs are numbered as n_iter_ counts them, on from a previous fit.
+        n_iter_before = self.n_iter_ if continuing else 0
         result = minimize_stochastic(
             runner,
             theta,
@@ -431,27 +434,30 @@ class _BaseSparseAutoencoder(BaseEstimator):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             held_out_score=held_out_score,
-            on_epoch=on_epoch if progress.enabled else None,
+            progress=progress if progress.enabled else None,
+            first_epoch=n_iter_before + 1,
             incremental=incremental,
-            verbose=self.verbose,
         )
         if not incremental:
             progress.stopped(result.n_iter, result.stop_reason)
         theta = _backend_array_api.to_numpy(result.theta).astype(np.float64)
-        loss = result.loss_curve[-1] if result.loss_curve else np.nan
+        previous = list(getattr(self, "loss_curve_", [])) if continuing else []
+        loss_curve = previous + result.loss_curve
+        # The last completed epoch's loss; before any, that of the steps
+        # an interrupt left.
+        loss = loss_curve[-1] if loss_curve else result.loss
         _check_finite_solution(theta, loss)
         W1, b1, _, _ = unpack(theta.astype(dtype), n_features, n_components)
         mean_activation = placement.mean_activation(X_train, W1, b1)
-        previous = getattr(self, "loss_curve_", []) if continuing else []
-        n_iter = (self.n_iter_ if continuing else 0) + result.n_iter
         solution = _Solution(
             theta,
             loss,
-            list(previous) + result.loss_curve,
-            n_iter,
+            loss_curve,
+            n_iter_before + result.n_iter,
             result.validation_scores,
             mean_activation,
             {"t_": state.n_samples_seen, "_minibatch_state": state},
+            diverged=result.diverged,
         )
         return solution, dtype, X_train
 

@@ -26,10 +26,12 @@ def stochastic_memory_bytes(n_features, n_components, itemsize):
 
     The parameter vector, its gradient, the optimizer's two moments (Adam;
     SGD keeps one velocity) and scratch vector, the last finite epoch's
-    weights and, with early stopping, the best ones: seven vectors in the
-    working precision, plus float64 copies of the host weights at the end.
+    weights and optimizer state (where an overflowing epoch goes back to:
+    three more) and, with early stopping, the best weights: ten vectors in
+    the working precision, plus float64 copies of the host weights at the
+    end.
     """
-    return (7 * itemsize + 2 * 8) * n_parameters(n_features, n_components)
+    return (10 * itemsize + 2 * 8) * n_parameters(n_features, n_components)
 
 
 def available_memory_bytes():
