@@ -13,7 +13,9 @@ their own methods.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from abc import ABC, abstractmethod
+from functools import update_wrapper, wraps
 from numbers import Real
+from types import MethodType
 from typing import NamedTuple
 
 import numpy as np
@@ -67,6 +69,10 @@ class _Solution(NamedTuple):
     validation_scores: list
     mean_activation: np.ndarray
     extra: dict
+    # The loss overflowed or grew over the fit, and a warning named the
+    # learning rate: the saturation it leaves is a symptom, not a cause to
+    # warn about.
+    diverged: bool = False
 
 
 def _check_finite_solution(theta, loss):
@@ -75,6 +81,53 @@ def _check_finite_solution(theta, loss):
             "Solver produced non-finite parameter weights. The input data "
             "may contain large values and need to be preprocessed."
         )
+
+
+class _SolverMethod:
+    """A method that only some solvers have, as with scikit-learn's ``available_if``.
+
+    Under the other solvers ``hasattr(estimator, name)`` is False, so that
+    meta-estimators and scikit-learn's checks pass it by, and the
+    AttributeError says which solvers have the method.
+    """
+
+    def __init__(self, fn, solvers):
+        self.fn = fn
+        self.solvers = solvers
+        update_wrapper(self, fn)
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def _check(self, obj):
+        if obj.solver not in self.solvers:
+            which = " or ".join(f"solver={solver!r}" for solver in self.solvers)
+            raise AttributeError(
+                f"This {type(obj).__name__!r} has no attribute {self.name!r} "
+                f"with solver={obj.solver!r}: {self.name} is only available "
+                f"with {which}, which train on batches of rows. Set "
+                f"solver={self.solvers[-1]!r} to use it.",
+                name=self.name,
+                obj=obj,
+            )
+
+    def __get__(self, obj, owner=None):
+        if obj is not None:
+            self._check(obj)
+            return MethodType(self.fn, obj)
+
+        # From the class (for the documentation, or to call on an instance).
+        @wraps(self.fn)
+        def method(*args, **kwargs):
+            self._check(args[0])
+            return self.fn(*args, **kwargs)
+
+        return method
+
+
+def available_with_solvers(*solvers):
+    """Make the decorated method exist only under ``solvers``."""
+    return lambda fn: _SolverMethod(fn, solvers)
 
 
 class _BaseSparseAutoencoder(BaseEstimator, ABC):
@@ -218,7 +271,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             np.array(w, dtype=dtype, order="C")
             for w in unpack(solution.theta, n_features, n_components)
         )
-        warn_if_saturated(placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1)
+        if not solution.diverged:
+            warn_if_saturated(
+                placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
+            )
         components = np.ascontiguousarray(W1.T)
         mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
@@ -362,12 +418,8 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             X_val, (dtype, n_features, n_components), placement
         )
         progress = Progress(name, self.verbose, unit="Epoch")
-
-        def on_epoch(epoch, loss, score):
-            progress.iteration(
-                state.n_epochs if incremental else epoch, loss, validation_score=score
-            )
-
+        # Epochs are numbered as n_iter_ counts them, on from a previous fit.
+        n_iter_before = self.n_iter_ if continuing else 0
         result = minimize_stochastic(
             runner,
             theta,
@@ -376,27 +428,30 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             held_out_score=held_out_score,
-            on_epoch=on_epoch if progress.enabled else None,
+            progress=progress if progress.enabled else None,
+            first_epoch=n_iter_before + 1,
             incremental=incremental,
-            verbose=self.verbose,
         )
         if not incremental:
             progress.stopped(result.n_iter, result.stop_reason)
         theta = _backend_array_api.to_numpy(result.theta).astype(np.float64)
-        loss = result.loss_curve[-1] if result.loss_curve else np.nan
+        previous = list(getattr(self, "loss_curve_", [])) if continuing else []
+        loss_curve = previous + result.loss_curve
+        # The last completed epoch's loss; before any, that of the steps
+        # an interrupt left.
+        loss = loss_curve[-1] if loss_curve else result.loss
         _check_finite_solution(theta, loss)
         W1, b1, _, _ = unpack(theta.astype(dtype), n_features, n_components)
         mean_activation = placement.mean_activation(X_train, W1, b1)
-        previous = getattr(self, "loss_curve_", []) if continuing else []
-        n_iter = (self.n_iter_ if continuing else 0) + result.n_iter
         solution = _Solution(
             theta,
             loss,
-            list(previous) + result.loss_curve,
-            n_iter,
+            loss_curve,
+            n_iter_before + result.n_iter,
             result.validation_scores,
             mean_activation,
             {"t_": state.n_samples_seen, "_minibatch_state": state},
+            diverged=result.diverged,
         )
         return solution, dtype, X_train
 

@@ -13,12 +13,12 @@ reaches the weights. A non-finite objective at the initial weights raises a
 ValueError before any iteration; later on (a trial point of the line search
 overflowed) the optimisation stops with a ConvergenceWarning and keeps the
 best weights. Either message names the cause: a penalty too large for the
-arithmetic, or the data.
+arithmetic, a change of variables (``decoder_scaling``) too large for it,
+or the data.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +27,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import _blas
 from ._stopping import BestIterate, NoImprovement
+from ._user_warnings import warn
 from ._validation import outside_unit_interval
 
 # L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
@@ -101,13 +102,40 @@ def _dominates(objective, theta, without):
     return bool(np.max(np.abs(full)) > scale * max(np.max(np.abs(rest)), 1e-300))
 
 
-def overflow_cause(objective, theta, last_finite, value_range):
-    """Why the objective overflowed at ``theta``: a penalty or the data.
+def _scaling_overflows(objective, theta, last_finite, scale):
+    """Whether the change of variables ``scale`` made L-BFGS-B overflow at ``theta``.
+
+    Either L-BFGS-B's own gradient, ``scale * grad J`` at the last finite
+    point, is beyond float64 (its norm overflows, and so does the step), or
+    the objective is finite at ``theta`` once the scaled weights are put
+    back to the last finite point (their step, ``scale`` times larger than
+    the others', overflowed).
+    """
+    evaluation = finite_evaluation(objective, last_finite)
+    if evaluation is None:
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled_gradient = scale * evaluation.gradient
+        norm = float(np.dot(scaled_gradient, scaled_gradient))
+    if not np.isfinite(norm):
+        return True
+    reset = np.where(scale != 1, last_finite, theta)
+    return bool(np.all(np.isfinite(theta))) and (
+        finite_evaluation(objective, reset) is not None
+    )
+
+
+def overflow_cause(objective, theta, last_finite, value_range, scale=None):
+    """Why the objective overflowed at ``theta``: a penalty, the scaling or the data.
 
     A penalty is at fault when the objective is finite without it at
     ``theta``, or when, at the last finite point, it outweighs the rest of
     the gradient by more than the working precision can carry (its step
-    then throws L-BFGS-B to a point where nothing is finite).
+    then throws L-BFGS-B to a point where nothing is finite). The change of
+    variables ``scale`` (see :func:`minimize_lbfgs`) is at fault when the
+    objective is finite at ``theta`` with its scaled weights put back to
+    the last finite point, or when L-BFGS-B's own gradient ``scale * grad J``
+    overflows there.
     """
     reproducible = finite_evaluation(objective, theta) is None
     for penalty in ("beta", "alpha"):
@@ -122,6 +150,17 @@ def overflow_cause(objective, theta, last_finite, value_range):
                 f"The {penalty}={value!r} penalty is too large for "
                 f"{objective.dtype} arithmetic. Use a smaller {penalty}."
             )
+    if (
+        scale is not None
+        and last_finite is not None
+        and _scaling_overflows(objective, theta, last_finite, scale)
+    ):
+        factor = float(np.max(scale[scale != 1]))
+        return (
+            f"decoder_scaling multiplies L-BFGS-B's steps on the decoder's "
+            f"weights by {factor:g}, too much for the arithmetic. Use a smaller "
+            "decoder_scaling (1 or 'auto')."
+        )
     where = "" if value_range is None else " (X is in [%.6g, %.6g])" % value_range
     return (
         f"The input data has values too large for the model{where}. Scale X, "
@@ -156,7 +195,7 @@ def _warn_unconverged(result, n_iter, *, max_iter, max_fun, tol, unit_interval_h
     )
     if unit_interval_hint:
         message += " X is also outside [0, 1]: scale it to [0, 1]."
-    warnings.warn(message.strip(), ConvergenceWarning)
+    warn(message.strip(), ConvergenceWarning)
 
 
 def _scipy_stop_reason(result, n_iter, max_iter, max_fun):
@@ -356,13 +395,15 @@ def minimize_lbfgs(
             )
         theta, loss, stop = to_theta(result.x), float(result.fun), result
     except _NonFiniteObjective as overflow:
-        cause = overflow_cause(objective, overflow.theta, best_loss.theta, value_range)
+        cause = overflow_cause(
+            objective, overflow.theta, best_loss.theta, value_range, scale
+        )
         if not best_loss.found:
             raise ValueError(
                 "The sparse autoencoder objective is not finite (it "
                 f"overflows) at the initial weights. {cause}"
             ) from None
-        warnings.warn(
+        warn(
             f"L-BFGS stopped after {len(loss_curve)} iteration(s): the "
             "objective was not finite (it overflowed) at a trial point. The "
             f"model keeps the best weights found so far. {cause}",
@@ -374,7 +415,7 @@ def minimize_lbfgs(
         if not best_loss.found:
             # Nothing was computed yet: there is no work to keep.
             raise
-        warnings.warn(
+        warn(
             f"Training interrupted by the user after {len(loss_curve)} "
             "iteration(s); the model keeps the best weights found so far.",
             UserWarning,

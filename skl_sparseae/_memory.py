@@ -3,9 +3,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
-import warnings
 
 from ._objective import n_parameters
+from ._user_warnings import warn
 
 # scipy's L-BFGS-B keeps this many correction pairs (its ``maxcor``).
 LBFGS_MEMORY = 10
@@ -26,10 +26,12 @@ def stochastic_memory_bytes(n_features, n_components, itemsize):
 
     The parameter vector, its gradient, the optimizer's two moments (Adam;
     SGD keeps one velocity) and scratch vector, the last finite epoch's
-    weights and, with early stopping, the best ones: seven vectors in the
-    working precision, plus float64 copies of the host weights at the end.
+    weights and optimizer state (where an overflowing epoch goes back to:
+    three more) and, with early stopping, the best weights: ten vectors in
+    the working precision, plus float64 copies of the host weights at the
+    end.
     """
-    return (7 * itemsize + 2 * 8) * n_parameters(n_features, n_components)
+    return (10 * itemsize + 2 * 8) * n_parameters(n_features, n_components)
 
 
 def available_memory_bytes():
@@ -71,7 +73,7 @@ def check_fit_memory(needed, n_features, n_components):
         )
     available = available_memory_bytes()
     if available is not None and needed > available:
-        warnings.warn(
+        warn(
             f"This fit needs about {needed / gib:.1f} GiB of memory besides the "
             f"data, more than is available now ({available / gib:.1f} GiB); it "
             f"may swap or fail. {remedy}",

@@ -460,6 +460,7 @@ def minibatch_loss_and_gradient(
     decoder_activation,
     workspace=None,
     xp=None,
+    terms=None,
 ):
     """J on one minibatch and its gradient, for a stochastic solver's step.
 
@@ -480,6 +481,12 @@ def minibatch_loss_and_gradient(
     ``grad`` is ignored and a new gradient vector is returned, and the loss
     is a 0-d array on the device, so that a step never waits for it.
 
+    ``terms``, when given, receives the batch's parts of J for the progress
+    lines: ``terms.add(k, squared_error, sparsity, column_sums)``, with the
+    batch's summed squared error, its sparsity term ``beta * KL`` and the
+    column sums of its hidden activations (NumPy values, or 0-d and 1-d
+    arrays on the device).
+
     Returns ``(loss, gradient)``.
     """
     k = X_batch.shape[0]
@@ -489,9 +496,8 @@ def minibatch_loss_and_gradient(
         A = hidden_activations(X_batch, W1, b1, xp=xp)
         working = np.float32 if A.dtype == xp.float32 else np.float64
         eps_low, eps_high = activation_bounds(working)
-        rho_hat = xp.clip(
-            xp.sum(A, axis=0) * inv_k, min=float(eps_low), max=float(eps_high)
-        )
+        column_sums = xp.sum(A, axis=0)
+        rho_hat = xp.clip(column_sums * inv_k, min=float(eps_low), max=float(eps_high))
         kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
         kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
         # The decay joins the sums before they are scaled by 1/k.
@@ -508,6 +514,8 @@ def minibatch_loss_and_gradient(
         gradient *= inv_k
         decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
         loss = (0.5 * inv_k) * squared_error + (0.5 * alpha) * decay + beta * kl_term
+        if terms is not None:
+            terms.add(k, squared_error, beta * kl_term, column_sums)
         return loss, gradient
 
     if workspace is None or workspace.hidden.shape[0] < k:
@@ -540,6 +548,8 @@ def minibatch_loss_and_gradient(
     grad *= inv_k
     decay = float(np.vdot(W1, W1)) + float(np.vdot(W2, W2))
     loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
+    if terms is not None:
+        terms.add(k, squared_error, beta * kl_term, workspace.column_sums)
     return loss, grad
 
 

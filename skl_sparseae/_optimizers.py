@@ -26,12 +26,15 @@ few operations into another order than scikit-learn's list comprehensions
 (for instance ``m / d * lr`` instead of ``-lr * m / d``), which changes the
 last bit now and then, never more.
 
-The optimizer's state lives between ``partial_fit`` calls, and a step that
-fails (a non-finite loss, an interruption) must leave it untouched: the
-estimator steps a :meth:`BaseOptimizer.copy` and keeps it only after the
-step succeeded. The state pickles (the namespace module, which does not
-pickle, is recovered from the buffers), and :meth:`BaseOptimizer.moved`
-copies it into another namespace or onto another device.
+The optimizer's state lives between ``partial_fit`` calls, and a call that
+fails (a first epoch that is not finite, any error) must leave it
+untouched: the estimator steps a :meth:`BaseOptimizer.copy` and keeps it
+only after the call succeeded, or was interrupted after a completed step
+(the loop holds an interrupt back until the update of the step under way
+is done, so the state and the weights always agree). The state pickles
+(the namespace module, which does not pickle, is recovered from the
+buffers), and :meth:`BaseOptimizer.moved` copies it into another namespace
+or onto another device.
 
 A later vector may have another float dtype than the buffers (a
 ``partial_fit`` piece in float32 after one in float64). NumPy's in-place

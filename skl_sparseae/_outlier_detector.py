@@ -178,8 +178,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Progress lines, each prefixed with the estimator's name and giving
         the elapsed time (and the held-out score with ``early_stopping``):
         at 1, the first iteration and every tenth; at 2 or more, every
-        iteration with the objective's terms and the mean hidden activation.
-        A last line says why the fit stopped.
+        iteration with the objective's terms and the mean hidden activation
+        (for the minibatch solvers, their means over the epoch's batches),
+        and a line for each change of the adaptive learning rate. A last
+        line says why the fit stopped.
 
     contamination : "auto" or float, default="auto"
         How ``offset_`` is set from the scores of the training samples.
@@ -226,18 +228,21 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
 
     loss_ : float
         Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
-        objective of the last epoch ("adam", "sgd").
+        objective of the last epoch ("adam", "sgd"; before a first complete
+        epoch, as after an interrupt during it, the mean over the steps
+        completed).
 
     loss_curve_ : list of float
         Objective ``J`` after each L-BFGS iteration, or the mean minibatch
         objective of each epoch.
 
     n_iter_ : int
-        Number of L-BFGS iterations or epochs run.
+        Number of L-BFGS iterations or complete epochs run.
 
     t_ : int
-        Number of training samples the minibatch solvers have seen (epochs
-        times rows). Defined only for "adam" and "sgd".
+        Number of training samples the minibatch solvers have seen in the
+        steps that made the fitted weights (epochs times rows). Defined only
+        for "adam" and "sgd".
 
     validation_scores_ : list of float or None
         Mean :meth:`score_samples` of the held-out rows after each iteration

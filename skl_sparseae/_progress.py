@@ -3,6 +3,7 @@
 One line every ``VERBOSE_EVERY`` iterations (or epochs) at ``verbose=1`` and
 one line each at ``verbose >= 2``, each prefixed with the estimator's name
 and giving the elapsed time and, with early stopping, the held-out score;
+at ``verbose >= 2``, a line for each change of the adaptive learning rate;
 and a last line that says why the fit stopped. scikit-learn's own
 estimators print in the same spirit (``[BernoulliRBM] Iteration 1, ...``).
 """
@@ -73,6 +74,11 @@ class Progress:
             )
         line += f", time = {self._elapsed():.2f}s"
         print(line, flush=True)
+
+    def note(self, iteration, text):
+        """Print an event of ``iteration`` (a change of the learning rate)."""
+        if self.enabled:
+            print(f"{self.prefix} {self.unit} {iteration}: {text}.", flush=True)
 
     def stopped(self, n_iter, reason):
         """Print why the fit stopped, after ``n_iter`` iterations."""

@@ -3,10 +3,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseSparseAutoencoder
+from ._base import _BaseSparseAutoencoder, available_with_solvers
 from ._placement import locate
 from ._sklearn_compat import _fit_context
 
@@ -192,8 +191,10 @@ class SparseAutoencoderTransformer(
         Progress lines, each prefixed with the estimator's name and giving
         the elapsed time (and the held-out score with ``early_stopping``):
         at 1, the first iteration and every tenth; at 2 or more, every
-        iteration with the objective's terms and the mean hidden activation.
-        A last line says why the fit stopped.
+        iteration with the objective's terms and the mean hidden activation
+        (for the minibatch solvers, their means over the epoch's batches),
+        and a line for each change of the adaptive learning rate. A last
+        line says why the fit stopped.
 
     Attributes
     ----------
@@ -215,18 +216,21 @@ class SparseAutoencoderTransformer(
 
     loss_ : float
         Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
-        objective of the last epoch ("adam", "sgd").
+        objective of the last epoch ("adam", "sgd"; before a first complete
+        epoch, as after an interrupt during it, the mean over the steps
+        completed).
 
     loss_curve_ : list of float
         Objective ``J`` after each L-BFGS iteration, or the mean minibatch
         objective of each epoch.
 
     n_iter_ : int
-        Number of L-BFGS iterations or epochs run.
+        Number of L-BFGS iterations or complete epochs run.
 
     t_ : int
-        Number of training samples the minibatch solvers have seen (epochs
-        times rows). Defined only for "adam" and "sgd".
+        Number of training samples the minibatch solvers have seen in the
+        steps that made the fitted weights (epochs times rows). Defined only
+        for "adam" and "sgd".
 
     validation_scores_ : list of float or None
         Mean :meth:`score_samples` of the held-out rows after each iteration
@@ -344,10 +348,13 @@ class SparseAutoencoderTransformer(
         included, are all replaced together at the end, so other threads may
         keep calling :meth:`transform` on the previous model while a refit
         runs. An interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the
-        optimisation keeps the best weights found so far as the fitted model,
-        with a warning, and ``n_iter_`` and ``loss_curve_`` describe the
-        iterations completed; any other error leaves the estimator exactly as
-        it was before the call.
+        optimisation keeps a fitted model, with a warning: L-BFGS keeps the
+        best weights found so far, the minibatch solvers the weights of
+        their last completed step (with ``early_stopping``, of their best
+        epoch), and ``n_iter_`` and ``loss_curve_`` describe the iterations
+        or epochs completed. An interrupt before anything was computed is
+        raised again. Any other error leaves the estimator exactly as it was
+        before the call.
 
         Parameters
         ----------
@@ -368,15 +375,7 @@ class SparseAutoencoderTransformer(
         self._publish(fitted)
         return self
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                "partial_fit is only available for stochastic solvers. "
-                f"{self.solver!r} is not stochastic."
-            )
-        return True
-
-    @available_if(_check_solver)
+    @available_with_solvers("sgd", "adam")
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
         """Update the model with one epoch of minibatch steps over X.
@@ -390,11 +389,15 @@ class SparseAutoencoderTransformer(
         mean minibatch loss per call, ``t_`` counts the samples seen and
         ``mean_activation_`` is measured on the rows of the latest call.
         ``early_stopping`` and ``max_iter`` do not apply: ``partial_fit``
-        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``.
+        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``: with
+        ``solver="lbfgs"`` the estimator has no ``partial_fit`` attribute.
 
-        A call that fails leaves the previous model and its optimizer state
-        untouched. An interrupt (``KeyboardInterrupt``) keeps the weights of
-        the last completed minibatch step, with a warning.
+        A call that fails, an epoch that overflows included (a
+        ValueError that names the learning rate), leaves the previous model
+        and its optimizer state untouched. An interrupt
+        (``KeyboardInterrupt``) keeps the weights and the optimizer state of
+        the last completed minibatch step, with a warning; one before the
+        call's first step is raised again.
 
         Parameters
         ----------

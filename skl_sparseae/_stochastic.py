@@ -19,13 +19,20 @@ and the kernel and the optimizer work in buffers made once per call. On an
 Array API device the weights, the optimizer's moments, the batch indices
 and the epoch's loss stay on the device, and the host waits for it once per
 epoch (for the loss curve, the stopping rule and the progress line).
+
+A step, and an epoch's record, is written whole: a Ctrl-C that arrives
+while the optimizer updates its state is held until the step is done
+(:class:`InterruptGuard`), so that an interrupted fit keeps weights and an
+optimizer state that belong together. An epoch that overflows is undone to
+the end of the last finite one, weights and optimizer state alike.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
-import warnings
-from contextlib import nullcontext
+import signal
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -36,10 +43,20 @@ from sklearn.utils import gen_batches
 from . import _blas
 from ._backend_array_api import to_numpy
 from ._inference import has_non_finite
-from ._objective import MinibatchWorkspace, is_numpy, minibatch_loss_and_gradient
+from ._objective import (
+    Evaluation,
+    MinibatchWorkspace,
+    is_numpy,
+    minibatch_loss_and_gradient,
+)
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
+from ._user_warnings import warn
 from ._validation import check_sample_count
+
+# A fit whose last epoch's loss is more than this many times its first
+# epoch's went the wrong way: its learning rate is too large.
+DIVERGENCE_FACTOR = 2.0
 
 
 class MinibatchState:
@@ -70,6 +87,122 @@ class MinibatchState:
         state.optimizer = self.optimizer.moved(converter)
         state.random_state = copy.deepcopy(self.random_state)
         return state
+
+    def restore(self, saved):
+        """Take back the state ``saved`` (a :meth:`copy`), which it then owns."""
+        self.__dict__.update(saved.__dict__)
+
+
+def solver_name(optimizer):
+    """The ``solver`` parameter that builds ``optimizer``."""
+    return "sgd" if isinstance(optimizer, SGDOptimizer) else "adam"
+
+
+class InterruptGuard:
+    """Holds back a Ctrl-C that arrives while a step or an epoch writes its state.
+
+    Python raises KeyboardInterrupt between any two bytecodes: in the middle
+    of the optimizer's update it would leave the moments of one step with
+    the weights of the step before, which the next ``partial_fit`` would
+    carry on from. Inside :meth:`held` (or between :meth:`hold` and
+    :meth:`release`) a SIGINT is noted and raised as KeyboardInterrupt when
+    the section ends, so every step and every epoch's record is whole;
+    elsewhere (the gradient, a held-out score, a progress line, a dask chunk
+    being computed) it is raised at once, as by Python's own handler.
+
+    Used as a context manager, it installs its handler for the duration,
+    and only where Python would raise KeyboardInterrupt: in the main thread
+    (the only one that receives signals) and in place of Python's default
+    handler, never of one the program installed.
+    """
+
+    def __init__(self):
+        self.holding = False
+        self.pending = False
+        self._previous = None
+
+    def __enter__(self):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            if signal.getsignal(signal.SIGINT) == self._handle:
+                signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+        return False
+
+    def _handle(self, signum, frame):
+        if self.holding:
+            self.pending = True
+        else:
+            signal.default_int_handler(signum, frame)
+
+    def hold(self):
+        self.holding = True
+
+    def release(self):
+        """End a held section; raise the KeyboardInterrupt it held back, if any."""
+        self.holding = False
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def held(self):
+        self.hold()
+        try:
+            yield
+        finally:
+            self.release()
+
+
+class EpochTerms:
+    """The parts of an epoch's mean minibatch objective, for ``verbose >= 2``.
+
+    Each batch adds its summed squared error, its sparsity term weighted by
+    its rows and the column sums of its hidden activations (see
+    :func:`~skl_sparseae._objective.minibatch_loss_and_gradient`); on a
+    device they are added there, and read once, at the end of the epoch.
+    """
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.rows = 0
+        self.squared_error = 0.0
+        self.sparsity = 0.0
+        self.column_sums = None
+
+    def add(self, k, squared_error, sparsity, column_sums):
+        self.rows += k
+        self.squared_error = self.squared_error + squared_error
+        self.sparsity = self.sparsity + sparsity * k
+        if self.column_sums is None:
+            # A copy: the kernel reuses its buffer for the next batch.
+            self.column_sums = column_sums * 1.0
+        else:
+            self.column_sums += column_sums
+
+    def evaluation(self, loss):
+        """The epoch's terms as an :class:`~skl_sparseae._objective.Evaluation`.
+
+        Means over the epoch's rows, as ``loss`` is: the reconstruction and
+        sparsity terms, and the hidden units' mean activations.
+        """
+        m = self.rows
+        return Evaluation(
+            loss,
+            None,
+            0.5 * float(self.squared_error) / m,
+            float(self.sparsity) / m,
+            np.asarray(to_numpy(self.column_sums), dtype=np.float64) / m,
+        )
 
 
 def make_optimizer(estimator, theta, xp):
@@ -102,13 +235,22 @@ def resolve_batch_size(batch_size, n_samples):
 
 
 class StochasticResult(NamedTuple):
-    """What :func:`minimize_stochastic` returns to the estimator."""
+    """What :func:`minimize_stochastic` returns to the estimator.
+
+    ``loss`` is the last epoch's mean minibatch loss or, when no epoch was
+    completed (an interrupt during the first), the mean over the steps
+    that were. ``diverged`` says that the loss overflowed or grew by more
+    than ``DIVERGENCE_FACTOR`` over the fit, and that a warning named the
+    learning rate.
+    """
 
     theta: object
     loss_curve: list
     n_iter: int
     validation_scores: list
     stop_reason: str
+    loss: float
+    diverged: bool
 
 
 class EpochRunner:
@@ -155,6 +297,7 @@ class EpochRunner:
         self.device = device
         self.sparse = sp.issparse(X)
         self.grad = None
+        self.rows_done, self.loss_done = 0, 0.0
         if self.xp is None:
             self.workspace = MinibatchWorkspace(
                 batch_size,
@@ -189,10 +332,15 @@ class EpochRunner:
         # temporary of the batch's size; the indices are a permutation anyway.
         return np.take(self.X, indices, axis=0, out=out, mode="clip")
 
-    def run(self, theta, state, count_epoch=True):
+    def run(self, theta, state, *, guard=None, terms=None, count_epoch=True):
         """One epoch of steps on ``theta`` (in place); the epoch's mean batch loss.
 
         The loss is a float: the host waits for the device once, here.
+        Each step (the optimizer's update and the counts of samples seen)
+        runs held by ``guard`` (an :class:`InterruptGuard`), so that a
+        KeyboardInterrupt leaves ``theta`` and ``state`` at the last
+        completed step; :meth:`completed` then gives what those steps did.
+        ``terms`` (an :class:`EpochTerms`) receives each batch's terms.
         ``count_epoch=False`` leaves the epoch count and the learning-rate
         schedule to a caller that runs several parts of one epoch.
         """
@@ -200,18 +348,22 @@ class EpochRunner:
         if self.xp is None and (self.grad is None or self.grad.dtype != theta.dtype):
             self.grad = np.empty_like(theta)
         batches, order = self._batches(state.random_state)
+        self.rows_done, self.loss_done = 0, 0.0
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
         with _blas.one_thread("numpy") if self.xp is None else nullcontext():
-            total = self._steps(theta, batches, order, optimizer)
-        state.n_samples_seen += self.n_samples
+            self._steps(theta, batches, order, state, guard or InterruptGuard(), terms)
         if count_epoch:
             state.n_epochs += 1
             optimizer.iteration_ends(state.n_samples_seen)
-        return float(total) / self.n_samples
+        return float(self.loss_done) / self.n_samples
 
-    def _steps(self, theta, batches, order, optimizer):
-        total = 0.0
+    def completed(self):
+        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        return self.rows_done, float(self.loss_done)
+
+    def _steps(self, theta, batches, order, state, guard, terms):
+        optimizer = state.optimizer
         for batch in batches:
             X_batch = self._rows(batch, order)
             loss, grad = minibatch_loss_and_gradient(
@@ -223,12 +375,17 @@ class EpochRunner:
                 decoder_activation=self.decoder_activation,
                 workspace=None if self.xp is not None else self.workspace,
                 xp=self.xp,
+                terms=terms,
                 **self.params,
             )
+            rows = X_batch.shape[0]
+            guard.hold()
             optimizer.update_params(theta, grad)
             # Weighted by the batch's rows: the mean over the epoch's samples.
-            total = total + loss * X_batch.shape[0]
-        return total
+            self.loss_done = self.loss_done + loss * rows
+            self.rows_done += rows
+            state.n_samples_seen += rows
+            guard.release()
 
 
 class ChunkRunner:
@@ -259,17 +416,18 @@ class ChunkRunner:
         self.n_features = X.shape[1]
         self.options = (n_components, params, decoder_activation, batch_size, shuffle)
         self.estimator_name = estimator_name
+        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
 
-    def run(self, theta, state):
+    def run(self, theta, state, *, guard=None, terms=None):
         import dask
 
-        total, rows = 0.0, 0
+        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
         for chunk in self.chunks:
             (X_chunk,) = dask.compute(chunk)
             if X_chunk.shape[0] == 0:
                 continue
             n_components, params, decoder, batch_size, shuffle = self.options
-            runner = EpochRunner(
+            self._chunk = EpochRunner(
                 X_chunk,
                 n_components,
                 params,
@@ -277,12 +435,24 @@ class ChunkRunner:
                 min(batch_size, X_chunk.shape[0]),
                 shuffle,
             )
-            total += runner.run(theta, state, count_epoch=False) * X_chunk.shape[0]
-            rows += X_chunk.shape[0]
-        check_sample_count(rows, self.n_features, self.estimator_name)
+            mean = self._chunk.run(
+                theta, state, guard=guard, terms=terms, count_epoch=False
+            )
+            self.loss_done += mean * X_chunk.shape[0]
+            self.rows_done += X_chunk.shape[0]
+            self._chunk = None
+        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
         state.n_epochs += 1
         state.optimizer.iteration_ends(state.n_samples_seen)
-        return total / rows
+        return self.loss_done / self.rows_done
+
+    def completed(self):
+        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        rows, total = self.rows_done, self.loss_done
+        if self._chunk is not None:
+            chunk_rows, chunk_total = self._chunk.completed()
+            rows, total = rows + chunk_rows, total + chunk_total
+        return rows, total
 
 
 def minimize_stochastic(
@@ -294,9 +464,10 @@ def minimize_stochastic(
     tol,
     n_iter_no_change,
     held_out_score=None,
+    progress=None,
+    first_epoch=1,
     on_epoch=None,
     incremental=False,
-    verbose=0,
 ):
     """Run epochs of ``runner`` on ``theta`` (in place); a :class:`StochasticResult`.
 
@@ -309,95 +480,213 @@ def minimize_stochastic(
     exactly ``max_iter`` epochs. ``partial_fit`` (``incremental=True``) runs
     one epoch and never stops on its own.
 
-    A ConvergenceWarning is raised only when the epochs ran out while the fit
-    was still improving. An epoch whose loss or weights are not finite (a
-    learning rate too large for the data) is undone: the weights of the last
-    finite epoch are kept, with a ConvergenceWarning, and a first epoch that
-    is not finite raises a ValueError. A KeyboardInterrupt keeps the weights
-    of the last completed step, with a warning.
+    A ConvergenceWarning is raised when the epochs ran out while the last
+    one still improved by more than ``tol``, and when the last epoch's loss
+    is more than ``DIVERGENCE_FACTOR`` times the first's (the learning rate
+    is too large; the last weights are kept, as by MLP). An epoch whose
+    loss or weights are not finite (a learning rate too large for the data)
+    is undone: the weights and the optimizer state of the last finite epoch
+    are kept, with a ConvergenceWarning; when no epoch of the call was
+    finite (the first of ``fit``, the one of ``partial_fit``) a ValueError
+    is raised. A KeyboardInterrupt keeps the weights of the last completed
+    step (or, with a held-out score, of the best epoch), with a warning; an
+    interrupt before the call's first step completed is raised again.
 
-    ``on_epoch(epoch, loss, validation_score)`` is called after each epoch.
+    ``progress`` (a :class:`~skl_sparseae._progress.Progress`, or None)
+    prints each epoch's line, numbered from ``first_epoch``, and each change
+    of the adaptive learning rate. ``on_epoch(epoch, loss, validation_score)``
+    is called after each epoch.
     """
     xp = runner.xp
+    optimizer = state.optimizer
     loss_curve, validation_scores = [], []
-    progress = NoImprovement(tol, n_iter_no_change)
+    rule = NoImprovement(tol, n_iter_no_change)
     best_held_out = BestIterate(ties_to_latest=True)
     n_epochs = 1 if incremental else max_iter
-    watched = "loss" if held_out_score is None else "held-out score"
-    reason = "reached max_iter"
-    last_finite = _copy(theta, xp)
-    for epoch in range(1, n_epochs + 1):
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                loss = runner.run(theta, state)
-        except KeyboardInterrupt:
-            warnings.warn(
-                f"Training interrupted by the user after {len(loss_curve)} "
-                "epoch(s); the model keeps the weights of the last completed "
-                "step.",
-                UserWarning,
-            )
-            reason = "interrupted by the user"
-            break
-        if not np.isfinite(loss) or has_non_finite(theta, xp):
-            if not loss_curve and not incremental:
-                raise ValueError(
-                    "The sparse autoencoder objective was not finite (it "
-                    "overflowed) during the first epoch of "
-                    f"solver={state.optimizer.__class__.__name__}. Lower "
-                    "learning_rate_init, or scale X (for instance with "
-                    "sklearn.preprocessing.StandardScaler or MinMaxScaler)."
+    watched = "loss" if held_out_score is None or incremental else "held-out score"
+    terms = EpochTerms() if progress is not None and progress.verbose >= 2 else None
+    samples_before = state.n_samples_seen
+    # The end of the last finite epoch, where an overflowing epoch goes back.
+    last_finite_theta, last_finite_state = None, None
+    reason, interrupted, overflowed = None, False, False
+    with InterruptGuard() as guard:
+        for epoch in range(1, n_epochs + 1):
+            try:
+                if terms is not None:
+                    terms.reset()
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    loss = runner.run(theta, state, guard=guard, terms=terms)
+                if not np.isfinite(loss) or has_non_finite(theta, xp):
+                    if not loss_curve:
+                        raise ValueError(
+                            _first_overflow_message(
+                                optimizer, incremental, carried=samples_before > 0
+                            )
+                        )
+                    with guard.held():
+                        _restore(theta, last_finite_theta, xp)
+                        state.restore(last_finite_state)
+                        overflowed = True
+                    warn(
+                        f"The minibatch solver stopped after {len(loss_curve)} "
+                        "epoch(s): the objective was not finite (it "
+                        "overflowed) during the next one. The model keeps the "
+                        "weights and the optimizer state of the last finite "
+                        "epoch. Lower learning_rate_init (now "
+                        f"{optimizer.learning_rate_init!r}).",
+                        ConvergenceWarning,
+                    )
+                    reason = "the objective overflowed; lower learning_rate_init"
+                    break
+                score = None
+                if held_out_score is not None and not incremental:
+                    score = held_out_score(theta)
+                # The epoch's record is written whole or not at all.
+                with guard.held():
+                    loss_curve.append(loss)
+                    if score is None:
+                        rule.update(loss)
+                    else:
+                        validation_scores.append(score)
+                        rule.update(-score)
+                        best_held_out.offer(to_numpy(theta), -score)
+                    stop, lowered = _apply_stopping_rule(
+                        rule, optimizer, incremental, tol, n_iter_no_change, watched
+                    )
+                if progress is not None:
+                    number = first_epoch + epoch - 1
+                    evaluation = None if terms is None else terms.evaluation(loss)
+                    progress.iteration(
+                        number, loss, validation_score=score, evaluation=evaluation
+                    )
+                    if lowered is not None and progress.verbose >= 2:
+                        progress.note(number, lowered)
+                if on_epoch is not None:
+                    on_epoch(epoch, loss, score)
+                if stop is not None:
+                    reason = stop
+                    break
+                if incremental:
+                    reason = "one epoch over the rows given to partial_fit"
+                    break
+                if epoch < n_epochs:
+                    last_finite_state = None
+                    last_finite_theta = _copy(theta, xp, out=last_finite_theta)
+                    last_finite_state = state.copy()
+            except KeyboardInterrupt:
+                if state.n_samples_seen == samples_before:
+                    # Not one step was completed: there is no work to keep.
+                    raise
+                kept = (
+                    "the weights of the epoch with the best held-out score"
+                    if best_held_out.found
+                    else "the weights of its last completed step"
                 )
-            _restore(theta, last_finite, xp)
-            warnings.warn(
-                f"The minibatch solver stopped after {len(loss_curve)} epoch(s): "
-                "the objective was not finite (it overflowed) during the next "
-                "one. The model keeps the weights of the last finite epoch. "
-                "Lower learning_rate_init.",
-                ConvergenceWarning,
-            )
-            reason = "the objective overflowed; lower learning_rate_init"
-            break
-        loss_curve.append(loss)
-        score = None
-        if held_out_score is not None and not incremental:
-            score = held_out_score(theta)
-            validation_scores.append(score)
-            progress.update(-score)
-            best_held_out.offer(to_numpy(theta), -score)
-        else:
-            progress.update(loss)
-        if on_epoch is not None:
-            on_epoch(epoch, loss, score)
-        if incremental:
-            reason = "one epoch over the rows given to partial_fit"
-            break
-        if progress.should_stop:
-            message = (
-                f"the epoch's {watched} improved by less than tol={tol} "
-                f"(relative) for {n_iter_no_change} consecutive epochs"
-            )
-            if state.optimizer.trigger_stopping(message, verbose > 1):
-                reason = message
+                warn(
+                    f"Training interrupted by the user after {len(loss_curve)} "
+                    f"epoch(s); the model keeps {kept}.",
+                    UserWarning,
+                )
+                reason = "interrupted by the user"
+                interrupted = True
                 break
-            # The adaptive learning rate was lowered: count afresh.
-            progress.count = 0
-        last_finite = _copy(theta, xp, out=last_finite)
-    else:
-        if not incremental and tol > 0 and progress.still_improving:
-            warnings.warn(
-                f"The sparse autoencoder stopped after {max_iter} epoch(s) while "
-                f"the {watched} was still improving by more than tol={tol} "
-                f"(relative): it reached max_iter={max_iter}. Increase max_iter "
-                "to fit further.",
-                ConvergenceWarning,
-            )
-        reason = f"reached max_iter={max_iter}"
+        else:
+            reason = f"reached max_iter={max_iter}"
     if best_held_out.found:
         _restore(theta, best_held_out.theta, xp)
+    growing = not (incremental or interrupted or overflowed) and _diverged(loss_curve)
+    if growing:
+        kept = (
+            "the weights of the epoch with the best held-out score"
+            if best_held_out.found
+            else "the last epoch's weights"
+        )
+        warn(
+            f"The minibatch loss grew from {loss_curve[0]:.4g} in the first "
+            f"epoch to {loss_curve[-1]:.4g} in the last: learning_rate_init="
+            f"{optimizer.learning_rate_init!r} is too large for solver="
+            f"{solver_name(optimizer)!r} on this data. Lower learning_rate_init "
+            f"(by a factor of 10, say). The model keeps {kept}.",
+            ConvergenceWarning,
+        )
+    elif (
+        reason == f"reached max_iter={max_iter}"
+        and not incremental
+        and tol > 0
+        and rule.still_improving
+    ):
+        warn(
+            f"The sparse autoencoder stopped after {max_iter} epoch(s) while "
+            f"the {watched} was still improving by more than tol={tol} "
+            f"(relative): it reached max_iter={max_iter}. Increase max_iter "
+            "to fit further.",
+            ConvergenceWarning,
+        )
+    if loss_curve:
+        loss = loss_curve[-1]
+    else:
+        rows, total = runner.completed()
+        loss = total / rows if rows else float("nan")
     return StochasticResult(
-        theta, loss_curve, len(loss_curve), validation_scores, reason
+        theta,
+        loss_curve,
+        len(loss_curve),
+        validation_scores,
+        reason,
+        loss,
+        overflowed or growing,
     )
+
+
+def _first_overflow_message(optimizer, incremental, carried):
+    """The error of a call whose first epoch overflowed: nothing to keep."""
+    when = "the epoch of this partial_fit call" if incremental else "the first epoch"
+    lower = "Lower learning_rate_init"
+    if carried:
+        # The optimizer, and its learning rate, came from the first call.
+        lower += (
+            " and train afresh (fit, or partial_fit on a new estimator: later "
+            "partial_fit calls go on with the first call's learning rate)"
+        )
+    return (
+        f"The sparse autoencoder objective was not finite (it overflowed) "
+        f"during {when}, with solver={solver_name(optimizer)!r} and "
+        f"learning_rate_init={optimizer.learning_rate_init!r}. {lower}, or scale "
+        "X (for instance with sklearn.preprocessing.StandardScaler or "
+        "MinMaxScaler)."
+    )
+
+
+def _apply_stopping_rule(rule, optimizer, incremental, tol, n_iter_no_change, watched):
+    """``(stop reason or None, learning-rate note or None)`` after an epoch.
+
+    When the no-improvement rule fires, the optimizer decides: stop, or
+    (SGD's adaptive schedule) divide its learning rate by 5 and count the
+    epochs afresh.
+    """
+    if incremental or not rule.should_stop:
+        return None, None
+    message = (
+        f"the epoch's {watched} improved by less than tol={tol} "
+        f"(relative) for {n_iter_no_change} consecutive epochs"
+    )
+    adaptive = getattr(optimizer, "lr_schedule", None) == "adaptive"
+    if optimizer.trigger_stopping(message, False):
+        if adaptive:
+            message += (
+                ", with the adaptive learning rate down to "
+                f"{optimizer.learning_rate:.3g} (it is not lowered below 1e-6)"
+            )
+        return message, None
+    rule.restart()
+    return None, (
+        f"{message}; learning rate divided by 5, to {optimizer.learning_rate:.6g}"
+    )
+
+
+def _diverged(loss_curve):
+    """Whether the last epoch's loss is far above the first's."""
+    return len(loss_curve) > 1 and loss_curve[-1] > DIVERGENCE_FACTOR * loss_curve[0]
 
 
 def _copy(theta, xp, out=None):

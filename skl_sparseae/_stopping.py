@@ -21,6 +21,8 @@ class NoImprovement:
         self.n_iter_no_change = n_iter_no_change
         self.best = float("inf")
         self.count = 0
+        # Before its first iteration a fit has not stopped improving.
+        self.improved = True
 
     def update(self, value):
         """Record the value after an iteration; return whether it improved."""
@@ -32,7 +34,12 @@ class NoImprovement:
         else:
             self.count += 1
         self.best = min(self.best, value)
+        self.improved = improved
         return improved
+
+    def restart(self):
+        """Count afresh from the next iteration (the best value stays)."""
+        self.count = 0
 
     @property
     def should_stop(self):
@@ -40,8 +47,11 @@ class NoImprovement:
 
     @property
     def still_improving(self):
-        """Whether the latest iteration improved by more than ``tol``."""
-        return self.count == 0
+        """Whether the latest iteration improved by more than ``tol``.
+
+        A :meth:`restart` does not count as an improvement.
+        """
+        return self.improved
 
 
 class BestIterate:

@@ -9,7 +9,6 @@ sparse format) lazily, on the worker that computes the chunk.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import warnings
 from numbers import Integral
 
 import numpy as np
@@ -18,6 +17,7 @@ from sklearn.utils.validation import check_array
 
 from ._backend_dask import is_dask_array
 from ._sklearn_compat import Interval
+from ._user_warnings import warn
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -150,7 +150,7 @@ def warn_if_outside_unit_interval(value_range, dtype):
     """Warn when data for the sigmoid decoder leaves [0, 1] by more than round-off."""
     if outside_unit_interval(value_range, dtype):
         low, high = value_range
-        warnings.warn(
+        warn(
             f"X has values in [{low!r}, {high!r}], outside [0, 1], but "
             "decoder_activation='sigmoid' can only reconstruct values in "
             "[0, 1]. Scale X to [0, 1] (for instance with "
@@ -208,4 +208,4 @@ def warn_if_saturated(X, W1, b1):
             "enough to saturate it. Increase alpha (the weight decay) 10 to "
             "100 times, or try decoder_activation='identity'."
         )
-    warnings.warn(message, UserWarning)
+    warn(message, UserWarning)

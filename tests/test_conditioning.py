@@ -18,12 +18,14 @@ from skl_sparseae import (
     SparseAutoencoderOutlierDetector,
     SparseAutoencoderTransformer,
 )
+from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._lbfgs import (
     decoder_scale,
     in_scaled_variables,
     lbfgs_scale,
+    overflow_cause,
 )
-from skl_sparseae._objective import n_parameters, unpack
+from skl_sparseae._objective import Objective, initial_parameters, n_parameters, unpack
 
 from ._helpers import (
     finite_difference_gradient,
@@ -238,3 +240,33 @@ def test_auto_scaling_reaches_a_lower_objective_in_as_many_iterations():
     plain = SparseAutoencoderTransformer(max_iter=60, **params)
     scaled = SparseAutoencoderTransformer(max_iter=60, decoder_scaling="auto", **params)
     assert scaled.fit(X).loss_ < plain.fit(X).loss_
+
+
+def test_an_overflowing_decoder_scaling_is_named_not_the_data(X):
+    # Accepted, but its first step on W2 overflows: the data (in [0, 1])
+    # are not at fault.
+    sae = SparseAutoencoderTransformer(decoder_scaling=1e200, **PARAMS)
+    with pytest.warns(ConvergenceWarning) as record:
+        sae.fit(X)
+    (message,) = [str(w.message) for w in record]
+    assert "Use a smaller decoder_scaling" in message
+    assert "by 1e+200" in message
+    assert "Scale X" not in message
+    assert np.all(np.isfinite(sae.components_))
+
+
+def test_a_decoder_step_that_overflows_is_put_down_to_the_scaling(X):
+    # A trial point whose decoder weights alone are out of range, under a
+    # factor whose gradient is still finite: the scaling is named, not the
+    # penalties (the objective is not finite without them either) or X.
+    d, h = X.shape[1], PARAMS["n_components"]
+    objective = Objective(NumpyBackend(X, h, "sigmoid"), rho=0.1, beta=2.0, alpha=1e-3)
+    last_finite = initial_parameters(d, h, np.random.RandomState(0))
+    trial = last_finite.copy()
+    unpack(trial, d, h)[2][:] *= 1e160
+    cause = overflow_cause(
+        objective, trial, last_finite, (0.0, 1.0), decoder_scale(d, h, 10.0)
+    )
+    assert "decoder_scaling" in cause and "by 10" in cause
+    # Without the change of variables the same point blames the data.
+    assert "Scale X" in overflow_cause(objective, trial, last_finite, (0.0, 1.0))

@@ -7,6 +7,8 @@ estimator exactly as it was before the call.
 
 import pickle
 import re
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -17,10 +19,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import LBFGSResult
+from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
 
 from ._helpers import (
+    fitted_theta,
     ignore_convergence_warnings,
     objective_at_fitted_weights,
     wrap_objective,
@@ -232,3 +236,199 @@ def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch)
     ):
         sae.fit(X)
     assert _state(sae) == before
+
+
+# --------------------------------------------------------------------------
+# The minibatch solvers: an interrupt keeps the last completed step.
+
+# 120 rows in batches of 20 in row order: 6 steps an epoch, and the first k
+# steps of an epoch are those of a partial_fit on the first 20 * k rows.
+MINIBATCH = dict(
+    n_components=4, solver="adam", batch_size=20, shuffle=False, random_state=0
+)
+
+
+@pytest.fixture(scope="module")
+def X_rows():
+    return np.random.RandomState(1).uniform(size=(120, 8))
+
+
+def _interrupt_at_step(monkeypatch, step, signal_inside_update=False):
+    """Ctrl-C at minibatch step ``step``: raised before its update, or sent mid-update.
+
+    The optimizer's update is the seam every step goes through. A real
+    SIGINT sent inside the update (after Adam has counted the step, before
+    it has moved the weights) tests that the step is finished first.
+    """
+    calls = []
+    if signal_inside_update:
+        original = AdamOptimizer._next_learning_rate
+
+        def counting(self):
+            original(self)
+            calls.append(1)
+            if len(calls) == step:
+                signal.raise_signal(signal.SIGINT)
+
+        monkeypatch.setattr(AdamOptimizer, "_next_learning_rate", counting)
+    else:
+        original = AdamOptimizer.update_params
+
+        def interrupting(self, params, grads):
+            calls.append(1)
+            if len(calls) == step:
+                raise KeyboardInterrupt
+            return original(self, params, grads)
+
+        monkeypatch.setattr(AdamOptimizer, "update_params", interrupting)
+
+
+def _fit_keeping(estimator, method, X):
+    """``estimator.method(X)``, failing the test (not the session) on an escape."""
+    try:
+        return getattr(estimator, method)(X)
+    except KeyboardInterrupt:
+        pytest.fail("the KeyboardInterrupt escaped the fit")
+
+
+def _same_weights_and_state(interrupted, reference):
+    np.testing.assert_array_equal(fitted_theta(interrupted), fitted_theta(reference))
+    assert interrupted.t_ == reference.t_
+    ours = interrupted._minibatch_state.optimizer
+    theirs = reference._minibatch_state.optimizer
+    assert ours.t == theirs.t
+    np.testing.assert_array_equal(ours.first_moment, theirs.first_moment)
+    np.testing.assert_array_equal(ours.second_moment, theirs.second_moment)
+
+
+@pytest.mark.parametrize("call", ["fit", "first partial_fit", "later partial_fit"])
+def test_an_interrupt_in_the_first_epoch_keeps_the_completed_steps(
+    X_rows, call, monkeypatch
+):
+    X = X_rows
+    # The reference: the same 2 steps, then the same state.
+    reference = SparseAutoencoderTransformer(**MINIBATCH)
+    sae = SparseAutoencoderTransformer(**MINIBATCH, max_iter=10, tol=0)
+    if call == "later partial_fit":
+        reference.partial_fit(X)
+        sae.partial_fit(X)
+    reference.partial_fit(X[:40])
+    _interrupt_at_step(monkeypatch, 3)  # of this call
+    with pytest.warns(UserWarning, match=re.escape("after 0 epoch(s)")):
+        _fit_keeping(sae, "fit" if call == "fit" else "partial_fit", X)
+    _same_weights_and_state(sae, reference)
+    check_is_fitted(sae)
+    assert np.all(np.isfinite(sae.transform(X)))
+    if call == "later partial_fit":
+        # No epoch of this call completed: n_iter_ and loss_ are the first's.
+        assert sae.n_iter_ == 1 and sae.loss_curve_ == reference.loss_curve_[:1]
+        assert sae.loss_ == reference.loss_curve_[0]
+    else:
+        assert sae.n_iter_ == 0 and sae.loss_curve_ == []
+        # Before any epoch, loss_ is the mean loss of the steps completed.
+        assert sae.loss_ == reference.loss_
+
+
+@pytest.mark.parametrize("call", ["fit", "partial_fit"])
+def test_an_interrupt_before_the_first_step_is_raised_again(X_rows, call, monkeypatch):
+    # Nothing was done, so there is nothing to keep: the interrupt goes
+    # through and the estimator is left as it was.
+    sae = SparseAutoencoderTransformer(**MINIBATCH).partial_fit(X_rows)
+    before = _state(sae)
+    fresh = SparseAutoencoderTransformer(**MINIBATCH)
+
+    def interrupting(self, params, grads):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(AdamOptimizer, "update_params", interrupting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(KeyboardInterrupt):
+            getattr(fresh, call)(X_rows)
+        with pytest.raises(KeyboardInterrupt):
+            getattr(sae, call)(X_rows)
+    assert vars(fresh) == vars(SparseAutoencoderTransformer(**MINIBATCH))
+    if call == "partial_fit":
+        assert _state(sae) == before
+
+
+@pytest.mark.skipif(
+    threading.current_thread() is not threading.main_thread()
+    or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
+    reason="Python delivers SIGINT as KeyboardInterrupt only to the main "
+    "thread, under its default handler",
+)
+def test_a_ctrl_c_during_an_update_is_held_until_the_step_ends(X_rows, monkeypatch):
+    # A real SIGINT in the middle of step 9 (the third of the second epoch):
+    # the step is completed, so the weights and Adam's state agree.
+    X = X_rows
+    reference = SparseAutoencoderTransformer(**MINIBATCH, max_iter=1, tol=0).fit(X)
+    reference.partial_fit(X[:60])
+    _interrupt_at_step(monkeypatch, 9, signal_inside_update=True)
+    sae = SparseAutoencoderTransformer(**MINIBATCH, max_iter=10, tol=0)
+    with pytest.warns(UserWarning, match=re.escape("after 1 epoch(s)")):
+        _fit_keeping(sae, "fit", X)
+    _same_weights_and_state(sae, reference)
+    assert sae.n_iter_ == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+class _InterruptedHeldOutScore(SparseAutoencoderTransformer):
+    """Ctrl-C during the third held-out scoring (the third epoch's)."""
+
+    def _held_out_scorer(self, X_val, model_shape, placement):
+        score = super()._held_out_scorer(X_val, model_shape, placement)
+        calls = []
+
+        def interrupting(theta):
+            calls.append(1)
+            if len(calls) == 3:
+                raise KeyboardInterrupt
+            return score(theta)
+
+        return interrupting
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_an_interrupt_while_scoring_keeps_the_scored_epochs(X_rows, solver):
+    params = dict(MINIBATCH, solver=solver, early_stopping=True, shuffle=True, tol=0)
+    reference = SparseAutoencoderTransformer(max_iter=2, **params).fit(X_rows)
+    sae = _InterruptedHeldOutScore(max_iter=10, **params)
+    with pytest.warns(UserWarning, match="held-out score"):
+        _fit_keeping(sae, "fit", X_rows)
+    # Two epochs were scored: their record, and the better one's weights.
+    assert sae.n_iter_ == 2
+    assert sae.loss_curve_ == reference.loss_curve_
+    assert sae.validation_scores_ == reference.validation_scores_
+    assert sae.best_validation_score_ == reference.best_validation_score_
+    np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+
+
+def test_an_interrupt_in_a_progress_line_keeps_its_epoch(X_rows, monkeypatch, capsys):
+    params = dict(MINIBATCH, shuffle=True, tol=0)
+    reference = SparseAutoencoderTransformer(max_iter=3, **params).fit(X_rows)
+    original = Progress.iteration
+    lines = []
+
+    def interrupt_on_third(self, *args, **kwargs):
+        lines.append(1)
+        if len(lines) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Progress, "iteration", interrupt_on_third)
+    sae = SparseAutoencoderTransformer(max_iter=10, verbose=2, **params)
+    with pytest.warns(UserWarning, match=re.escape("after 3 epoch(s)")):
+        _fit_keeping(sae, "fit", X_rows)
+    # The third epoch was recorded before its line was printed.
+    assert sae.n_iter_ == 3 and sae.loss_curve_ == reference.loss_curve_
+    np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+    assert "Stopped after 3 epochs" in capsys.readouterr().out
+
+
+def test_the_interrupt_warning_names_the_callers_line(X_rows, monkeypatch):
+    sae = SparseAutoencoderTransformer(**MINIBATCH)
+    _interrupt_at_step(monkeypatch, 3)
+    with pytest.warns(UserWarning, match="interrupted") as record:
+        _fit_keeping(sae, "partial_fit", X_rows)
+    assert record[0].filename == __file__

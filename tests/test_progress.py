@@ -2,9 +2,11 @@
 
 import re
 
+import numpy as np
 import pytest
 
-from skl_sparseae._objective import Evaluation
+from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._objective import Evaluation, initial_parameters, unpack
 from skl_sparseae._progress import VERBOSE_EVERY, Progress
 
 
@@ -41,3 +43,114 @@ def test_nothing_is_printed_at_verbose_0(capsys):
     progress.iteration(1, 1.0)
     progress.stopped(1, "done")
     assert capsys.readouterr().out == ""
+
+
+def test_a_note_is_a_prefixed_line(capsys):
+    Progress("Est", 2, unit="Epoch").note(4, "learning rate divided by 5, to 0.02")
+    Progress("Est", 0, unit="Epoch").note(4, "not shown")
+    assert capsys.readouterr().out == (
+        "[Est] Epoch 4: learning rate divided by 5, to 0.02.\n"
+    )
+
+
+# --------------------------------------------------------------------------
+# What the minibatch solvers print.
+
+NAME = "[SparseAutoencoderTransformer]"
+
+
+@pytest.fixture(scope="module")
+def X():
+    return np.random.RandomState(0).uniform(size=(150, 12))
+
+
+def _printed(capsys):
+    return capsys.readouterr().out.splitlines()
+
+
+def test_adaptive_learning_rate_changes_are_prefixed_lines(X, capsys):
+    SparseAutoencoderTransformer(
+        5,
+        solver="sgd",
+        learning_rate="adaptive",
+        learning_rate_init=0.3,
+        tol=1e-2,
+        n_iter_no_change=2,
+        max_iter=60,
+        batch_size=16,
+        verbose=2,
+        random_state=0,
+    ).fit(X)
+    lines = _printed(capsys)
+    assert all(line.startswith(NAME + " ") for line in lines), lines
+    changes = [line for line in lines if "learning rate divided by 5" in line]
+    assert changes
+    for line in changes:
+        assert re.fullmatch(
+            re.escape(NAME) + r" Epoch \d+: the epoch's loss improved by less than "
+            r"tol=0\.01 \(relative\) for 2 consecutive epochs; learning rate "
+            r"divided by 5, to [0-9.e-]+\.",
+            line,
+        )
+    assert re.search(r"Stopped after \d+ epochs .* learning rate down to", lines[-1])
+
+
+def _terms(theta, X, n_components, rho, beta):
+    """The reconstruction and sparsity terms of J and the mean activations."""
+    W1, b1, W2, b2 = unpack(theta, X.shape[1], n_components)
+    A = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    X_hat = 1 / (1 + np.exp(-(A @ W2 + b2)))
+    rho_hat = A.mean(axis=0)
+    kl = rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat))
+    return 0.5 * np.sum((X - X_hat) ** 2) / len(X), beta * kl.sum(), rho_hat.mean()
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_verbose_2_minibatch_lines_show_the_objectives_terms(X, solver, capsys):
+    # One batch of all rows: the first epoch's terms are those of J at the
+    # initial weights (the hidden biases at logit(rho)).
+    rho, beta = 0.05, 3.0
+    SparseAutoencoderTransformer(
+        5,
+        rho=rho,
+        beta=beta,
+        solver=solver,
+        batch_size=len(X),
+        shuffle=False,
+        max_iter=2,
+        tol=0,
+        verbose=2,
+        random_state=0,
+    ).fit(X)
+    first = _printed(capsys)[0]
+    theta0 = initial_parameters(12, 5, np.random.RandomState(0))
+    unpack(theta0, 12, 5)[1][:] = np.log(rho / (1 - rho))
+    reconstruction, sparsity, mean_activation = _terms(theta0, X, 5, rho, beta)
+    match = re.fullmatch(
+        re.escape(NAME) + r" Epoch 1, loss = (\S+), reconstruction = (\S+), "
+        r"sparsity = (\S+), mean activation = (\S+), time = \d+\.\d\ds",
+        first,
+    )
+    assert match, first
+    loss, printed_reconstruction, printed_sparsity, printed_mean = map(
+        float, match.groups()
+    )
+    assert printed_reconstruction == pytest.approx(reconstruction, rel=1e-3)
+    assert printed_sparsity == pytest.approx(sparsity, rel=1e-3)
+    assert printed_mean == pytest.approx(mean_activation, abs=1e-4)
+    # The rest of the loss is the weight decay.
+    assert 0 < loss - printed_reconstruction - printed_sparsity < 1e-3
+
+
+def test_partial_fit_lines_are_numbered_as_n_iter_counts(X, capsys):
+    sae = SparseAutoencoderTransformer(5, max_iter=5, tol=0, random_state=0).fit(X)
+    sae.set_params(solver="adam", verbose=2)
+    capsys.readouterr()
+    sae.partial_fit(X)
+    sae.partial_fit(X)
+    assert sae.n_iter_ == 7
+    lines = _printed(capsys)
+    assert [line.split(",")[0] for line in lines] == [
+        f"{NAME} Epoch 6",
+        f"{NAME} Epoch 7",
+    ]

@@ -332,6 +332,102 @@ def test_an_interrupt_keeps_the_last_completed_step(X, monkeypatch):
     assert np.all(np.isfinite(fitted_theta(sae)))
 
 
+# --------------------------------------------------------------------------
+# Overflow and divergence: a learning rate too large for the data.
+
+# SGD at this rate overflows within some 20 epochs on the tests' data.
+OVERFLOWING = dict(solver="sgd", learning_rate_init=1e8, alpha=1.0)
+
+
+def _model(**params):
+    """The tests' model (H units, PARAMS, a fixed seed) with ``params`` in place."""
+    return SparseAutoencoderTransformer(H, **{**PARAMS, "random_state": 0, **params})
+
+
+@pytest.mark.parametrize("previous", [False, True])
+def test_an_overflowing_partial_fit_raises_the_learning_rate_error(X, previous):
+    sae = _minibatch_model("sgd", batch_size=1)
+    if previous:
+        sae.partial_fit(X)
+        bad = X * 1e200  # their squared error overflows
+    else:
+        sae.set_params(**OVERFLOWING)
+        bad = X
+    before = pickle.dumps(sae)
+    with warnings.catch_warnings():
+        # One clear error, and no warning that the weights are kept.
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "X has values in", UserWarning)
+        with pytest.raises(
+            ValueError,
+            match=re.escape("overflowed) during the epoch of this partial_fit call")
+            + ".* Lower learning_rate_init.*, or scale X",
+        ):
+            sae.partial_fit(bad)
+        if previous:
+            # Its optimizer, and so its learning rate, is the first call's.
+            with pytest.raises(ValueError, match="go on with the first call's"):
+                sae.partial_fit(bad)
+    assert pickle.dumps(sae) == before
+
+
+def test_an_overflow_stopped_fit_keeps_the_state_of_its_weights(X):
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        stopped = _model(max_iter=60, **OVERFLOWING).fit(X)
+    # One warning, which names the learning rate (not the saturation the
+    # overflow leaves, with its advice to raise alpha).
+    assert [str(w.message)[:46] for w in record] == [
+        "The minibatch solver stopped after 19 epoch(s)"
+    ]
+    assert "the weights and the optimizer state" in str(record[0].message)
+    assert 1 < stopped.n_iter_ < 60
+    # The fit that ends at the kept epoch: the same weights, sample count,
+    # velocity, epoch count and batch order.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        same = _model(max_iter=stopped.n_iter_, tol=0, **OVERFLOWING).fit(X)
+    _same_model(stopped, same)
+    assert stopped.t_ == same.t_ == stopped.n_iter_ * len(X)
+    ours, theirs = stopped._minibatch_state, same._minibatch_state
+    assert ours.n_epochs == theirs.n_epochs == stopped.n_iter_
+    assert_array_equal(ours.optimizer.velocity, theirs.optimizer.velocity)
+    assert ours.optimizer.learning_rate == theirs.optimizer.learning_rate
+    assert_array_equal(
+        ours.random_state.get_state()[1], theirs.random_state.get_state()[1]
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(solver="adam", learning_rate_init=1e3),
+        dict(solver="sgd", learning_rate_init=100.0, alpha=1.0),
+    ],
+    ids=["adam", "sgd"],
+)
+def test_a_diverging_fit_names_the_learning_rate(X, params):
+    sae = _model(max_iter=40, **params)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        sae.fit(X)
+    messages = [str(w.message) for w in record]
+    assert len(messages) == 1, messages
+    assert issubclass(record[0].category, ConvergenceWarning)
+    rate = params["learning_rate_init"]
+    assert f"learning_rate_init={rate!r} is too large" in messages[0]
+    # The saturated units are a symptom: no advice to raise alpha.
+    assert "alpha" not in messages[0]
+    assert sae.loss_curve_[-1] > 2 * sae.loss_curve_[0]
+    # The last epoch's weights are kept, as by MLPRegressor, so that the
+    # model and its optimizer state stay together for partial_fit.
+    assert sae.loss_ == sae.loss_curve_[-1]
+    same = _model(max_iter=sae.n_iter_, tol=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same_model(sae, same.fit(X))
+
+
 def test_pickled_model_continues_identically(X):
     sae = _minibatch_model("adam")
     sae.partial_fit(X)
@@ -425,12 +521,20 @@ def test_the_detector_fits_with_a_minibatch_solver(X):
 # Parameters.
 
 
-def test_partial_fit_is_unavailable_with_lbfgs(X):
+def test_partial_fit_is_unavailable_with_lbfgs_and_says_where_it_is(X):
     sae = SparseAutoencoderTransformer(H)
+    # As with scikit-learn's available_if: meta-estimators see no partial_fit.
     assert not hasattr(sae, "partial_fit")
-    with pytest.raises(AttributeError, match="has no attribute 'partial_fit'") as info:
+    message = (
+        "has no attribute 'partial_fit' with solver='lbfgs': partial_fit is "
+        "only available with solver='sgd' or solver='adam'"
+    )
+    with pytest.raises(AttributeError, match=re.escape(message)):
         sae.partial_fit(X)
-    assert "only available for stochastic solvers" in str(info.value.__cause__)
+    with pytest.raises(AttributeError, match=re.escape(message)):
+        SparseAutoencoderTransformer.partial_fit(sae, X)
+    assert not hasattr(sae, "n_iter_")
+    assert hasattr(sae.set_params(solver="sgd"), "partial_fit")
 
 
 @pytest.mark.parametrize(

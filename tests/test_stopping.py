@@ -10,7 +10,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
+from sklearn.model_selection import cross_validate, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import _warn_unconverged
@@ -168,3 +170,69 @@ def test_early_stopping_fit_without_a_completed_iteration(X, estimator):
     assert model.validation_scores_ == []
     assert model.best_validation_score_ is None
     assert np.isfinite(model.loss_)
+
+
+def test_a_restart_is_not_an_improvement():
+    # SGD's adaptive schedule restarts the count after lowering its rate.
+    rule = NoImprovement(tol=0.01, n_iter_no_change=1)
+    rule.update(100.0)
+    assert not rule.update(99.99)
+    assert rule.should_stop
+    rule.restart()
+    assert not rule.should_stop and not rule.still_improving
+    assert rule.update(90.0) and rule.still_improving
+
+
+def test_an_adaptive_rate_lowered_at_the_last_epoch_is_not_called_improving():
+    # The adaptive schedule lowers the rate every other epoch from epoch 12
+    # on; a fit that ends there has not been improving.
+    X = np.random.RandomState(0).uniform(size=(150, 12))
+    for max_iter in range(12, 20):
+        sae = SparseAutoencoderTransformer(
+            5,
+            solver="sgd",
+            learning_rate="adaptive",
+            learning_rate_init=0.3,
+            tol=1e-2,
+            n_iter_no_change=2,
+            batch_size=16,
+            max_iter=max_iter,
+            random_state=0,
+        )
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always", ConvergenceWarning)
+            sae.fit(X)
+        curve = sae.loss_curve_
+        improved = min(curve[:-1]) - curve[-1] > 1e-2 * min(curve[:-1])
+        claims = any("still improving" in str(w.message) for w in record)
+        assert claims == improved, max_iter
+
+
+# --------------------------------------------------------------------------
+# Where the warnings of a fit point: the line that called it.
+
+
+@pytest.mark.parametrize("call", ["fit", "fit_transform", "pipeline", "cross_val"])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_a_convergence_warning_names_the_callers_line(X, solver, call):
+    sae = SparseAutoencoderTransformer(4, solver=solver, max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning) as record:
+        if call == "fit":
+            sae.fit(X)
+        elif call == "fit_transform":
+            sae.fit_transform(X)
+        elif call == "pipeline":
+            make_pipeline(MinMaxScaler(), sae).fit(X)
+        else:
+            cross_validate(sae, X, cv=2)
+    assert {w.filename for w in record} == {__file__}
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_the_data_warnings_name_the_callers_line(X):
+    sae = SparseAutoencoderTransformer(4, max_iter=3, random_state=0)
+    with pytest.warns(UserWarning) as record:
+        sae.fit(X * 1e3)
+    messages = " ".join(str(w.message) for w in record)
+    assert "X has values in" in messages and "are saturated" in messages
+    assert {w.filename for w in record} == {__file__}
