@@ -279,7 +279,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             objective = self._objective(backend)
             progress = Progress(name, self.verbose)
             result = self._run_solver(
-                objective, theta0, held_out_score, value_range, progress
+                objective,
+                theta0,
+                held_out_score,
+                value_range,
+                progress,
+                scale=lbfgs_scale(
+                    self.decoder_scaling, self.rho, n_features, n_components
+                ),
             )
             progress.stopped(result.n_iter, result.stop_reason)
             _check_finite_solution(result.theta, result.loss)
@@ -410,9 +417,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
-        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`."""
+    def _run_solver(
+        self, objective, theta0, held_out_score, value_range, progress, scale
+    ):
+        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`.
 
+        ``scale`` is L-BFGS-B's change of variables (see
+        :func:`~._lbfgs.lbfgs_scale`).
+        """
         return minimize_lbfgs(
             objective,
             theta0,
@@ -424,9 +436,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             on_iteration=self._on_iteration(progress),
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
-            scale=lbfgs_scale(
-                self.decoder_scaling, self.rho, theta0.size, self.n_components
-            ),
+            scale=scale,
         )
 
     def _on_iteration(self, progress):
