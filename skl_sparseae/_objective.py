@@ -396,19 +396,26 @@ def add_partials_in_order(partials):
     return squared_error, add_in_order([sums for _, sums in partials])
 
 
-def sparsity_terms(activation_sums, n_samples, rho, beta, dtype):
+def sparsity_terms(mean_activation, rho, beta, dtype):
     """Clipped mean activations, the KL term and the slope ``beta * KL'``.
 
-    ``activation_sums`` are the float64 column sums of the hidden
-    activations over all rows. The slope is what each hidden activation's
-    gradient receives, before the 1/m that :func:`finish_loss_and_gradient`
-    applies; it is returned in ``dtype``, the data's.
+    ``mean_activation`` holds the float64 mean of each hidden activation
+    over the rows. The slope is what each hidden activation's gradient
+    receives, before the 1/m that :func:`finish_loss_and_gradient` applies;
+    it is returned in ``dtype``, the data's.
     """
     eps_low, eps_high = activation_bounds(dtype)
-    rho_hat = np.clip(activation_sums / n_samples, eps_low, eps_high)
+    rho_hat = np.clip(mean_activation, eps_low, eps_high)
     kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
     kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
     return rho_hat, kl_term, kl_slope
+
+
+def loss_terms(squared_error, kl_term, W1, W2, m, *, alpha, beta):
+    """J and its reconstruction term, from the squared error and KL term of m rows."""
+    reconstruction_term = 0.5 * (1.0 / m) * squared_error
+    decay_term = 0.5 * alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
+    return reconstruction_term + decay_term + beta * kl_term, reconstruction_term
 
 
 def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, beta):
@@ -424,10 +431,9 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     np.multiply(sum_W2, inv_m, out=gW2)
     gW2 += alpha * W2
     np.multiply(sum_b2, inv_m, out=gb2)
-
-    reconstruction_term = 0.5 * inv_m * squared_error
-    decay_term = 0.5 * alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
-    loss = reconstruction_term + decay_term + beta * kl_term
+    loss, reconstruction_term = loss_terms(
+        squared_error, kl_term, W1, W2, m, alpha=alpha, beta=beta
+    )
     return loss, grad, reconstruction_term
 
 
@@ -517,11 +523,10 @@ def minibatch_loss_and_gradient(
     W1, b1, W2, b2 = unpack(theta, n_features, n_components)
     gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
     A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    eps_low, eps_high = activation_bounds(theta.dtype)
     np.sum(A, axis=0, dtype=np.float64, out=workspace.column_sums)
-    rho_hat = np.clip(workspace.column_sums * inv_k, eps_low, eps_high)
-    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
-    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(theta.dtype)
+    _, kl_term, kl_slope = sparsity_terms(
+        workspace.column_sums * inv_k, rho, beta, theta.dtype
+    )
     # The decay joins the sums before they are scaled by 1/k: no temporary.
     np.multiply(W1, alpha * k, out=gW1)
     gb1.fill(0)
@@ -538,8 +543,7 @@ def minibatch_loss_and_gradient(
         workspace.block,
     )
     grad *= inv_k
-    decay = float(np.vdot(W1, W1)) + float(np.vdot(W2, W2))
-    loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
+    loss, _ = loss_terms(squared_error, kl_term, W1, W2, k, alpha=alpha, beta=beta)
     return loss, grad
 
 
@@ -612,7 +616,7 @@ def evaluate(backend, theta, *, rho, beta, alpha):
     m = backend.n_samples
     first_pass = backend.activation_sums(theta)
     rho_hat, kl_term, kl_slope = sparsity_terms(
-        first_pass.column_sums, m, rho, beta, backend.dtype
+        first_pass.column_sums / m, rho, beta, backend.dtype
     )
     squared_error, sums = backend.gradient_sums(theta, kl_slope, first_pass)
     W1, _, W2, _ = unpack(
