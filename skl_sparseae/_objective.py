@@ -40,12 +40,12 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from ._sklearn_compat import _is_numpy_namespace
+
 
 def is_numpy(xp):
-    """Whether ``xp`` (None meaning NumPy) is NumPy, bare or wrapped."""
-    if xp is None or xp is np:
-        return True
-    return getattr(xp, "__name__", "") in {"numpy", "array_api_compat.numpy"}
+    """Whether ``xp`` is NumPy, bare or wrapped; None stands for NumPy."""
+    return xp is None or _is_numpy_namespace(xp)
 
 
 def n_parameters(n_features, n_components):

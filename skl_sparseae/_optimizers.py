@@ -39,6 +39,8 @@ import math
 
 import numpy as np
 
+from ._sklearn_compat import array_namespace
+
 # Attributes holding arrays of the parameters' shape: what copy() duplicates
 # and what the namespace is recovered from after unpickling.
 _BUFFERS = ("velocity", "first_moment", "second_moment", "_scratch")
@@ -50,8 +52,6 @@ def _namespace(array, xp=None):
         return xp
     if isinstance(array, np.ndarray):
         return np
-    from sklearn.externals.array_api_compat import array_namespace
-
     return array_namespace(array)
 
 
