@@ -5,10 +5,9 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
+from .._inference import encode
 from ._utils import (
     check_1d,
     check_int,
@@ -302,7 +301,8 @@ def _hidden_activations(step, X):
 
     An outlier detector has the transformer's fitted weights but no
     ``transform``: its activations are computed from ``components_`` and
-    ``intercept_hidden_``, after the checks ``transform`` makes.
+    ``intercept_hidden_`` as ``transform`` computes them, after the same
+    checks.
     """
     if hasattr(step, "transform"):
         return np.asarray(step.transform(X))
@@ -315,7 +315,7 @@ def _hidden_activations(step, X):
     )
     components = np.asarray(step.components_, dtype=X.dtype)
     intercept = np.asarray(step.intercept_hidden_, dtype=X.dtype)
-    return expit(safe_sparse_dot(X, components.T, dense_output=True) + intercept)
+    return encode(X, components, intercept, type(step).__name__)
 
 
 def _check_rho(rho):
