@@ -19,6 +19,7 @@ from sklearn.utils._array_api import (
     move_to,
 )
 from sklearn.utils._chunking import get_chunk_n_rows
+from sklearn.utils._optional_dependencies import check_matplotlib_support
 from sklearn.utils._param_validation import (
     Interval,
     InvalidParameterError,
@@ -36,6 +37,7 @@ __all__ = [
     "_is_numpy_namespace",
     "_max_precision_float_dtype",
     "array_namespace",
+    "check_matplotlib_support",
     "check_same_namespace",
     "get_chunk_n_rows",
     "get_namespace_and_device",
