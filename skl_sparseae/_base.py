@@ -290,7 +290,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             )
             progress.stopped(result.n_iter, result.stop_reason)
             _check_finite_solution(result.theta, result.loss)
-            with _blas.one_thread("numpy"):
+            with _blas.one_thread():
                 column_sums = backend.activation_sums(result.theta).column_sums
             solution = _Solution(
                 result.theta,
@@ -530,7 +530,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             # not depend on how many threads split the products.
             with (
                 np.errstate(over="ignore", invalid="ignore"),
-                _blas.one_thread("numpy"),
+                _blas.one_thread(),
             ):
                 scores = placement.score_rows(
                     X_val, weights, self.decoder_activation, name, fit_blocks=True

@@ -83,7 +83,7 @@ def finite_evaluation(objective, theta):
     try:
         with (
             np.errstate(over="raise", invalid="raise", divide="raise"),
-            _blas.one_thread("numpy"),
+            _blas.one_thread(),
         ):
             result = objective(theta)
             finite = np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
@@ -94,7 +94,7 @@ def finite_evaluation(objective, theta):
 
 def _dominates(objective, theta, without):
     """Whether the gradient of ``objective`` dwarfs the one ``without`` a penalty."""
-    with np.errstate(all="ignore"), _blas.one_thread("numpy"):
+    with np.errstate(all="ignore"), _blas.one_thread():
         full = objective(theta).gradient
         rest = without(theta).gradient
     scale = 1.0 / np.sqrt(np.finfo(objective.dtype).eps)
@@ -324,7 +324,7 @@ def minimize_lbfgs(
         # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
         # only spins on them, and splitting them over threads would make
         # the result depend on the number of cores.
-        with _blas.one_thread("scipy"):
+        with _blas.one_thread():
             result = scipy.optimize.minimize(
                 fun,
                 theta0 if scale is None else theta0 / scale,

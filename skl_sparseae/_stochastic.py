@@ -194,7 +194,7 @@ class EpochRunner:
         batches, order = self._batches(state.random_state)
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
-        with _blas.one_thread("numpy") if self.xp is None else nullcontext():
+        with _blas.one_thread() if self.xp is None else nullcontext():
             total = self._steps(theta, batches, order, optimizer)
         state.n_samples_seen += self.n_samples
         if count_epoch:
