@@ -85,17 +85,18 @@ def unpack(theta, n_features, n_components, xp=None):
     )
 
 
-def initial_parameters(n_features, n_components, random_state):
-    """Draw W1, W2 uniformly in [-r, r], r = sqrt(6 / (d + h + 1)); zero biases.
+def initial_parameters(n_features, n_components, random_state, hidden_bias=0.0):
+    """Draw W1, W2 uniformly in [-r, r], r = sqrt(6 / (d + h + 1)).
 
-    Returns the packed float64 vector. ``random_state`` is a
-    ``numpy.random.RandomState`` instance.
+    The hidden biases are ``hidden_bias``, the visible ones zero. Returns the
+    packed float64 vector. ``random_state`` is a ``numpy.random.RandomState``
+    instance.
     """
     d, h = n_features, n_components
     r = np.sqrt(6.0 / (d + h + 1))
     W1 = random_state.uniform(-r, r, size=(d, h))
     W2 = random_state.uniform(-r, r, size=(h, d))
-    return pack(W1, np.zeros(h), W2, np.zeros(d))
+    return pack(W1, np.full(h, hidden_bias), W2, np.zeros(d))
 
 
 def activation_bounds(dtype):
