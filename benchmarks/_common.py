@@ -167,7 +167,7 @@ def evaluation(backend, params=OBJECTIVE_PARAMS):
     """
 
     def objective(theta):
-        with _blas.one_thread("numpy"):
+        with _blas.one_thread():
             return evaluate(backend, theta, **params)
 
     return objective

@@ -100,7 +100,7 @@ def main(argv=None):
         "--rows", type=int, default=20000, help="rows of figure a's problem"
     )
     args = parser.parse_args(argv)
-    threads = _blas.available_threads("numpy")
+    threads = _blas.available_threads()
     print(f"BLAS threads: {threads}")
     problems = {
         f"a: dense {args.rows} x 784, h=196": (

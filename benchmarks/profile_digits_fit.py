@@ -80,13 +80,13 @@ def lbfgs_split(X, h, max_iter):
 
     def objective(theta):
         start = time.perf_counter()
-        with _blas.one_thread("numpy"):
+        with _blas.one_thread():
             result = evaluate(backend, theta, **PARAMS)
         evaluations.append(time.perf_counter() - start)
         return result.loss, result.gradient
 
     start = time.perf_counter()
-    with _blas.one_thread("scipy"):
+    with _blas.one_thread():
         scipy.optimize.minimize(
             objective,
             theta0,

@@ -132,7 +132,7 @@ class NumpyBackend:
             for start, stop in zip(bounds[:-1], bounds[1:])
         ]
         if n_threads is None:
-            n_threads = _blas.available_threads("numpy")
+            n_threads = _blas.available_threads()
         self.n_threads = max(1, min(n_threads, len(self.shares)))
         self._hidden = None
         self._executor = None
@@ -184,7 +184,7 @@ class NumpyBackend:
     def _map_shares(self, function):
         """``function(index, share)`` for each share, in threads if several."""
         items = list(enumerate(self.shares))
-        with _blas.one_thread("numpy"):
+        with _blas.one_thread():
             if self._executor is None:
                 return [function(*item) for item in items]
             return list(self._executor.map(lambda item: function(*item), items))

@@ -68,7 +68,8 @@ class _Solution(NamedTuple):
     n_iter: int
     validation_scores: list
     mean_activation: np.ndarray
-    extra: dict
+    # The minibatch solvers' state, for partial_fit to go on from.
+    minibatch_state: MinibatchState | None = None
     # The loss overflowed or grew over the fit, and a warning named the
     # learning rate: the saturation it leaves is a symptom, not a cause to
     # warn about.
@@ -291,8 +292,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             "loss_": solution.loss,
             "loss_curve_": solution.loss_curve,
             "n_iter_": solution.n_iter,
-            **solution.extra,
         }
+        if solution.minibatch_state is not None:
+            fitted["t_"] = solution.minibatch_state.n_samples_seen
+            fitted["_minibatch_state"] = solution.minibatch_state
         if self.early_stopping and not incremental:
             scores = solution.validation_scores
             fitted["validation_scores_"] = scores
@@ -335,11 +338,18 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             objective = self._objective(backend)
             progress = Progress(name, self.verbose)
             result = self._run_solver(
-                objective, theta0, held_out_score, value_range, progress
+                objective,
+                theta0,
+                held_out_score,
+                value_range,
+                progress,
+                scale=lbfgs_scale(
+                    self.decoder_scaling, self.rho, n_features, n_components
+                ),
             )
             progress.stopped(result.n_iter, result.stop_reason)
             _check_finite_solution(result.theta, result.loss)
-            with _blas.one_thread("numpy"):
+            with _blas.one_thread():
                 column_sums = backend.activation_sums(result.theta).column_sums
             solution = _Solution(
                 result.theta,
@@ -348,7 +358,6 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 result.n_iter,
                 result.validation_scores,
                 column_sums / backend.n_samples,
-                {},
             )
             return solution, backend.dtype, X_train
 
@@ -390,17 +399,17 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 n_features, n_components, None, from_fitted=True
             )
         else:
-            fresh = not (self.warm_start and hasattr(self, "components_"))
-            theta0 = self._initial_theta(n_features, n_components, rng)
-            if fresh:
-                # Hidden biases at logit(rho): every unit starts near its
-                # target activation. From zero biases the sparsity term's
-                # gradient dominates the first steps, which Adam normalises
-                # to full size, and drives the units to a plateau where
-                # they all stay off (the decoder then outputs the mean).
-                unpack(theta0, n_features, n_components)[1][:] = np.log(
-                    self.rho / (1.0 - self.rho)
-                )
+            # New weights start with the hidden biases at logit(rho): every
+            # unit starts near its target activation. From zero biases the
+            # sparsity term's gradient dominates the first steps, which Adam
+            # normalises to full size, and drives the units to a plateau
+            # where they all stay off (the decoder then outputs the mean).
+            theta0 = self._initial_theta(
+                n_features,
+                n_components,
+                rng,
+                hidden_bias=np.log(self.rho / (1.0 - self.rho)),
+            )
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
@@ -450,7 +459,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             n_iter_before + result.n_iter,
             result.validation_scores,
             mean_activation,
-            {"t_": state.n_samples_seen, "_minibatch_state": state},
+            state,
             diverged=result.diverged,
         )
         return solution, dtype, X_train
@@ -471,9 +480,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _run_solver(self, objective, theta0, held_out_score, value_range, progress):
-        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`."""
+    def _run_solver(
+        self, objective, theta0, held_out_score, value_range, progress, scale
+    ):
+        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`.
 
+        ``scale`` is L-BFGS-B's change of variables (see
+        :func:`~._lbfgs.lbfgs_scale`).
+        """
         return minimize_lbfgs(
             objective,
             theta0,
@@ -485,9 +499,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             on_iteration=self._on_iteration(progress),
             value_range=value_range,
             sigmoid_decoder=self.decoder_activation == "sigmoid",
-            scale=lbfgs_scale(
-                self.decoder_scaling, self.rho, theta0.size, self.n_components
-            ),
+            scale=scale,
         )
 
     def _on_iteration(self, progress):
@@ -534,7 +546,15 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         train, val = np.sort(train), np.sort(val)
         return placement.take_rows(X, train), placement.take_rows(X, val)
 
-    def _initial_theta(self, n_features, n_components, rng, from_fitted=False):
+    def _initial_theta(
+        self, n_features, n_components, rng, from_fitted=False, hidden_bias=0.0
+    ):
+        """The solver's start: the fitted weights, or new ones from ``rng``.
+
+        The fitted weights under ``from_fitted`` or ``warm_start`` (when the
+        model is fitted); otherwise :func:`~._objective.initial_parameters`
+        with hidden biases ``hidden_bias``.
+        """
         if (from_fitted or self.warm_start) and hasattr(self, "components_"):
             previous_components, previous_features = self.components_.shape
             if (previous_components, previous_features) != (n_components, n_features):
@@ -568,7 +588,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                     )
                 )
             )
-        return initial_parameters(n_features, n_components, rng)
+        return initial_parameters(n_features, n_components, rng, hidden_bias)
 
     def _held_out_scorer(self, X_val, model_shape, placement):
         """``theta -> mean score_samples of X_val``, computed where X_val lives.
@@ -592,7 +612,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             # not depend on how many threads split the products.
             with (
                 np.errstate(over="ignore", invalid="ignore"),
-                _blas.one_thread("numpy"),
+                _blas.one_thread(),
             ):
                 scores = placement.score_rows(
                     X_val, weights, self.decoder_activation, name, fit_blocks=True

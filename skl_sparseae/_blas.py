@@ -1,45 +1,52 @@
-"""One-thread BLAS while a fit needs it, shared safely between concurrent fits.
+"""One-thread BLAS while a fit needs it, through threadpoolctl's public API.
 
-OpenBLAS keeps one thread count per library for the whole process, so a fit
-cannot limit its own calls without limiting every thread's. Two parts of a fit
-need one BLAS thread:
+Two parts of a fit run on a one-thread BLAS:
 
-* an objective evaluation: its row blocks run in threads of their own, each
+* an objective evaluation: its row shares run in threads of their own, each
   of which must not start BLAS threads, and one-thread products give the
   same bits whatever the number of cores;
-* L-BFGS-B's own vector operations, which are tiny (a multi-threaded BLAS
-  only spins on them) and, when split over threads, round differently.
+* L-BFGS-B's vector operations and a minibatch step's products, which are
+  small (a multi-threaded BLAS only spins on them) and, when split over
+  threads, round differently.
 
-Each is limited only while it runs and only in the library it calls: numpy's
-BLAS for evaluations, scipy's for L-BFGS-B (the same library when numpy and
-scipy share one). Limits are counted per library: overlapping fits in several
-threads leave a library at one thread until the last of them is done, then
-restore exactly the thread count it had before the first began, unless a
-different count was set meanwhile, which is kept.
+Each runs inside :func:`one_thread`, which holds every BLAS library at one
+thread with ``ThreadpoolController.limit``, as scikit-learn's ``KMeans``
+does, and restores the counts it found when the block ends.
+
+OpenBLAS keeps one thread count per library for the whole process, and
+threadpoolctl lets one Python thread at a time change it: while one thread
+holds a limit, the changes that other threads ask for are ignored. So the
+fits of this package take turns: one thread at a time is inside
+``one_thread`` (a fit's whole L-BFGS-B run, a minibatch epoch, one
+evaluation), and a fit in another thread waits at the door. Each fit then
+finds the counts as the user left them and leaves them so, whatever the
+number of fits running in threads, and its bits do not depend on them.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
-_lock = threading.Lock()
-# package -> the BLAS library controllers it calls, found once.
-_libraries = None
-# filepath -> [number of holders, the thread count to restore]
-_held = {}
+# Held by the thread inside one_thread, across its nested blocks.
+_lock = threading.RLock()
+# How deep the holder of _lock is nested in one_thread.
+_depth = 0
+# numpy's BLAS thread count from before the current holder limited it.
+_outside = None
+# The BLAS libraries' controller, built once: building it scans the loaded
+# libraries (milliseconds).
+_controller = None
 
 
-def _set_num_threads(lib, n):
-    # threadpoolctl lets only the first thread that limits an OpenBLAS library
-    # change its limit afterwards, and silently ignores every other thread.
-    # Fits in several threads take turns here under this module's own lock,
-    # so they set the limit directly, and never become that first thread.
-    set_directly = getattr(lib, "_real_set_num_threads", lib.set_num_threads)
-    set_directly(n)
+def _blas():
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
 
 
 def _owner(filepath):
@@ -52,63 +59,65 @@ def _owner(filepath):
     return ""
 
 
-def libraries_of(package):
-    """The BLAS library controllers that ``package`` ("numpy" or "scipy") calls.
+def _numpy_threads():
+    """The thread count of numpy's BLAS, at least 1.
 
-    A library found in neither wheel (a system or conda BLAS) is assumed to
-    serve both. Building a controller scans the loaded libraries
-    (milliseconds): it is done once, not once per evaluation.
+    A library found in neither wheel (a system or conda BLAS) is taken to
+    serve numpy.
     """
-    global _libraries
-    if _libraries is None:
-        blas = [
-            lib
-            for lib in ThreadpoolController().lib_controllers
-            if lib.user_api == "blas"
-        ]
-        _libraries = {
-            name: [lib for lib in blas if _owner(lib.filepath) in (name, "")]
-            for name in ("numpy", "scipy")
-        }
-    return _libraries[package]
+    counts = [
+        lib.num_threads
+        for lib in _blas().lib_controllers
+        if _owner(lib.filepath) in ("numpy", "")
+    ]
+    return max([count for count in counts if count], default=1)
 
 
-def available_threads(package="numpy"):
-    """Threads that ``package``'s BLAS may use outside any fit of this module.
+def available_threads():
+    """Threads that numpy's BLAS may use outside the fits' one-thread blocks.
 
-    While other fits hold a library at one thread, its count from before they
-    began; otherwise its current count (a user's ``threadpool_limits`` is
-    respected). At least 1.
+    While a fit holds the BLAS at one thread, the count from before it began;
+    otherwise the current count (a user's ``threadpool_limits`` around a fit
+    is respected). At least 1.
     """
-    libraries = libraries_of(package)
-    with _lock:
-        counts = [
-            _held[lib.filepath][1] if lib.filepath in _held else lib.num_threads
-            for lib in libraries
-        ]
-    return max(counts, default=1)
+    outside = _outside
+    return _numpy_threads() if outside is None else outside
+
+
+def _limit():
+    """``limit(limits=1)`` on every BLAS library, or nothing if all are at 1.
+
+    Where every library is at one thread already (a user's limit), there is
+    nothing to change, and nothing to put back over a count the user
+    changes while the fit runs.
+    """
+    blas = _blas()
+    if all(lib.num_threads == 1 for lib in blas.lib_controllers):
+        return nullcontext()
+    return blas.limit(limits=1)
 
 
 @contextmanager
-def one_thread(package):
-    """Hold ``package``'s BLAS libraries at one thread inside the block."""
-    libraries = libraries_of(package)
+def one_thread():
+    """Hold every BLAS library at one thread inside the block.
+
+    Blocks in several threads run one at a time; a block nested in one of
+    the same thread runs at once.
+    """
+    global _depth, _outside
     with _lock:
-        for lib in libraries:
-            if lib.filepath not in _held:
-                _held[lib.filepath] = [0, lib.num_threads]
-                _set_num_threads(lib, 1)
-            _held[lib.filepath][0] += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            for lib in libraries:
-                held = _held[lib.filepath]
-                held[0] -= 1
-                if held[0] == 0:
-                    # A count other than ours was set meanwhile (by user
-                    # code in another thread): it is the newer choice.
-                    if lib.num_threads == 1:
-                        _set_num_threads(lib, held[1])
-                    del _held[lib.filepath]
+        if _depth:
+            _depth += 1
+            try:
+                yield
+            finally:
+                _depth -= 1
+            return
+        _outside = _numpy_threads()
+        _depth = 1
+        try:
+            with _limit():
+                yield
+        finally:
+            _depth = 0
+            _outside = None

@@ -17,11 +17,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
-from sklearn.utils._param_validation import (
-    InvalidParameterError,
-    validate_parameter_constraints,
-)
 
+from ._sklearn_compat import InvalidParameterError, validate_parameter_constraints
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 
 # The estimator's own defaults, to tell where the demo departs from them.

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
+from ._backend_array_api import device_batch_size, sums_dtype, to_numpy
 from ._objective import (
     canonical_csr,
     decode,
@@ -32,6 +33,9 @@ def _block_row_bytes(n_features, n_components, itemsize):
 # activations and the reconstruction of a block) near this many bytes.
 MAX_BLOCK_BYTES = 8 * 2**20
 MIN_BLOCK_ROWS = 64
+# Blocks of rows on a device are sized as if every value took the bytes of a
+# float64, the widest float dtype, so that the memory bound holds for any.
+DEVICE_ITEMSIZE = 8
 
 
 def block_rows(n_samples, n_features, n_components, itemsize):
@@ -156,10 +160,8 @@ def mean_hidden_activation(X, W1, b1, xp=None):
             A = hidden_activations(X[rows], W1, b1, out=buffer[:k])
             total += A.sum(axis=0, dtype=np.float64)
         return total / n_samples
-    from ._backend_array_api import device_batch_size, sums_dtype, to_numpy
-
     batch_size = device_batch_size(
-        n_samples, n_features, n_components, 8, keep_hidden=False
+        n_samples, n_features, n_components, DEVICE_ITEMSIZE, keep_hidden=False
     )
     dtype = sums_dtype(xp, X.device, X.dtype)
     total = xp.zeros(n_components, dtype=dtype, device=X.device)
@@ -227,10 +229,12 @@ def score_rows(
         )
     elif batch_size is None:
         # Devices want large blocks; the Array API backend says how large.
-        from ._backend_array_api import device_batch_size
-
         batch_size = device_batch_size(
-            n_samples, n_features, components.shape[0], 8, keep_hidden=False
+            n_samples,
+            n_features,
+            components.shape[0],
+            DEVICE_ITEMSIZE,
+            keep_hidden=False,
         )
     errors = _without_overflow(
         "score_samples",

@@ -84,7 +84,7 @@ def finite_evaluation(objective, theta):
     try:
         with (
             np.errstate(over="raise", invalid="raise", divide="raise"),
-            _blas.one_thread("numpy"),
+            _blas.one_thread(),
         ):
             result = objective(theta)
             finite = np.isfinite(result.loss) and np.all(np.isfinite(result.gradient))
@@ -95,7 +95,7 @@ def finite_evaluation(objective, theta):
 
 def _dominates(objective, theta, without):
     """Whether the gradient of ``objective`` dwarfs the one ``without`` a penalty."""
-    with np.errstate(all="ignore"), _blas.one_thread("numpy"):
+    with np.errstate(all="ignore"), _blas.one_thread():
         full = objective(theta).gradient
         rest = without(theta).gradient
     scale = 1.0 / np.sqrt(np.finfo(objective.dtype).eps)
@@ -223,32 +223,18 @@ def decoder_scale(n_features, n_components, factor):
     return scale
 
 
-def lbfgs_scale(decoder_scaling, rho, n_parameters, n_components):
+def lbfgs_scale(decoder_scaling, rho, n_features, n_components):
     """The ``scale`` of :func:`minimize_lbfgs` for the estimators' ``decoder_scaling``.
 
     ``"auto"`` is ``1 / sqrt(rho)``: under codes of mean activation ``rho``
     the curvature of J along a row of W2 (the mean of the squared
     activations, at most ``rho``) is about ``rho`` times that along W1. A
-    factor of 1 is no change of variables (None). ``n_components`` is the
-    estimator's parameter (None for its default, ``n_features // 4``); the
-    number of features follows from ``n_parameters``.
+    factor of 1 is no change of variables (None).
     """
     factor = 1 / np.sqrt(rho) if decoder_scaling == "auto" else decoder_scaling
     if factor == 1:
         return None
-    if n_components is not None:
-        h = n_components
-        d = (n_parameters - h) // (2 * h + 1)
-    else:
-        # n_parameters = (2 h + 1) d + h grows with d under the default
-        # h = max(1, d // 4): the first d that reaches it is the one.
-        d = 1
-        while (2 * max(1, d // 4) + 1) * d + max(1, d // 4) < n_parameters:
-            d += 1
-        h = max(1, d // 4)
-    if (2 * h + 1) * d + h != n_parameters:
-        raise ValueError(f"No model has {n_parameters} parameters.")
-    return decoder_scale(d, h, factor)
+    return decoder_scale(n_features, n_components, factor)
 
 
 def in_scaled_variables(fun, scale):
@@ -377,7 +363,7 @@ def minimize_lbfgs(
         # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
         # only spins on them, and splitting them over threads would make
         # the result depend on the number of cores.
-        with _blas.one_thread("scipy"):
+        with _blas.one_thread():
             result = scipy.optimize.minimize(
                 fun,
                 theta0 if scale is None else theta0 / scale,

@@ -40,12 +40,12 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import scipy.sparse as sp
 
+from ._sklearn_compat import _is_numpy_namespace
+
 
 def is_numpy(xp):
-    """Whether ``xp`` (None meaning NumPy) is NumPy, bare or wrapped."""
-    if xp is None or xp is np:
-        return True
-    return getattr(xp, "__name__", "") in {"numpy", "array_api_compat.numpy"}
+    """Whether ``xp`` is NumPy, bare or wrapped; None stands for NumPy."""
+    return xp is None or _is_numpy_namespace(xp)
 
 
 def n_parameters(n_features, n_components):
@@ -85,17 +85,18 @@ def unpack(theta, n_features, n_components, xp=None):
     )
 
 
-def initial_parameters(n_features, n_components, random_state):
-    """Draw W1, W2 uniformly in [-r, r], r = sqrt(6 / (d + h + 1)); zero biases.
+def initial_parameters(n_features, n_components, random_state, hidden_bias=0.0):
+    """Draw W1, W2 uniformly in [-r, r], r = sqrt(6 / (d + h + 1)).
 
-    Returns the packed float64 vector. ``random_state`` is a
-    ``numpy.random.RandomState`` instance.
+    The hidden biases are ``hidden_bias``, the visible ones zero. Returns the
+    packed float64 vector. ``random_state`` is a ``numpy.random.RandomState``
+    instance.
     """
     d, h = n_features, n_components
     r = np.sqrt(6.0 / (d + h + 1))
     W1 = random_state.uniform(-r, r, size=(d, h))
     W2 = random_state.uniform(-r, r, size=(h, d))
-    return pack(W1, np.zeros(h), W2, np.zeros(d))
+    return pack(W1, np.full(h, hidden_bias), W2, np.zeros(d))
 
 
 def activation_bounds(dtype):
@@ -396,19 +397,26 @@ def add_partials_in_order(partials):
     return squared_error, add_in_order([sums for _, sums in partials])
 
 
-def sparsity_terms(activation_sums, n_samples, rho, beta, dtype):
+def sparsity_terms(mean_activation, rho, beta, dtype):
     """Clipped mean activations, the KL term and the slope ``beta * KL'``.
 
-    ``activation_sums`` are the float64 column sums of the hidden
-    activations over all rows. The slope is what each hidden activation's
-    gradient receives, before the 1/m that :func:`finish_loss_and_gradient`
-    applies; it is returned in ``dtype``, the data's.
+    ``mean_activation`` holds the float64 mean of each hidden activation
+    over the rows. The slope is what each hidden activation's gradient
+    receives, before the 1/m that :func:`finish_loss_and_gradient` applies;
+    it is returned in ``dtype``, the data's.
     """
     eps_low, eps_high = activation_bounds(dtype)
-    rho_hat = np.clip(activation_sums / n_samples, eps_low, eps_high)
+    rho_hat = np.clip(mean_activation, eps_low, eps_high)
     kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
     kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
     return rho_hat, kl_term, kl_slope
+
+
+def loss_terms(squared_error, kl_term, W1, W2, m, *, alpha, beta):
+    """J and its reconstruction term, from the squared error and KL term of m rows."""
+    reconstruction_term = 0.5 * (1.0 / m) * squared_error
+    decay_term = 0.5 * alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
+    return reconstruction_term + decay_term + beta * kl_term, reconstruction_term
 
 
 def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, beta):
@@ -424,10 +432,9 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     np.multiply(sum_W2, inv_m, out=gW2)
     gW2 += alpha * W2
     np.multiply(sum_b2, inv_m, out=gb2)
-
-    reconstruction_term = 0.5 * inv_m * squared_error
-    decay_term = 0.5 * alpha * (float(np.vdot(W1, W1)) + float(np.vdot(W2, W2)))
-    loss = reconstruction_term + decay_term + beta * kl_term
+    loss, reconstruction_term = loss_terms(
+        squared_error, kl_term, W1, W2, m, alpha=alpha, beta=beta
+    )
     return loss, grad, reconstruction_term
 
 
@@ -525,11 +532,10 @@ def minibatch_loss_and_gradient(
     W1, b1, W2, b2 = unpack(theta, n_features, n_components)
     gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
     A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    eps_low, eps_high = activation_bounds(theta.dtype)
     np.sum(A, axis=0, dtype=np.float64, out=workspace.column_sums)
-    rho_hat = np.clip(workspace.column_sums * inv_k, eps_low, eps_high)
-    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
-    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(theta.dtype)
+    _, kl_term, kl_slope = sparsity_terms(
+        workspace.column_sums * inv_k, rho, beta, theta.dtype
+    )
     # The decay joins the sums before they are scaled by 1/k: no temporary.
     np.multiply(W1, alpha * k, out=gW1)
     gb1.fill(0)
@@ -546,8 +552,7 @@ def minibatch_loss_and_gradient(
         workspace.block,
     )
     grad *= inv_k
-    decay = float(np.vdot(W1, W1)) + float(np.vdot(W2, W2))
-    loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
+    loss, _ = loss_terms(squared_error, kl_term, W1, W2, k, alpha=alpha, beta=beta)
     if terms is not None:
         terms.add(k, squared_error, beta * kl_term, workspace.column_sums)
     return loss, grad
@@ -622,7 +627,7 @@ def evaluate(backend, theta, *, rho, beta, alpha):
     m = backend.n_samples
     first_pass = backend.activation_sums(theta)
     rho_hat, kl_term, kl_slope = sparsity_terms(
-        first_pass.column_sums, m, rho, beta, backend.dtype
+        first_pass.column_sums / m, rho, beta, backend.dtype
     )
     squared_error, sums = backend.gradient_sums(theta, kl_slope, first_pass)
     W1, _, W2, _ = unpack(

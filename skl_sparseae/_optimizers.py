@@ -49,6 +49,8 @@ import math
 
 import numpy as np
 
+from ._sklearn_compat import array_namespace
+
 # Attributes holding arrays of the parameters' shape: what copy() duplicates
 # and what the namespace is recovered from after unpickling.
 _BUFFERS = ("velocity", "first_moment", "second_moment", "_scratch")
@@ -60,8 +62,6 @@ def _namespace(array, xp=None):
         return xp
     if isinstance(array, np.ndarray):
         return np
-    from sklearn.externals.array_api_compat import array_namespace
-
     return array_namespace(array)
 
 

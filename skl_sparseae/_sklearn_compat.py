@@ -10,6 +10,7 @@ and a move breaks this one module.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import _fit_context
+from sklearn.externals.array_api_compat import array_namespace
 from sklearn.utils._array_api import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
@@ -19,19 +20,29 @@ from sklearn.utils._array_api import (
     move_to,
 )
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._optional_dependencies import check_matplotlib_support
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    validate_parameter_constraints,
+)
 from sklearn.utils.validation import _get_feature_names
 
 __all__ = [
     "Interval",
+    "InvalidParameterError",
     "StrOptions",
     "_fit_context",
     "_get_feature_names",
     "_is_numpy_namespace",
     "_max_precision_float_dtype",
+    "array_namespace",
+    "check_matplotlib_support",
     "check_same_namespace",
     "get_chunk_n_rows",
     "get_namespace_and_device",
     "move_estimator_to",
     "move_to",
+    "validate_parameter_constraints",
 ]

@@ -351,7 +351,7 @@ class EpochRunner:
         self.rows_done, self.loss_done = 0, 0.0
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
-        with _blas.one_thread("numpy") if self.xp is None else nullcontext():
+        with _blas.one_thread() if self.xp is None else nullcontext():
             self._steps(theta, batches, order, state, guard or InterruptGuard(), terms)
         if count_epoch:
             state.n_epochs += 1

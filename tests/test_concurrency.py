@@ -10,9 +10,10 @@ import scipy.sparse as sp
 from sklearn import config_context
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
-from threadpoolctl import ThreadpoolController, threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderTransformer, _blas
+from skl_sparseae._backend_numpy import NumpyBackend
 
 from ._helpers import ignore_convergence_warnings, wrap_objective
 
@@ -193,35 +194,55 @@ def _fit_paused_in_a_thread():
         thread.join()
 
 
-def test_a_limit_set_in_another_thread_during_a_fit_is_kept():
-    # The fit holds the BLAS at one thread; a count the user sets meanwhile
-    # is the newer choice, and the fit's release must not undo it.
+def _openblas_only():
+    kinds = {info["internal_api"] for info in threadpool_info()}
+    if kinds & {"blis", "mkl", "flexiblas"} or "openblas" not in kinds:
+        pytest.skip(f"threadpoolctl's one-thread rule is OpenBLAS's; BLAS: {kinds}")
+
+
+def test_a_limit_asked_for_in_another_thread_during_a_fit_is_ignored():
+    # threadpoolctl lets one thread at a time change OpenBLAS's process-wide
+    # count: a limit asked for in another thread while a fit holds the BLAS
+    # at one thread changes nothing, and the fit restores the counts it
+    # found. Thread limits belong around the fits, in the fitting thread.
+    _openblas_only()
     before = _blas_threads()
     chosen = max(count for _, count in before) + 1
-    try:
-        with _fit_paused_in_a_thread():
-            threadpool_limits(limits=chosen, user_api="blas")
-        assert all(count == chosen for _, count in _blas_threads())
-    finally:
-        counts = dict(before)
-        for lib in ThreadpoolController().lib_controllers:
-            if lib.filepath in counts:
-                lib.set_num_threads(counts[lib.filepath])
+    with _fit_paused_in_a_thread():
+        with threadpool_limits(limits=chosen, user_api="blas"):
+            assert all(count == 1 for _, count in _blas_threads())
     assert _blas_threads() == before
 
 
 def test_a_limit_lifted_in_another_thread_during_a_fit_stays_lifted():
     # A one-thread limit entered before the fit and left during it (as
-    # MiniBatchKMeans.fit does in another thread): the fit saved that one
-    # thread as its count to restore, and must not put it back.
+    # MiniBatchKMeans.fit does in another thread): the fit found the BLAS at
+    # one thread, changed nothing, and must not put one thread back.
     before = _blas_threads()
-    limiter = threadpool_limits(limits=1, user_api="blas")
-    try:
+    with threadpool_limits(limits=1, user_api="blas") as limiter:
         with _fit_paused_in_a_thread():
             limiter.restore_original_limits()
         assert _blas_threads() == before
-    finally:
-        limiter.restore_original_limits()
+    assert _blas_threads() == before
+
+
+def test_fits_in_threads_take_turns_on_the_blas():
+    # While one fit holds the BLAS at one thread, another fit's solver
+    # waits; its row shares still use the threads the BLAS had before.
+    X = np.random.RandomState(1).uniform(size=(200, 20))
+    expected = SparseAutoencoderTransformer(4, max_iter=5, tol=0, random_state=1).fit(X)
+    outside = _blas.available_threads()
+    second = SparseAutoencoderTransformer(4, max_iter=5, tol=0, random_state=1)
+    with _fit_paused_in_a_thread():
+        backend = NumpyBackend(_data(2, n_samples=20_000, n_features=40), 4, "sigmoid")
+        assert backend.n_threads == min(outside, len(backend.shares))
+        thread = threading.Thread(target=second.fit, args=(X,))
+        thread.start()
+        thread.join(timeout=1.0)
+        assert thread.is_alive() and not hasattr(second, "components_")
+    thread.join()
+    np.testing.assert_array_equal(second.components_, expected.components_)
+    assert second.loss_curve_ == expected.loss_curve_
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

@@ -7,6 +7,7 @@ from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import (
     evaluate,
     initial_parameters,
+    is_numpy,
     n_parameters,
     pack,
     unpack,
@@ -25,6 +26,17 @@ def random_problem(sparse=False):
 
 
 PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-2)
+
+
+def test_numpy_namespaces_take_the_numpy_path():
+    # None is the kernel's own spelling of NumPy; scikit-learn's wrapped
+    # NumPy namespace (what get_namespace gives under array_api_dispatch)
+    # holds NumPy arrays too.
+    from sklearn.externals.array_api_compat import numpy as wrapped_numpy
+
+    assert is_numpy(None) and is_numpy(np) and is_numpy(wrapped_numpy)
+    array_api_strict = pytest.importorskip("array_api_strict")
+    assert not is_numpy(array_api_strict)
 
 
 @pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])

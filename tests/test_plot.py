@@ -131,8 +131,8 @@ def test_filter_display_pipeline_and_other_estimators(pyplot, digits):
     [
         ({"image_shape": (7, 7)}, "holds 49 values"),
         ({"image_shape": (4, 4, 4)}, "image_shape must be"),
-        ({"n_cols": 0}, "n_cols must be"),
-        ({"max_filters": 0}, "max_filters must be"),
+        ({"n_cols": 0}, "n_cols == 0, must be >= 1"),
+        ({"max_filters": 0}, "max_filters == 0, must be >= 1"),
         ({"weights": "hidden"}, "weights must be"),
     ],
 )
@@ -179,13 +179,13 @@ def test_filter_display_checks_filters_and_image_shape(
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"n_cols": 2.0}, TypeError, "n_cols must be an int .* got 2.0 of type float"),
-        ({"n_cols": True}, TypeError, "n_cols must be an int"),
-        ({"n_cols": -1}, ValueError, r"n_cols must be an int in the range \[1, inf\)"),
-        ({"padding": True}, TypeError, "padding must be an int"),
-        ({"padding": 1.5}, TypeError, "padding must be an int"),
-        ({"padding": -1}, ValueError, r"padding must be .* range \[0, inf\)"),
-        ({"normalize": "no"}, TypeError, "normalize must be a bool; got 'no'"),
+        ({"n_cols": 2.0}, TypeError, "n_cols must be an instance of int, not float"),
+        ({"n_cols": True}, TypeError, "n_cols must be a number, not bool"),
+        ({"n_cols": -1}, ValueError, "n_cols == -1, must be >= 1"),
+        ({"padding": True}, TypeError, "padding must be a number, not bool"),
+        ({"padding": 1.5}, TypeError, "padding must be an instance of int"),
+        ({"padding": -1}, ValueError, "padding == -1, must be >= 0"),
+        ({"normalize": "no"}, TypeError, "normalize must be an instance of .*bool"),
         ({"imshow_kw": [1]}, TypeError, "imshow_kw must be a dict"),
     ],
 )
@@ -200,8 +200,8 @@ def test_filter_display_checks_plot_arguments(pyplot, kwargs, error, message):
     [
         ({"image_shape": 8}, TypeError, "image_shape must be"),
         ({"image_shape": (8.5, 8)}, TypeError, "int sizes"),
-        ({"max_filters": True}, TypeError, "max_filters must be an int"),
-        ({"max_filters": 2.0}, TypeError, "max_filters must be an int"),
+        ({"max_filters": True}, TypeError, "max_filters must be a number, not bool"),
+        ({"max_filters": 2.0}, TypeError, "max_filters must be an instance of int"),
         ({"weights": ["encoder"]}, ValueError, "weights must be"),
     ],
 )
@@ -279,8 +279,9 @@ def test_sparsity_display_on_new_data_of_an_outlier_detector(
     detector = SparseAutoencoderOutlierDetector(**fitted_sae.get_params()).fit(X)
     np.testing.assert_array_equal(detector.components_, fitted_sae.components_)
     display = SparsityDisplay.from_estimator(detector, container(X[:50]))
-    np.testing.assert_allclose(
-        display.mean_activation, fitted_sae.transform(X[:50]).mean(axis=0), rtol=1e-12
+    # The same computation as transform's, so the same bits.
+    np.testing.assert_array_equal(
+        display.mean_activation, fitted_sae.transform(container(X[:50])).mean(axis=0)
     )
     np.testing.assert_allclose(display.loss_line_.get_ydata(), detector.loss_curve_)
 
@@ -316,12 +317,12 @@ def test_sparsity_display_axes(pyplot):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"rho": "a"}, TypeError, r"rho must be a float .* \(0, 1\); got 'a'"),
-        ({"rho": None}, TypeError, "rho must be a float .* got None"),
-        ({"rho": True}, TypeError, "rho must be a float"),
-        ({"rho": np.array([0.1])}, TypeError, "rho must be a float"),
-        ({"rho": -1}, ValueError, "rho must be a float .* got -1"),
-        ({"rho": 1.0}, ValueError, "rho must be a float .* got 1.0"),
+        ({"rho": "a"}, TypeError, "rho must be an instance of float, not str"),
+        ({"rho": None}, TypeError, "rho must be an instance of float, not NoneType"),
+        ({"rho": True}, TypeError, "rho must be a number, not bool"),
+        ({"rho": np.array([0.1])}, TypeError, "rho must be an instance of float"),
+        ({"rho": -1}, ValueError, "rho == -1, must be > 0"),
+        ({"rho": 1.0}, ValueError, "rho == 1.0, must be < 1"),
         ({"mean_activation": []}, ValueError, "mean_activation is empty"),
         ({"mean_activation": [[0.1, 0.2]]}, ValueError, r"1-D .* shape \(1, 2\)"),
         ({"mean_activation": [np.nan]}, ValueError, "mean_activation contains NaN"),
@@ -349,7 +350,7 @@ def test_sparsity_display_checks_arguments(pyplot, kwargs, error, message):
 @pytest.mark.parametrize(
     "kwargs, error, message",
     [
-        ({"bins": 0}, ValueError, r"bins must be an int in the range \[1, inf\)"),
+        ({"bins": 0}, ValueError, "bins == 0, must be >= 1"),
         ({"bins": 2.5}, TypeError, "bins must be an int, a sequence of bin edges"),
         ({"bins": True}, TypeError, "bins must be an int"),
         ({"bins": [0.1]}, ValueError, "at least 2 bin edges"),

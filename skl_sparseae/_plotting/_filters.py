@@ -8,14 +8,13 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils import assert_all_finite
+from sklearn.utils import assert_all_finite, check_scalar
 
+from .._sklearn_compat import check_matplotlib_support
 from ._utils import (
-    as_float_array,
-    check_bool,
-    check_int,
+    check_float_array,
     check_kwargs,
-    check_matplotlib_support,
+    check_number,
     find_fitted_step,
 )
 
@@ -123,9 +122,10 @@ class FilterDisplay:
 
         filters = _check_filters(self.filters, "filters")
         image_shape = _check_image_shape(self.image_shape, filters)
-        check_int(n_cols, "n_cols", min_val=1, allow_none=True)
-        normalize = check_bool(normalize, "normalize")
-        check_int(padding, "padding", min_val=0)
+        if n_cols is not None:
+            check_number(n_cols, "n_cols", Integral, min_val=1)
+        normalize = bool(check_scalar(normalize, "normalize", (bool, np.bool_)))
+        check_number(padding, "padding", Integral, min_val=0)
         imshow_kw = check_kwargs(imshow_kw, "imshow_kw")
 
         tiles = _normalize_tiles(filters, image_shape, normalize)
@@ -237,7 +237,8 @@ class FilterDisplay:
         attribute = attributes[weights]
         step = find_fitted_step(estimator, (attribute,), caller)
         filters = _check_filters(getattr(step, attribute), attribute)
-        if check_int(max_filters, "max_filters", min_val=1, allow_none=True):
+        if max_filters is not None:
+            check_number(max_filters, "max_filters", Integral, min_val=1)
             filters = filters[:max_filters]
         if image_shape is None:
             side = math.isqrt(filters.shape[1])
@@ -262,7 +263,7 @@ def _check_filters(filters, name):
     """Return ``filters`` as a dense, finite, non-empty 2-D float64 array."""
     if sp.issparse(filters):
         filters = filters.toarray()
-    filters = as_float_array(filters, name)
+    filters = check_float_array(filters, name)
     if filters.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D array (n_filters, n_features); got shape "

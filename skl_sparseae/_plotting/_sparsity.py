@@ -5,17 +5,11 @@
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
-from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.validation import validate_data
 
-from ._utils import (
-    check_1d,
-    check_int,
-    check_kwargs,
-    check_matplotlib_support,
-    find_fitted_step,
-)
+from .._inference import encode
+from .._sklearn_compat import check_matplotlib_support
+from ._utils import check_1d, check_kwargs, check_number, find_fitted_step
 
 
 class SparsityDisplay:
@@ -139,7 +133,7 @@ class SparsityDisplay:
                     "bins must be an int, a sequence of bin edges or the name of a "
                     f"binning rule; got {bins!r} of type {type(bins).__name__}."
                 )
-            bins = check_int(bins, "bins", min_val=1)
+            bins = check_number(bins, "bins", Integral, min_val=1)
         else:
             bins = check_1d(bins, "bins")
             if bins.size < 2:
@@ -302,7 +296,8 @@ def _hidden_activations(step, X):
 
     An outlier detector has the transformer's fitted weights but no
     ``transform``: its activations are computed from ``components_`` and
-    ``intercept_hidden_``, after the checks ``transform`` makes.
+    ``intercept_hidden_`` as ``transform`` computes them, after the same
+    checks.
     """
     if hasattr(step, "transform"):
         return np.asarray(step.transform(X))
@@ -315,16 +310,10 @@ def _hidden_activations(step, X):
     )
     components = np.asarray(step.components_, dtype=X.dtype)
     intercept = np.asarray(step.intercept_hidden_, dtype=X.dtype)
-    return expit(safe_sparse_dot(X, components.T, dense_output=True) + intercept)
+    return encode(X, components, intercept, type(step).__name__)
 
 
 def _check_rho(rho):
     """Return ``rho`` as a float in (0, 1), the range the estimator allows."""
-    if not isinstance(rho, Real) or isinstance(rho, (bool, np.bool_)):
-        raise TypeError(
-            f"rho must be a float in the range (0, 1); got {rho!r} of type "
-            f"{type(rho).__name__}."
-        )
-    if not 0 < rho < 1:
-        raise ValueError(f"rho must be a float in the range (0, 1); got {rho!r}.")
+    check_number(rho, "rho", Real, min_val=0, max_val=1, include_boundaries="neither")
     return float(rho)

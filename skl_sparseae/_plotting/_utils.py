@@ -3,32 +3,12 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from collections.abc import Mapping
-from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
-from sklearn.utils import assert_all_finite
+from sklearn.utils import assert_all_finite, check_scalar
 from sklearn.utils.validation import check_is_fitted
-
-PLOT_EXTRA_HINT = "pip install matplotlib"
-
-
-def check_matplotlib_support(caller_name):
-    """Raise an ImportError naming the ``plot`` extra if matplotlib is missing.
-
-    Parameters
-    ----------
-    caller_name : str
-        Name of the function or method that needs matplotlib.
-    """
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            f"{caller_name} requires matplotlib, an optional dependency of "
-            f"skl-sparseae. Install it with: {PLOT_EXTRA_HINT}"
-        ) from exc
 
 
 def find_fitted_step(estimator, attributes, caller_name):
@@ -67,60 +47,17 @@ def find_fitted_step(estimator, attributes, caller_name):
     )
 
 
-def check_int(value, name, *, min_val, allow_none=False):
-    """Return ``value`` checked to be an integer ``>= min_val``.
+def check_number(value, name, target_type, **bounds):
+    """:func:`sklearn.utils.check_scalar`, with bools rejected.
 
-    Booleans are rejected although Python counts them as integers: ``True``
-    for a number of tiles is a mistake, not a request for one.
-
-    Parameters
-    ----------
-    value : object
-        The parameter's value.
-
-    name : str
-        The parameter's name, used in the error messages.
-
-    min_val : int
-        Smallest value allowed.
-
-    allow_none : bool, default=False
-        Whether None is allowed (and returned as is).
-
-    Returns
-    -------
-    value : int or None
-        The value, unchanged.
-
-    Raises
-    ------
-    TypeError
-        If ``value`` is not an integer (or None where allowed).
-
-    ValueError
-        If ``value`` is smaller than ``min_val``.
+    Python counts ``True`` as the integer 1, but ``n_cols=True`` or
+    ``rho=True`` is a mistake, not a request for 1: the estimators' integer
+    parameters reject bools too. ``bounds`` are ``check_scalar``'s
+    ``min_val``, ``max_val`` and ``include_boundaries``.
     """
-    if value is None and allow_none:
-        return value
-    expected = f"an int in the range [{min_val}, inf)" + (
-        " or None" if allow_none else ""
-    )
-    if not isinstance(value, Integral) or isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"{name} must be {expected}; got {value!r} of type {type(value).__name__}."
-        )
-    if value < min_val:
-        raise ValueError(f"{name} must be {expected}; got {value!r}.")
-    return value
-
-
-def check_bool(value, name):
-    """Raise a TypeError unless ``value`` is a bool (Python's or NumPy's)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(
-            f"{name} must be a bool; got {value!r} of type {type(value).__name__}."
-        )
-    return bool(value)
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a number, not bool; got {value!r}.")
+    return check_scalar(value, name, target_type, **bounds)
 
 
 def check_kwargs(value, name):
@@ -159,7 +96,7 @@ def check_1d(values, name, *, allow_empty=True):
             f"{name} must be a dense 1-D array-like; got a sparse "
             f"{type(values).__name__}. Use .toarray().ravel() to convert it."
         )
-    values = as_float_array(values, name)
+    values = check_float_array(values, name)
     if values.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array; got shape {values.shape}.")
     if not allow_empty and values.size == 0:
@@ -168,7 +105,7 @@ def check_1d(values, name, *, allow_empty=True):
     return values
 
 
-def as_float_array(values, name):
+def check_float_array(values, name):
     """``np.asarray(values, dtype=np.float64)``, with an error naming ``name``."""
     try:
         return np.asarray(values, dtype=np.float64)
