@@ -43,3 +43,11 @@ def backend(request):
     if request.param.fixture is not None:
         request.getfixturevalue(request.param.fixture)
     return request.param
+
+
+def pytest_collection_modifyitems(config, items):
+    # A wrapped repr puts a line break into an id, which pytest escapes as
+    # "\n": such an id is hard to read in a report and to pass back to pytest.
+    wrapped = [item.nodeid for item in items if "\\n" in item.nodeid]
+    if wrapped:
+        raise pytest.UsageError(f"test ids with a line break: {wrapped}")
