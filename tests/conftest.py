@@ -4,7 +4,7 @@
 
 import pytest
 
-from ._helpers import BACKENDS
+from ._helpers import BACKENDS, array_api_combinations
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +51,16 @@ def pytest_collection_modifyitems(config, items):
     wrapped = [item.nodeid for item in items if "\\n" in item.nodeid]
     if wrapped:
         raise pytest.UsageError(f"test ids with a line break: {wrapped}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    # The Array API tests are generated only for installed namespaces: say
+    # which ones they did not run on, once, rather than a skip per test.
+    _, missing = array_api_combinations()
+    reports = [r for reports in terminalreporter.stats.values() for r in reports]
+    if missing and any(
+        "test_array_api.py::" in getattr(r, "nodeid", "") for r in reports
+    ):
+        terminalreporter.write_line(
+            f"Array API tests not run on {', '.join(missing)}: not installed"
+        )
