@@ -22,14 +22,15 @@ from ._helpers import ignore_estimator_check_warnings
 
 # One instance per code path that the checks can tell apart; other
 # parameter values (n_components, rho, beta, a shorter budget) run the same
-# code and add only time. The minibatch instances run a fixed budget
-# (tol=0), which ends without a ConvergenceWarning.
+# code and add only time. Each estimator is checked with its defaults; the
+# other instances run a short fixed budget (tol=0), which ends without a
+# ConvergenceWarning.
 TRANSFORMERS = [
     # The defaults: L-BFGS and the sigmoid decoder, whose range check warns
     # on the checks' data outside [0, 1].
     SparseAutoencoderTransformer(),
     # The identity decoder: no range check, a linear output layer.
-    SparseAutoencoderTransformer(decoder_activation="identity"),
+    SparseAutoencoderTransformer(decoder_activation="identity", max_iter=50, tol=0),
     # The minibatch loop with SGD's update, partial_fit, and the held-out
     # rows of early stopping.
     SparseAutoencoderTransformer(solver="sgd", max_iter=20, tol=0, early_stopping=True),
