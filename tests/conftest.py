@@ -7,26 +7,39 @@ import pytest
 from ._helpers import BACKENDS, array_api_combinations
 
 
-@pytest.fixture(scope="module")
-def client():
-    """A real cluster on loopback: two worker processes, one thread each."""
+@pytest.fixture(scope="session")
+def cluster():
+    """A real cluster on loopback: two worker processes, one thread each.
+
+    Started once: its workers' start and first imports take seconds.
+    """
     distributed = pytest.importorskip(
         "distributed",
         reason="the dask extra (pip install '.[dask]') is needed",
     )
-    with (
-        distributed.LocalCluster(
-            n_workers=2,
-            threads_per_worker=1,
-            processes=True,
-            host="127.0.0.1",
-            # Port 0: a free port for the scheduler's HTTP server, which starts
-            # even without a dashboard and would otherwise try 8787 (in use when
-            # another cluster runs), with a warning.
-            dashboard_address="127.0.0.1:0",
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        # Port 0: a free port for the scheduler's HTTP server, which starts
+        # even without a dashboard and would otherwise try 8787 (in use when
+        # another cluster runs), with a warning.
+        dashboard_address="127.0.0.1:0",
+    ) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def client(cluster):
+    """A client of the cluster, the default one for each module that asks.
+
+    A module that starts and closes a client of its own leaves no default
+    client behind; a client per module makes the cluster's the default again.
+    """
+    import distributed
+
+    with distributed.Client(cluster) as client:
         yield client
 
 
