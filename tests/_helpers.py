@@ -50,15 +50,13 @@ ignore_convergence_warnings = pytest.mark.filterwarnings(
 
 # scikit-learn's estimator checks fit on their own data: often outside [0, 1]
 # (the sigmoid decoder's range warning), sometimes large enough to saturate
-# every hidden unit, with budgets that stop while the objective still
-# improves, and, in check_dataframe_column_names_consistency, with feature
-# names that differ on purpose. The estimator warns there as designed; the
-# checks test something else. A check that asserts on warnings still sees
-# them: its own filters come first.
+# every hidden unit, and, in check_dataframe_column_names_consistency, with
+# feature names that differ on purpose. The estimator warns there as
+# designed; the checks test something else. A check that asserts on warnings
+# still sees them: its own filters come first.
 ESTIMATOR_CHECK_WARNINGS = (
     "ignore:X has values in:UserWarning",
     "ignore:.*hidden activations are saturated:UserWarning",
-    "ignore::sklearn.exceptions.ConvergenceWarning",
     "ignore:X (does not have valid|has) feature names:UserWarning",
 )
 
@@ -355,3 +353,30 @@ def wrap_objective(monkeypatch, wrapper):
         return _WrappedObjective(original(self, backend), wrapper)
 
     monkeypatch.setattr(_BaseSparseAutoencoder, "_objective", _objective)
+
+
+# --------------------------------------------------------------------------
+# Array API namespaces.
+
+
+def array_api_combinations():
+    """scikit-learn's (namespace, device, dtype) test combinations, split.
+
+    Returns the combinations whose library is installed, with a dtype for
+    each (both float64 and float32 where scikit-learn leaves the default to
+    the test), and the names of the namespaces that are not installed: tests
+    are not generated for those, so that a machine without torch, CuPy or
+    dpnp does not report a skip per test and combination.
+    """
+    from importlib.util import find_spec
+
+    from sklearn.utils._array_api import yield_namespace_device_dtype_combinations
+
+    installed, missing = [], []
+    for name, device, dtype in yield_namespace_device_dtype_combinations():
+        if find_spec(name) is None:
+            missing += [] if name in missing else [name]
+            continue
+        for dtype in [dtype] if dtype else ["float64", "float32"]:
+            installed.append((name, device, dtype))
+    return installed, missing

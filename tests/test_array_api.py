@@ -1,11 +1,13 @@
 """Array API input under ``array_api_dispatch``: namespaces, devices and dtypes.
 
-Parametrized over the namespaces that are importable here: NumPy and
-array-api-strict always (array-api-strict's ``device1`` is a fake device
-whose arrays refuse ``np.asarray``, which catches silent host copies), torch
-on CPU and CUDA when installed and available, CuPy when installed.
+Parametrized over scikit-learn's namespace, device and dtype combinations
+whose library is installed here: NumPy and array-api-strict always
+(array-api-strict's ``device1`` is a fake device whose arrays refuse
+``np.asarray``, which catches silent host copies); torch, CuPy and dpnp where
+installed, each device skipped where it is not available.
 """
 
+import importlib
 import pickle
 import warnings
 
@@ -17,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils._testing import _array_api_for_tests
 from sklearn.utils.estimator_checks import check_array_api_input
 
 from skl_sparseae import SparseAutoencoderTransformer
@@ -28,25 +31,13 @@ from skl_sparseae._backend_array_api import (
 from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._objective import evaluate, initial_parameters
 
-from ._helpers import FITTED_ARRAYS, ignore_convergence_warnings
+from ._helpers import FITTED_ARRAYS, array_api_combinations, ignore_convergence_warnings
+from ._helpers import fit_quietly as quiet_fit
 
 PARAMS = dict(rho=0.1, beta=3.0, alpha=1e-3)
 RTOL = {"float64": 1e-10, "float32": 1e-4}
 
-COMBINATIONS = [
-    ("numpy", None, "float64"),
-    ("numpy", None, "float32"),
-    ("array_api_strict", "CPU_DEVICE", "float64"),
-    ("array_api_strict", "CPU_DEVICE", "float32"),
-    ("array_api_strict", "device1", "float64"),
-    ("array_api_strict", "device1", "float32"),
-    ("torch", "cpu", "float64"),
-    ("torch", "cpu", "float32"),
-    ("torch", "cuda", "float64"),
-    ("torch", "cuda", "float32"),
-    ("cupy", None, "float64"),
-    ("cupy", None, "float32"),
-]
+COMBINATIONS, _ = array_api_combinations()
 NON_NUMPY = [c for c in COMBINATIONS if c[0] != "numpy"]
 
 
@@ -54,24 +45,22 @@ def _ids(combination):
     return "-".join(str(part) for part in combination)
 
 
-def namespace_and_device(name, device_name):
+def namespace_and_device(name, device_name, dtype_name=None):
     """The array module and a device of it, or skip when unavailable."""
-    module = pytest.importorskip(name)
-    if name == "array_api_strict":
-        return module, module.Device(device_name)
-    if name == "torch":
-        if device_name == "cuda" and not module.cuda.is_available():
-            pytest.skip("torch has no CUDA device here")
-        return module, module.device(device_name)
-    if name == "cupy":
-        return module, None
-    return module, None
+    # scikit-learn's rules: a missing device, or float64 on a device without it.
+    _, device = _array_api_for_tests(name, device_name, dtype_name)
+    module = importlib.import_module(name)
+    # scikit-learn asks whether torch was built with CUDA, not whether a GPU
+    # is there.
+    if name == "torch" and device_name == "cuda" and not module.cuda.is_available():
+        pytest.skip("torch has no CUDA device here")
+    return module, device
 
 
 def on_device(X, combination):
     """X (a NumPy array) in the combination's namespace, device and dtype."""
     name, device_name, dtype = combination
-    module, device = namespace_and_device(name, device_name)
+    module, device = namespace_and_device(name, device_name, dtype)
     X = X.astype(dtype)
     if name in ("numpy", "cupy"):
         return module.asarray(X)
@@ -88,12 +77,6 @@ def assert_same_place(result, X):
     assert type(result) is type(X)
     assert result.dtype == X.dtype
     assert getattr(result, "device", None) == getattr(X, "device", None)
-
-
-def quiet_fit(estimator, X):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X)
 
 
 @pytest.fixture
@@ -230,7 +213,7 @@ def test_numpy_input_under_dispatch_is_the_numpy_fit(dtype, X_unit):
 )
 def test_check_array_api_input_with_values(combination):
     name, device_name, dtype = combination
-    namespace_and_device(name, device_name)
+    namespace_and_device(name, device_name, dtype)
     check_array_api_input(
         "SparseAutoencoderTransformer",
         SparseAutoencoderTransformer(n_components=4, max_iter=20),

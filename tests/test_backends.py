@@ -3,7 +3,9 @@
 The tests are parametrised over the backends of ``tests/_helpers.BACKENDS``
 (through the ``backend`` fixture): a new backend is checked by adding one
 line there. Backends that hold rows in chunks are tried with one chunk, even
-chunks, uneven chunks and an empty chunk; the in-memory backend ignores them.
+chunks, uneven chunks and an empty chunk; the in-memory backends ignore them.
+How the rows are cut and which decoder reconstructs them are independent
+paths, so each chunking is tried with one decoder, and each decoder twice.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -23,12 +25,21 @@ from ._helpers import (
     uniform,
 )
 
-ROW_CHUNKS = pytest.mark.parametrize(
-    "row_chunks",
-    [240, 60, (100, 7, 133), (0, 150, 90)],
-    ids=["one-chunk", "even", "uneven", "empty-chunk"],
+CHUNKS_AND_DECODERS = pytest.mark.parametrize(
+    "row_chunks, decoder_activation",
+    [
+        (240, "sigmoid"),
+        (60, "identity"),
+        ((100, 7, 133), "sigmoid"),
+        ((0, 150, 90), "identity"),
+    ],
+    ids=[
+        "one-chunk-sigmoid",
+        "even-identity",
+        "uneven-sigmoid",
+        "empty-chunk-identity",
+    ],
 )
-DECODERS = pytest.mark.parametrize("decoder_activation", ["sigmoid", "identity"])
 
 
 def backend_data(decoder_activation, dtype=np.float64):
@@ -38,8 +49,7 @@ def backend_data(decoder_activation, dtype=np.float64):
     return X.astype(dtype)
 
 
-@DECODERS
-@ROW_CHUNKS
+@CHUNKS_AND_DECODERS
 @pytest.mark.parametrize(
     "dtype, tol", [(np.float64, 1e-10), (np.float32, 1e-4)], ids=["f64", "f32"]
 )
@@ -64,8 +74,7 @@ def test_loss_and_gradient_match_the_plain_formula(
 
 
 @ignore_convergence_warnings  # both fits stop on max_iter
-@DECODERS
-@ROW_CHUNKS
+@CHUNKS_AND_DECODERS
 def test_fit_equals_in_memory_fit(backend, decoder_activation, row_chunks):
     X = backend_data(decoder_activation)
     params = dict(decoder_activation=decoder_activation)

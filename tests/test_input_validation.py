@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._validation import warn_if_saturated
 
-from ._helpers import ignore_convergence_warnings
+from ._helpers import ignore_convergence_warnings, wrap_objective
 
 # The fitted models these tests use stop on max_iter on purpose.
 pytestmark = ignore_convergence_warnings
@@ -63,14 +63,14 @@ def _checksum(X):
     return digest.hexdigest()
 
 
+def _fail(objective, theta):
+    raise AssertionError("the optimisation started on invalid input")
+
+
 @pytest.fixture
 def no_optimisation(monkeypatch):
-    """Fail the test if the optimisation is ever reached."""
-
-    def fail(self, backend):
-        raise AssertionError("the optimisation started on invalid input")
-
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_objective", fail)
+    """Fail the test if the objective is ever evaluated."""
+    wrap_objective(monkeypatch, _fail)
 
 
 @pytest.fixture(scope="module")
@@ -503,11 +503,7 @@ def test_warm_start_rejects_a_different_shape(change, message, monkeypatch):
     sae.set_params(n_components=change.get("n_components", N_COMPONENTS))
     X = _read_only(_uniform((N_SAMPLES, change.get("n_features", N_FEATURES))))
     before = _checksum(X)
-
-    def fail(self, backend):
-        raise AssertionError("the optimisation started on invalid input")
-
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_objective", fail)
+    wrap_objective(monkeypatch, _fail)
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         sae.fit(X)
     assert _checksum(X) == before

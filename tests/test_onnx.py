@@ -250,28 +250,24 @@ def _run_python(code):
     ).stdout.strip()
 
 
-def test_core_package_does_not_import_onnx_tools():
-    # Runs with or without the extra: importing the package (and fitting)
-    # must not load skl2onnx, onnxruntime or onnx, which are optional and
-    # slow to import.
+def test_core_package_does_not_import_onnx_tools_and_names_the_extra():
+    # Runs with or without the extra, in a clean interpreter: importing the
+    # package (and fitting) must not load skl2onnx, onnxruntime or onnx,
+    # which are optional and slow to import. Then a None entry in
+    # sys.modules makes "import skl2onnx" raise ImportError, as it would
+    # without the package installed: skl_sparseae.onnx names the extra.
     code = (
-        "import sys, numpy as np; import skl_sparseae; "
-        "from skl_sparseae import SparseAutoencoderTransformer as S; "
-        "S(n_components=2, max_iter=2).fit(np.random.rand(10, 4)); "
+        "import sys, numpy as np; import skl_sparseae\n"
+        "from skl_sparseae import SparseAutoencoderTransformer as S\n"
+        "S(n_components=2, max_iter=2).fit(np.random.rand(10, 4))\n"
         "print(sorted(m for m in ('skl2onnx', 'onnxruntime', 'onnx') "
-        "if m in sys.modules))"
-    )
-    assert _run_python(code) == "[]"
-
-
-def test_missing_skl2onnx_names_the_extra():
-    # A None entry in sys.modules makes "import skl2onnx" raise ImportError,
-    # as it would without the package installed.
-    code = (
-        "import sys; sys.modules['skl2onnx'] = None\n"
+        "if m in sys.modules))\n"
+        "sys.modules['skl2onnx'] = None\n"
         "try:\n"
         "    import skl_sparseae.onnx\n"
         "except ImportError as exc:\n"
         "    print(exc)\n"
     )
-    assert "pip install skl2onnx onnxruntime" in _run_python(code)
+    loaded, error = _run_python(code).split("\n", 1)
+    assert loaded == "[]"
+    assert "pip install skl2onnx onnxruntime" in error
