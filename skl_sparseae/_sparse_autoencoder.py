@@ -350,9 +350,11 @@ class SparseAutoencoderTransformer(
         runs. An interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the
         optimisation keeps a fitted model, with a warning: L-BFGS keeps the
         best weights found so far, the minibatch solvers the weights of
-        their last completed step (with ``early_stopping``, of their best
-        epoch), and ``n_iter_`` and ``loss_curve_`` describe the iterations
-        or epochs completed. An interrupt before anything was computed is
+        their last completed step (with ``early_stopping``, both keep those
+        of their best-scored iteration or epoch), and ``n_iter_``,
+        ``loss_curve_`` and ``validation_scores_`` describe the iterations
+        or epochs completed, one whose held-out scoring was interrupted
+        excluded. An interrupt before anything was computed is
         raised again. Any other error leaves the estimator exactly as it was
         before the call.
 

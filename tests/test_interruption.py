@@ -22,6 +22,7 @@ from skl_sparseae._lbfgs import LBFGSResult
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
+from skl_sparseae._stopping import BestIterate
 
 from ._helpers import (
     fitted_theta,
@@ -352,12 +353,17 @@ def test_an_interrupt_before_the_first_step_is_raised_again(X_rows, call, monkey
         assert _state(sae) == before
 
 
-@pytest.mark.skipif(
+# Python delivers SIGINT as KeyboardInterrupt only to the main thread, under
+# its default handler: only there can a test send a real Ctrl-C.
+needs_sigint = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread()
     or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
     reason="Python delivers SIGINT as KeyboardInterrupt only to the main "
     "thread, under its default handler",
 )
+
+
+@needs_sigint
 def test_a_ctrl_c_during_an_update_is_held_until_the_step_ends(X_rows, monkeypatch):
     # A real SIGINT in the middle of step 9 (the third of the second epoch):
     # the step is completed, so the weights and Adam's state agree.
@@ -389,19 +395,50 @@ class _InterruptedHeldOutScore(SparseAutoencoderTransformer):
         return interrupting
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_an_interrupt_while_scoring_keeps_the_scored_epochs(X_rows, solver):
     params = dict(MINIBATCH, solver=solver, early_stopping=True, shuffle=True, tol=0)
     reference = SparseAutoencoderTransformer(max_iter=2, **params).fit(X_rows)
     sae = _InterruptedHeldOutScore(max_iter=10, **params)
     with pytest.warns(UserWarning, match="held-out score"):
         _fit_keeping(sae, "fit", X_rows)
-    # Two epochs were scored: their record, and the better one's weights.
-    assert sae.n_iter_ == 2
+    # Two epochs (iterations) were scored: their record, and the better
+    # one's weights. The third, whose scoring was interrupted, is not counted.
+    assert sae.n_iter_ == len(sae.validation_scores_) == 2
     assert sae.loss_curve_ == reference.loss_curve_
     assert sae.validation_scores_ == reference.validation_scores_
     assert sae.best_validation_score_ == reference.best_validation_score_
     np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+
+
+@needs_sigint
+def test_a_ctrl_c_while_lbfgs_records_an_iteration_is_held_until_it_is_recorded(
+    X_rows, monkeypatch
+):
+    # A real SIGINT as the third iteration's held-out score is recorded: the
+    # record is finished first, so the third iteration counts whole, its
+    # weights included.
+    params = dict(n_components=4, early_stopping=True, tol=0, random_state=0)
+    reference = SparseAutoencoderTransformer(max_iter=3, **params).fit(X_rows)
+    assert reference.validation_scores_[2] == reference.best_validation_score_
+    original = BestIterate.offer
+    scored = []
+
+    def offer(self, theta, value, **details):
+        if "loss" in details:  # a held-out score's offer, not an evaluation's
+            scored.append(1)
+            if len(scored) == 3:
+                signal.raise_signal(signal.SIGINT)
+        return original(self, theta, value, **details)
+
+    monkeypatch.setattr(BestIterate, "offer", offer)
+    sae = SparseAutoencoderTransformer(max_iter=10, **params)
+    with pytest.warns(UserWarning, match=re.escape("after 3 iteration(s)")):
+        _fit_keeping(sae, "fit", X_rows)
+    assert sae.n_iter_ == len(sae.validation_scores_) == 3
+    assert sae.validation_scores_ == reference.validation_scores_
+    np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_an_interrupt_in_a_progress_line_keeps_its_epoch(X_rows, monkeypatch, capsys):
