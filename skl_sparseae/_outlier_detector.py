@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import OutlierMixin
 
 from ._backend_array_api import to_numpy
-from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
+from ._base import WEIGHT_ATTRIBUTES, FinishingPass, _BaseSparseAutoencoder
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
@@ -387,9 +387,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         """
         fitted, X, placement = self._fit_model(X)
         weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
-        scores = self._reconstruction_scores(X, weights, placement)
-        if placement.kind == "dask":
-            scores = scores.compute()
+        with FinishingPass("the training scores that set offset_ were computed"):
+            scores = self._reconstruction_scores(X, weights, placement)
+            if placement.kind == "dask":
+                scores = scores.compute()
         scores = to_numpy(scores)
         if self.contamination == "auto":
             offset = tukey_lower_fence(scores)

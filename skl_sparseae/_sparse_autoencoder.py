@@ -354,7 +354,10 @@ class SparseAutoencoderTransformer(
         of their best-scored iteration or epoch), and ``n_iter_``,
         ``loss_curve_`` and ``validation_scores_`` describe the iterations
         or epochs completed, one whose held-out scoring was interrupted
-        excluded. An interrupt before anything was computed is
+        excluded. An interrupt after the optimisation, while the model's
+        mean activations are measured in a last pass over X, is held until
+        that pass ends and keeps the whole fit, with a warning. An
+        interrupt before anything was computed is
         raised again. Any other error leaves the estimator exactly as it was
         before the call.
 

@@ -17,7 +17,8 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._lbfgs import LBFGSResult
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._placement import Placement
@@ -469,3 +470,96 @@ def test_the_interrupt_warning_names_the_callers_line(X_rows, monkeypatch):
     with pytest.warns(UserWarning, match="interrupted") as record:
         _fit_keeping(sae, "partial_fit", X_rows)
     assert record[0].filename == __file__
+
+
+# --------------------------------------------------------------------------
+# After the solver's last step: the passes over X that complete the model.
+
+AFTER_THE_SOLVER = "Training interrupted by the user after the solver's last step"
+
+
+def _ctrl_c_on_call(monkeypatch, owner, name, armed=lambda: True):
+    """A real SIGINT as ``owner.name`` starts, whenever ``armed()`` says so."""
+    original = getattr(owner, name)
+
+    def interrupting(*args, **kwargs):
+        if armed():
+            signal.raise_signal(signal.SIGINT)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupting)
+
+
+def _assert_same_fit(fitted, reference):
+    np.testing.assert_array_equal(fitted_theta(fitted), fitted_theta(reference))
+    np.testing.assert_array_equal(fitted.mean_activation_, reference.mean_activation_)
+    assert fitted.n_iter_ == reference.n_iter_
+    assert fitted.loss_curve_ == reference.loss_curve_
+    assert fitted.loss_ == reference.loss_
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@needs_sigint
+@pytest.mark.parametrize(
+    "solver, method",
+    [("lbfgs", "fit"), ("adam", "fit"), ("sgd", "fit"), ("adam", "partial_fit")],
+)
+def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
+    X_rows, solver, method, monkeypatch
+):
+    # The mean activations are measured in a pass over X after the solver's
+    # last step: that pass is finished, and the fit kept, with a warning.
+    params = dict(n_components=4, solver=solver, max_iter=3, tol=0, random_state=0)
+    reference = getattr(SparseAutoencoderTransformer(**params), method)(X_rows)
+    if solver == "lbfgs":
+        # The evaluations measure the activations too: only the pass after
+        # the solver is interrupted.
+        solved = []
+        run_solver = SparseAutoencoderTransformer._run_solver
+
+        def recording_run_solver(self, *args):
+            result = run_solver(self, *args)
+            solved.append(1)
+            return result
+
+        monkeypatch.setattr(
+            SparseAutoencoderTransformer, "_run_solver", recording_run_solver
+        )
+        _ctrl_c_on_call(monkeypatch, NumpyBackend, "activation_sums", lambda: solved)
+    else:
+        _ctrl_c_on_call(monkeypatch, Placement, "mean_activation")
+    sae = SparseAutoencoderTransformer(**params)
+    with pytest.warns(
+        UserWarning, match=AFTER_THE_SOLVER + ", while the mean"
+    ) as record:
+        _fit_keeping(sae, method, X_rows)
+    _assert_same_fit(sae, reference)
+    (interrupted,) = [w for w in record if AFTER_THE_SOLVER in str(w.message)]
+    assert interrupted.filename == __file__
+
+
+@needs_sigint
+def test_a_ctrl_c_while_the_saturation_is_checked_keeps_the_fit(X_rows, monkeypatch):
+    params = dict(n_components=4, max_iter=3, tol=0, random_state=0)
+    reference = SparseAutoencoderTransformer(**params).fit(X_rows)
+    _ctrl_c_on_call(monkeypatch, Placement, "first_rows")
+    sae = SparseAutoencoderTransformer(**params)
+    with pytest.warns(UserWarning, match=AFTER_THE_SOLVER + ", while the hidden"):
+        _fit_keeping(sae, "fit", X_rows)
+    _assert_same_fit(sae, reference)
+
+
+@needs_sigint
+def test_a_ctrl_c_while_the_detector_scores_its_training_rows_keeps_the_fit(
+    X_rows, monkeypatch
+):
+    params = dict(n_components=4, max_iter=3, tol=0, random_state=0)
+    reference = SparseAutoencoderOutlierDetector(**params).fit(X_rows)
+    _ctrl_c_on_call(
+        monkeypatch, SparseAutoencoderOutlierDetector, "_reconstruction_scores"
+    )
+    detector = SparseAutoencoderOutlierDetector(**params)
+    with pytest.warns(UserWarning, match=AFTER_THE_SOLVER + ", while the training"):
+        _fit_keeping(detector, "fit", X_rows)
+    _assert_same_fit(detector, reference)
+    assert detector.offset_ == reference.offset_
