@@ -48,6 +48,7 @@ from ._validation import (
     IntegerInterval,
     check_finite_range,
     check_sample_count,
+    warn_if_decoder_scaling_extreme,
     warn_if_outside_unit_interval,
     warn_if_saturated,
 )
@@ -367,6 +368,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 n_features,
                 n_components,
             )
+            warn_if_decoder_scaling_extreme(self.decoder_scaling, self.rho)
             theta0 = self._initial_theta(n_features, n_components, rng)
             held_out_score = self._held_out_scorer(
                 X_val, (backend.dtype, n_features, n_components), placement

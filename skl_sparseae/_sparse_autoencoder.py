@@ -147,8 +147,10 @@ class SparseAutoencoderTransformer(
         which can reach a given objective in fewer iterations on
         sigmoid-decoder data. 1 optimises ``W2`` itself. Only the path
         L-BFGS-B takes changes: the objective is the same, and ``loss_`` and
-        ``loss_curve_`` are its values (:ref:`conditioning`). Used only by
-        ``solver="lbfgs"``.
+        ``loss_curve_`` are its values (:ref:`conditioning`). A factor
+        beyond 1e6, or below 1e-6, warns: the steps along one block of
+        weights are then lost in round-off next to the other's. Used only
+        by ``solver="lbfgs"``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
