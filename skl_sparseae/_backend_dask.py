@@ -530,6 +530,28 @@ class DaskBackend:
         self.close()
 
 
+def leading_rows(X, n_rows):
+    """Up to ``n_rows`` leading rows of a dask array, computed chunk by chunk.
+
+    For a validated array (whole rows in each chunk) whose row counts dask
+    does not know (after a boolean mask), which cannot be sliced: the
+    leading chunks are computed one at a time until they hold ``n_rows``
+    rows.
+    """
+    import dask
+
+    pieces, rows = [], 0
+    for chunk in X.to_delayed().ravel():
+        (piece,) = dask.compute(chunk)
+        pieces.append(piece)
+        rows += piece.shape[0]
+        if rows >= n_rows:
+            break
+    if sp.issparse(pieces[0]):
+        return sp.vstack(pieces, format="csr")[:n_rows]
+    return np.concatenate(pieces)[:n_rows]
+
+
 # --------------------------------------------------------------------------
 # Lazy transform, inverse transform and score_samples.
 

@@ -36,16 +36,19 @@ from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
 from ._stochastic import (
+    InterruptGuard,
     MinibatchState,
     make_optimizer,
     minimize_stochastic,
     resolve_batch_size,
 )
+from ._user_warnings import warn
 from ._validation import (
     SATURATION_SAMPLE_ROWS,
     IntegerInterval,
     check_finite_range,
     check_sample_count,
+    warn_if_decoder_scaling_extreme,
     warn_if_outside_unit_interval,
     warn_if_saturated,
 )
@@ -82,6 +85,42 @@ def _check_finite_solution(theta, loss):
             "Solver produced non-finite parameter weights. The input data "
             "may contain large values and need to be preprocessed."
         )
+
+
+class FinishingPass(InterruptGuard):
+    """Runs a pass over X that follows the solver's last step to its end.
+
+    The fit is done by then, and the pass (the mean activations, the
+    saturation check, the detector's training scores) completes the model:
+    as a context manager, a Ctrl-C during the pass is held until it ends
+    (see :class:`~skl_sparseae._stochastic.InterruptGuard`) and then, like
+    one during the solver's loop, keeps the fit with a warning. ``what``
+    says what the pass does, for the warning.
+    """
+
+    def __init__(self, what):
+        super().__init__()
+        self.what = what
+
+    def __enter__(self):
+        super().__enter__()
+        self.hold()
+        return self
+
+    def __exit__(self, exc_type, *exc_info):
+        try:
+            if exc_type is None:
+                self.release()
+        except KeyboardInterrupt:
+            warn(
+                "Training interrupted by the user after the solver's last "
+                f"step, while {self.what}: that pass over X was finished "
+                "first, and the model keeps the whole fit.",
+                UserWarning,
+            )
+        finally:
+            super().__exit__(exc_type, *exc_info)
+        return False
 
 
 class _SolverMethod:
@@ -273,9 +312,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             for w in unpack(solution.theta, n_features, n_components)
         )
         if not solution.diverged:
-            warn_if_saturated(
-                placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
-            )
+            with FinishingPass("the hidden units were checked for saturation"):
+                warn_if_saturated(
+                    placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
+                )
         components = np.ascontiguousarray(W1.T)
         mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
@@ -331,6 +371,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 n_features,
                 n_components,
             )
+            warn_if_decoder_scaling_extreme(self.decoder_scaling, self.rho)
             theta0 = self._initial_theta(n_features, n_components, rng)
             held_out_score = self._held_out_scorer(
                 X_val, (backend.dtype, n_features, n_components), placement
@@ -349,7 +390,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             )
             progress.stopped(result.n_iter, result.stop_reason)
             _check_finite_solution(result.theta, result.loss)
-            with _blas.one_thread():
+            with (
+                FinishingPass("the mean hidden activations were measured"),
+                _blas.one_thread(),
+            ):
                 column_sums = backend.activation_sums(result.theta).column_sums
             solution = _Solution(
                 result.theta,
@@ -451,7 +495,8 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         loss = loss_curve[-1] if loss_curve else result.loss
         _check_finite_solution(theta, loss)
         W1, b1, _, _ = unpack(theta.astype(dtype), n_features, n_components)
-        mean_activation = placement.mean_activation(X_train, W1, b1)
+        with FinishingPass("the mean hidden activations were measured"):
+            mean_activation = placement.mean_activation(X_train, W1, b1)
         solution = _Solution(
             theta,
             loss,

@@ -26,6 +26,7 @@ import scipy.optimize
 from sklearn.exceptions import ConvergenceWarning
 
 from . import _blas
+from ._stochastic import InterruptGuard
 from ._stopping import BestIterate, NoImprovement
 from ._user_warnings import warn
 from ._validation import outside_unit_interval
@@ -286,8 +287,10 @@ def minimize_lbfgs(
     and ``sigmoid_decoder`` only shape the messages.
 
     A KeyboardInterrupt stops the optimisation and keeps the best weights
-    evaluated so far (with a warning), so that a long fit is never lost;
-    ``n_iter`` and ``loss_curve`` then describe the completed iterations.
+    evaluated so far (with a held-out score, those of the best-scored
+    iteration), with a warning, so that a long fit is never lost;
+    ``n_iter``, ``loss_curve`` and ``validation_scores`` then describe the
+    completed iterations, an iteration being complete once it is scored.
     An interrupt before the first evaluation has nothing to keep and is
     re-raised.
 
@@ -317,6 +320,7 @@ def minimize_lbfgs(
     best_held_out = BestIterate(ties_to_latest=True)
     latest = _LatestEvaluation()
     progress = NoImprovement(tol, n_iter_no_change)
+    guard = InterruptGuard()
 
     def fun_theta(theta):
         result = finite_evaluation(objective, theta)
@@ -332,15 +336,19 @@ def minimize_lbfgs(
 
     def callback(intermediate_result):
         theta = to_theta(intermediate_result.x)
-        loss_curve.append(float(intermediate_result.fun))
-        score = None
-        if held_out_score is None:
-            progress.update(loss_curve[-1])
-        else:
-            score = held_out_score(theta)
-            validation_scores.append(score)
-            progress.update(-score)
-            best_held_out.offer(theta, -score, loss=loss_curve[-1])
+        loss = float(intermediate_result.fun)
+        # Scored before anything is recorded, and recorded whole: an
+        # interrupt leaves an iteration counted with its score or not at
+        # all, so that n_iter_ is len(validation_scores_).
+        score = None if held_out_score is None else held_out_score(theta)
+        with guard.held():
+            loss_curve.append(loss)
+            if score is None:
+                progress.update(loss)
+            else:
+                validation_scores.append(score)
+                progress.update(-score)
+                best_held_out.offer(theta, -score, loss=loss)
         if on_iteration is not None:
 
             def evaluation_at_iterate():
@@ -363,7 +371,7 @@ def minimize_lbfgs(
         # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
         # only spins on them, and splitting them over threads would make
         # the result depend on the number of cores.
-        with _blas.one_thread():
+        with _blas.one_thread(), guard:
             result = scipy.optimize.minimize(
                 fun,
                 theta0 if scale is None else theta0 / scale,
@@ -401,9 +409,14 @@ def minimize_lbfgs(
         if not best_loss.found:
             # Nothing was computed yet: there is no work to keep.
             raise
+        kept = (
+            "the weights of the iteration with the best held-out score"
+            if best_held_out.found
+            else "the best weights found so far"
+        )
         warn(
             f"Training interrupted by the user after {len(loss_curve)} "
-            "iteration(s); the model keeps the best weights found so far.",
+            f"iteration(s); the model keeps {kept}.",
             UserWarning,
         )
         theta, loss, stop = best_loss.theta, best_loss.value, None

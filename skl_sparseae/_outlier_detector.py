@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.base import OutlierMixin
 
 from ._backend_array_api import to_numpy
-from ._base import WEIGHT_ATTRIBUTES, _BaseSparseAutoencoder
+from ._base import WEIGHT_ATTRIBUTES, FinishingPass, _BaseSparseAutoencoder
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
@@ -134,8 +134,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         which can reach a given objective in fewer iterations on
         sigmoid-decoder data. 1 optimises ``W2`` itself. Only the path
         L-BFGS-B takes changes: the objective is the same, and ``loss_`` and
-        ``loss_curve_`` are its values (:ref:`conditioning`). Used only by
-        ``solver="lbfgs"``.
+        ``loss_curve_`` are its values (:ref:`conditioning`). A factor
+        beyond 1e6, or below 1e-6, warns: the steps along one block of
+        weights are then lost in round-off next to the other's. Used only
+        by ``solver="lbfgs"``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
@@ -387,9 +389,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         """
         fitted, X, placement = self._fit_model(X)
         weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
-        scores = self._reconstruction_scores(X, weights, placement)
-        if placement.kind == "dask":
-            scores = scores.compute()
+        with FinishingPass("the training scores that set offset_ were computed"):
+            scores = self._reconstruction_scores(X, weights, placement)
+            if placement.kind == "dask":
+                scores = scores.compute()
         scores = to_numpy(scores)
         if self.contamination == "auto":
             offset = tukey_lower_fence(scores)

@@ -140,6 +140,10 @@ class Placement:
     def first_rows(self, X, n_rows):
         """Up to ``n_rows`` leading rows of X as a host array (for checks)."""
         if self.kind == "dask":
+            if np.isnan(X.shape[0]):
+                # Slicing needs the row counts, which a boolean mask leaves
+                # unknown until the chunks are computed.
+                return _backend_dask.leading_rows(X, n_rows)
             return X[:n_rows].compute()
         if self.on_device:
             return _backend_array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])

@@ -147,8 +147,10 @@ class SparseAutoencoderTransformer(
         which can reach a given objective in fewer iterations on
         sigmoid-decoder data. 1 optimises ``W2`` itself. Only the path
         L-BFGS-B takes changes: the objective is the same, and ``loss_`` and
-        ``loss_curve_`` are its values (:ref:`conditioning`). Used only by
-        ``solver="lbfgs"``.
+        ``loss_curve_`` are its values (:ref:`conditioning`). A factor
+        beyond 1e6, or below 1e-6, warns: the steps along one block of
+        weights are then lost in round-off next to the other's. Used only
+        by ``solver="lbfgs"``.
 
     early_stopping : bool, default=False
         Whether to hold out ``validation_fraction`` of the rows (drawn with
@@ -350,9 +352,14 @@ class SparseAutoencoderTransformer(
         runs. An interrupt (``KeyboardInterrupt``, e.g. Ctrl-C) during the
         optimisation keeps a fitted model, with a warning: L-BFGS keeps the
         best weights found so far, the minibatch solvers the weights of
-        their last completed step (with ``early_stopping``, of their best
-        epoch), and ``n_iter_`` and ``loss_curve_`` describe the iterations
-        or epochs completed. An interrupt before anything was computed is
+        their last completed step (with ``early_stopping``, both keep those
+        of their best-scored iteration or epoch), and ``n_iter_``,
+        ``loss_curve_`` and ``validation_scores_`` describe the iterations
+        or epochs completed, one whose held-out scoring was interrupted
+        excluded. An interrupt after the optimisation, while the model's
+        mean activations are measured in a last pass over X, is held until
+        that pass ends and keeps the whole fit, with a warning. An
+        interrupt before anything was computed is
         raised again. Any other error leaves the estimator exactly as it was
         before the call.
 

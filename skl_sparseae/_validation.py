@@ -160,6 +160,48 @@ def warn_if_outside_unit_interval(value_range, dtype):
         )
 
 
+# decoder_scaling makes L-BFGS-B's steps along W2 decoder_scaling**2 times
+# those along the other weights. Beyond this ratio, either way, the shorter
+# steps come within a few orders of magnitude of float64's round-off, and
+# the weights they move stall.
+DECODER_STEP_RATIO_LIMIT = 1e12
+
+
+def warn_if_decoder_scaling_extreme(decoder_scaling, rho):
+    """Warn when ``decoder_scaling`` puts L-BFGS-B's steps beyond float64's reach.
+
+    With a factor far enough from 1, the steps along one block of weights
+    (the others for a large factor, ``W2`` for a small one) are lost in
+    round-off next to the other's. Past about 1e20, the first line search
+    shrinks its step (about ``decoder_scaling`` long along ``W2``) to
+    nothing, and L-BFGS-B's relative-reduction test reads the unchanged
+    objective as convergence after one iteration.
+    """
+    if decoder_scaling == "auto":
+        factor = 1 / np.sqrt(rho)
+        named = f"decoder_scaling='auto' (1 / sqrt(rho) = {factor:.3g})"
+        remedy = "such as 1 (the plain path), or a larger rho"
+    else:
+        factor = float(decoder_scaling)
+        named = f"decoder_scaling={factor!r}"
+        remedy = "such as 1 (the plain path) or 'auto'"
+    exponent = 2 * np.log10(factor)
+    limit = np.log10(DECODER_STEP_RATIO_LIMIT)
+    if abs(exponent) <= limit:
+        return
+    bound = 10 ** (limit / 2)
+    warn(
+        f"{named} scales L-BFGS-B's steps along the decoder weights W2, "
+        f"relative to those along the other weights, by about "
+        f"1e{exponent:+.0f} (its square). Beyond 1e{limit:+.0f} either way, "
+        "the shorter steps come near float64's round-off: the weights they "
+        "move stall, and the fit stops early with a poor model (after one "
+        "iteration for the most extreme values). Use a decoder_scaling "
+        f"between {1 / bound:g} and {bound:g}, {remedy}.",
+        UserWarning,
+    )
+
+
 # A hidden unit whose input lies beyond this is saturated: its activation is
 # within 2e-9 of 0 or 1 and its slope is too, so it no longer learns.
 SATURATED_INPUT = 20.0

@@ -237,9 +237,16 @@ def test_an_overflowing_decoder_scaling_is_named_not_the_data(X):
     # Accepted, but its first step on W2 overflows: the data (in [0, 1])
     # are not at fault.
     sae = SparseAutoencoderTransformer(decoder_scaling=1e200, **PARAMS)
-    with pytest.warns(ConvergenceWarning) as record:
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
         sae.fit(X)
-    (message,) = [str(w.message) for w in record]
+    (message,) = [
+        str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)
+    ]
+    # Before the fit, a warning names the factor's range.
+    (extreme,) = [str(w.message) for w in record if w.category is UserWarning]
+    assert extreme.startswith("decoder_scaling=1e+200 ")
+    assert "Scale X" not in extreme
     assert "Use a smaller decoder_scaling" in message
     assert "by 1e+200" in message
     assert "Scale X" not in message
@@ -261,3 +268,61 @@ def test_a_decoder_step_that_overflows_is_put_down_to_the_scaling(X):
     assert "decoder_scaling" in cause and "by 10" in cause
     # Without the change of variables the same point blames the data.
     assert "Scale X" in overflow_cause(objective, trial, last_finite, (0.0, 1.0))
+
+
+@ignore_convergence_warnings
+@pytest.mark.parametrize(
+    "decoder_scaling, ratio",
+    [(1e-7, "1e-14"), (1e7, "1e+14"), (1e50, "1e+100"), (1e150, "1e+300")],
+)
+def test_a_decoder_scaling_beyond_the_arithmetic_is_named(X, decoder_scaling, ratio):
+    # L-BFGS-B's steps along W2 are decoder_scaling**2 times those along the
+    # other weights: beyond 1e12 either way, the shorter ones come near
+    # float64's round-off and the weights they move stall. From about 1e20
+    # the fit stops after one iteration: the line search shrinks the first
+    # step (about decoder_scaling long along W2) to nothing, and L-BFGS-B's
+    # relative-reduction test reads the unchanged objective as convergence.
+    sae = SparseAutoencoderTransformer(
+        max_iter=50, decoder_scaling=decoder_scaling, **PARAMS
+    )
+    with pytest.warns(UserWarning, match=r"^decoder_scaling=") as record:
+        sae.fit(X)
+    (message,) = [str(w.message) for w in record if w.category is UserWarning]
+    assert f"by about {ratio} " in message
+    assert "between 1e-06 and 1e+06, such as 1 (the plain path)" in message
+    assert "Scale X" not in message
+    if decoder_scaling >= 1e50:
+        assert sae.n_iter_ == 1  # the silent stop this warning explains
+
+
+@ignore_convergence_warnings
+def test_auto_decoder_scaling_beyond_the_arithmetic_names_rho(X):
+    params = dict(PARAMS, rho=1e-14)
+    sae = SparseAutoencoderTransformer(max_iter=3, decoder_scaling="auto", **params)
+    with pytest.warns(UserWarning, match=r"^decoder_scaling='auto' \(1 / sqrt\(rho\)"):
+        sae.fit(X)
+
+
+@pytest.mark.parametrize("decoder_scaling", [1e-6, 1e6, "auto", 1.0])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_decoder_scaling_within_the_arithmetic_does_not_warn(
+    X, decoder_scaling, solver
+):
+    sae = SparseAutoencoderTransformer(
+        solver=solver, max_iter=3, tol=0, decoder_scaling=decoder_scaling, **PARAMS
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(X)
+
+
+def test_decoder_scaling_is_not_named_by_the_minibatch_solvers(X):
+    # Only L-BFGS uses it.
+    sae = SparseAutoencoderTransformer(
+        solver="adam", max_iter=2, tol=0, decoder_scaling=1e50, **PARAMS
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sae.fit(X)

@@ -475,3 +475,47 @@ def test_minibatch_solvers_refuse_an_empty_dask_array(solver, method, known_size
     with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
         getattr(estimator, method)(empty)
     assert not hasattr(estimator, "components_")
+
+
+@pytest.mark.parametrize(
+    "solver, method",
+    [("lbfgs", "fit"), ("adam", "fit"), ("sgd", "fit"), ("adam", "partial_fit")],
+)
+def test_a_dask_array_of_unknown_row_counts_fits_as_with_known_counts(solver, method):
+    """A mask leaves the row counts unknown until computed; the fit computes them."""
+    X = da.from_array(unit_data(n_samples=80), chunks=(20, 12))
+    masked = X[X[:, 0] > 0.4]
+    assert np.isnan(masked.shape[0])
+    known = masked.copy().compute_chunk_sizes()
+    params = dict(solver=solver, max_iter=3, batch_size=8)
+    reference = getattr(make_estimator(**params), method)(known)
+    fitted = getattr(make_estimator(**params), method)(masked)
+    for name in FITTED_ARRAYS:
+        assert_array_equal(getattr(fitted, name), getattr(reference, name), name)
+    assert fitted.loss_curve_ == reference.loss_curve_
+    assert fitted.n_iter_ == reference.n_iter_
+    # The lazy methods keep dask's unknown row counts, as map_blocks does.
+    codes = fitted.transform(masked)
+    assert np.isnan(codes.shape[0])
+    assert_array_equal(codes.compute(), reference.transform(known).compute())
+    assert_array_equal(
+        fitted.score_samples(masked).compute(),
+        reference.score_samples(known).compute(),
+    )
+    assert fitted.score(masked) == reference.score(known)
+
+
+def test_outlier_detector_fits_a_dask_array_of_unknown_row_counts():
+    from skl_sparseae import SparseAutoencoderOutlierDetector
+
+    X = da.from_array(unit_data(n_samples=80), chunks=(20, 12))
+    masked = X[X[:, 0] > 0.4]
+    known = masked.copy().compute_chunk_sizes()
+    params = dict(n_components=5, max_iter=3, random_state=0)
+    reference = SparseAutoencoderOutlierDetector(**params).fit(known)
+    fitted = SparseAutoencoderOutlierDetector(**params).fit(masked)
+    assert fitted.offset_ == reference.offset_
+    assert_array_equal(fitted.components_, reference.components_)
+    assert_array_equal(
+        fitted.predict(masked).compute(), reference.predict(known).compute()
+    )

@@ -17,11 +17,13 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+from skl_sparseae._backend_numpy import NumpyBackend
 from skl_sparseae._lbfgs import LBFGSResult
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
+from skl_sparseae._stopping import BestIterate
 
 from ._helpers import (
     fitted_theta,
@@ -354,12 +356,17 @@ def test_an_interrupt_before_the_first_step_is_raised_again(X_rows, call, monkey
         assert _state(sae) == before
 
 
-@pytest.mark.skipif(
+# Python delivers SIGINT as KeyboardInterrupt only to the main thread, under
+# its default handler: only there can a test send a real Ctrl-C.
+needs_sigint = pytest.mark.skipif(
     threading.current_thread() is not threading.main_thread()
     or signal.getsignal(signal.SIGINT) is not signal.default_int_handler,
     reason="Python delivers SIGINT as KeyboardInterrupt only to the main "
     "thread, under its default handler",
 )
+
+
+@needs_sigint
 def test_a_ctrl_c_during_an_update_is_held_until_the_step_ends(X_rows, monkeypatch):
     # A real SIGINT in the middle of step 9 (the third of the second epoch):
     # the step is completed, so the weights and Adam's state agree.
@@ -391,19 +398,50 @@ class _InterruptedHeldOutScore(SparseAutoencoderTransformer):
         return interrupting
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_an_interrupt_while_scoring_keeps_the_scored_epochs(X_rows, solver):
     params = dict(MINIBATCH, solver=solver, early_stopping=True, shuffle=True, tol=0)
     reference = SparseAutoencoderTransformer(max_iter=2, **params).fit(X_rows)
     sae = _InterruptedHeldOutScore(max_iter=10, **params)
     with pytest.warns(UserWarning, match="held-out score"):
         _fit_keeping(sae, "fit", X_rows)
-    # Two epochs were scored: their record, and the better one's weights.
-    assert sae.n_iter_ == 2
+    # Two epochs (iterations) were scored: their record, and the better
+    # one's weights. The third, whose scoring was interrupted, is not counted.
+    assert sae.n_iter_ == len(sae.validation_scores_) == 2
     assert sae.loss_curve_ == reference.loss_curve_
     assert sae.validation_scores_ == reference.validation_scores_
     assert sae.best_validation_score_ == reference.best_validation_score_
     np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+
+
+@needs_sigint
+def test_a_ctrl_c_while_lbfgs_records_an_iteration_is_held_until_it_is_recorded(
+    X_rows, monkeypatch
+):
+    # A real SIGINT as the third iteration's held-out score is recorded: the
+    # record is finished first, so the third iteration counts whole, its
+    # weights included.
+    params = dict(n_components=4, early_stopping=True, tol=0, random_state=0)
+    reference = SparseAutoencoderTransformer(max_iter=3, **params).fit(X_rows)
+    assert reference.validation_scores_[2] == reference.best_validation_score_
+    original = BestIterate.offer
+    scored = []
+
+    def offer(self, theta, value, **details):
+        if "loss" in details:  # a held-out score's offer, not an evaluation's
+            scored.append(1)
+            if len(scored) == 3:
+                signal.raise_signal(signal.SIGINT)
+        return original(self, theta, value, **details)
+
+    monkeypatch.setattr(BestIterate, "offer", offer)
+    sae = SparseAutoencoderTransformer(max_iter=10, **params)
+    with pytest.warns(UserWarning, match=re.escape("after 3 iteration(s)")):
+        _fit_keeping(sae, "fit", X_rows)
+    assert sae.n_iter_ == len(sae.validation_scores_) == 3
+    assert sae.validation_scores_ == reference.validation_scores_
+    np.testing.assert_array_equal(fitted_theta(sae), fitted_theta(reference))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_an_interrupt_in_a_progress_line_keeps_its_epoch(X_rows, monkeypatch, capsys):
@@ -434,3 +472,96 @@ def test_the_interrupt_warning_names_the_callers_line(X_rows, monkeypatch):
     with pytest.warns(UserWarning, match="interrupted") as record:
         _fit_keeping(sae, "partial_fit", X_rows)
     assert record[0].filename == __file__
+
+
+# --------------------------------------------------------------------------
+# After the solver's last step: the passes over X that complete the model.
+
+AFTER_THE_SOLVER = "Training interrupted by the user after the solver's last step"
+
+
+def _ctrl_c_on_call(monkeypatch, owner, name, armed=lambda: True):
+    """A real SIGINT as ``owner.name`` starts, whenever ``armed()`` says so."""
+    original = getattr(owner, name)
+
+    def interrupting(*args, **kwargs):
+        if armed():
+            signal.raise_signal(signal.SIGINT)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, interrupting)
+
+
+def _assert_same_fit(fitted, reference):
+    np.testing.assert_array_equal(fitted_theta(fitted), fitted_theta(reference))
+    np.testing.assert_array_equal(fitted.mean_activation_, reference.mean_activation_)
+    assert fitted.n_iter_ == reference.n_iter_
+    assert fitted.loss_curve_ == reference.loss_curve_
+    assert fitted.loss_ == reference.loss_
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+@needs_sigint
+@pytest.mark.parametrize(
+    "solver, method",
+    [("lbfgs", "fit"), ("adam", "fit"), ("sgd", "fit"), ("adam", "partial_fit")],
+)
+def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
+    X_rows, solver, method, monkeypatch
+):
+    # The mean activations are measured in a pass over X after the solver's
+    # last step: that pass is finished, and the fit kept, with a warning.
+    params = dict(n_components=4, solver=solver, max_iter=3, tol=0, random_state=0)
+    reference = getattr(SparseAutoencoderTransformer(**params), method)(X_rows)
+    if solver == "lbfgs":
+        # The evaluations measure the activations too: only the pass after
+        # the solver is interrupted.
+        solved = []
+        run_solver = SparseAutoencoderTransformer._run_solver
+
+        def recording_run_solver(self, *args):
+            result = run_solver(self, *args)
+            solved.append(1)
+            return result
+
+        monkeypatch.setattr(
+            SparseAutoencoderTransformer, "_run_solver", recording_run_solver
+        )
+        _ctrl_c_on_call(monkeypatch, NumpyBackend, "activation_sums", lambda: solved)
+    else:
+        _ctrl_c_on_call(monkeypatch, Placement, "mean_activation")
+    sae = SparseAutoencoderTransformer(**params)
+    with pytest.warns(
+        UserWarning, match=AFTER_THE_SOLVER + ", while the mean"
+    ) as record:
+        _fit_keeping(sae, method, X_rows)
+    _assert_same_fit(sae, reference)
+    (interrupted,) = [w for w in record if AFTER_THE_SOLVER in str(w.message)]
+    assert interrupted.filename == __file__
+
+
+@needs_sigint
+def test_a_ctrl_c_while_the_saturation_is_checked_keeps_the_fit(X_rows, monkeypatch):
+    params = dict(n_components=4, max_iter=3, tol=0, random_state=0)
+    reference = SparseAutoencoderTransformer(**params).fit(X_rows)
+    _ctrl_c_on_call(monkeypatch, Placement, "first_rows")
+    sae = SparseAutoencoderTransformer(**params)
+    with pytest.warns(UserWarning, match=AFTER_THE_SOLVER + ", while the hidden"):
+        _fit_keeping(sae, "fit", X_rows)
+    _assert_same_fit(sae, reference)
+
+
+@needs_sigint
+def test_a_ctrl_c_while_the_detector_scores_its_training_rows_keeps_the_fit(
+    X_rows, monkeypatch
+):
+    params = dict(n_components=4, max_iter=3, tol=0, random_state=0)
+    reference = SparseAutoencoderOutlierDetector(**params).fit(X_rows)
+    _ctrl_c_on_call(
+        monkeypatch, SparseAutoencoderOutlierDetector, "_reconstruction_scores"
+    )
+    detector = SparseAutoencoderOutlierDetector(**params)
+    with pytest.warns(UserWarning, match=AFTER_THE_SOLVER + ", while the training"):
+        _fit_keeping(detector, "fit", X_rows)
+    _assert_same_fit(detector, reference)
+    assert detector.offset_ == reference.offset_
