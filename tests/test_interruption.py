@@ -519,8 +519,8 @@ def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
         solved = []
         run_solver = SparseAutoencoderTransformer._run_solver
 
-        def recording_run_solver(self, *args):
-            result = run_solver(self, *args)
+        def recording_run_solver(self, *args, **kwargs):
+            result = run_solver(self, *args, **kwargs)
             solved.append(1)
             return result
 
