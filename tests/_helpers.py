@@ -7,6 +7,9 @@ against the definition rather than against itself.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import os
+import subprocess
+import sys
 import warnings
 from contextlib import nullcontext
 from typing import Callable, NamedTuple
@@ -18,6 +21,7 @@ from numpy.testing import assert_allclose
 from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 
+import skl_sparseae
 from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import n_parameters, pack, unpack
@@ -380,3 +384,20 @@ def array_api_combinations():
         for dtype in [dtype] if dtype else ["float64", "float32"]:
             installed.append((name, device, dtype))
     return installed, missing
+
+
+def run_python(*args, timeout=300):
+    """Run ``python *args`` in a fresh interpreter that imports this package.
+
+    The package under test comes first on its path, as in the test process,
+    so that a checkout is tested even where another copy is installed.
+    """
+    root = os.path.dirname(os.path.dirname(skl_sparseae.__file__))
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": path},
+        timeout=timeout,
+    )

@@ -12,10 +12,7 @@ do: what static checkers, editors and ``python -OO`` rely on.
 """
 
 import inspect
-import os
 import re
-import subprocess
-import sys
 
 import pytest
 from sklearn.utils._testing import assert_docstring_consistency
@@ -27,6 +24,8 @@ from skl_sparseae import (
     SparseAutoencoderTransformer,
     SparsityDisplay,
 )
+
+from ._helpers import run_python
 
 IGNORED = {"ES01", "SA01", "EX01", "RT02"}
 
@@ -121,14 +120,6 @@ def test_import_and_fit_without_docstrings():
         # -OO strips assert statements too: print what is checked.
         "print(sys.flags.optimize, T.__doc__, labels.shape)"
     )
-    root = os.path.dirname(os.path.dirname(skl_sparseae.__file__))
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-OO", "-c", code],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": path},
-        timeout=300,
-    )
+    result = run_python("-OO", "-c", code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "2 None (60,)"

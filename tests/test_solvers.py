@@ -8,7 +8,6 @@ leave the model untouched, and bad parameters.
 
 import pickle
 import re
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -29,13 +28,13 @@ from skl_sparseae._objective import (
     unpack,
 )
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._stochastic import EpochRunner, MinibatchState
 
 from ._helpers import (
     finite_difference_gradient,
     fitted_theta,
     plain_loss_and_gradient,
     relative_error,
+    run_python,
     uniform,
 )
 
@@ -129,22 +128,37 @@ def test_batch_objective_in_float32_stays_float32(X):
     assert relative_error(grad, grad_ref) < 1e-5
 
 
+_EPOCH_PEAK_SCRIPT = """
+import tracemalloc
+import numpy as np
+from skl_sparseae._objective import n_parameters
+from skl_sparseae._optimizers import AdamOptimizer
+from skl_sparseae._stochastic import EpochRunner, MinibatchState
+
+X = np.random.RandomState(2).uniform(size=(4000, 200))
+params = dict(alpha={alpha!r}, beta={beta!r}, rho={rho!r})
+runner = EpochRunner(X, 20, params, "sigmoid", 500, shuffle=True)
+theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(200, 20))
+state = MinibatchState(AdamOptimizer(theta, 1e-3), np.random.RandomState(0))
+runner.run(theta, state)
+tracemalloc.start()
+runner.run(theta, state)
+print(tracemalloc.get_traced_memory()[1])
+"""
+
+
 def test_a_step_allocates_no_array_of_rows():
     # A dense epoch gathers its shuffled batches into the workspace; after
     # the first epoch, an epoch allocates its permutation of the rows and
     # numpy's fixed-size iterator buffers (64 KiB, for the broadcast bias and
-    # slope adds), nothing of the size of a batch.
-    X = uniform((4000, 200), seed=2)
-    runner = EpochRunner(X, 20, PARAMS, "sigmoid", 500, shuffle=True)
-    theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(200, 20))
-    state = MinibatchState(AdamOptimizer(theta, 1e-3), np.random.RandomState(0))
-    runner.run(theta, state)
-    tracemalloc.start()
-    try:
-        runner.run(theta, state)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    # slope adds), nothing of the size of a batch. tracemalloc counts every
+    # thread's allocations, so the epoch runs in a fresh interpreter: the
+    # threads of a dask cluster that other tests leave running would
+    # otherwise add theirs to the peak.
+    script = _EPOCH_PEAK_SCRIPT.format(**PARAMS)
+    result = run_python("-c", script)
+    assert result.returncode == 0, result.stderr
+    peak = int(result.stdout.strip())
     batch_rows = 500 * 200 * 8
     assert peak < batch_rows / 4
 
