@@ -32,13 +32,13 @@ from ._memory import (
     stochastic_memory_bytes,
 )
 from ._objective import Objective, initial_parameters, pack, unpack
+from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
 from ._stochastic import (
     InterruptGuard,
     MinibatchState,
-    make_optimizer,
     minimize_stochastic,
     resolve_batch_size,
 )
@@ -457,7 +457,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
-            state = MinibatchState(make_optimizer(self, theta, xp), rng)
+            state = MinibatchState(self._make_optimizer(theta, xp), rng)
         runner = placement.epoch_runner(
             X_train,
             n_components,
@@ -508,6 +508,27 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             diverged=result.diverged,
         )
         return solution, dtype, X_train
+
+    def _make_optimizer(self, theta, xp):
+        """The update rule of ``solver`` ("sgd" or "adam") for the vector ``theta``."""
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                theta,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+                xp=xp,
+            )
+        return AdamOptimizer(
+            theta,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            xp=xp,
+        )
 
     def _publish(self, fitted):
         """Set every fitted attribute at once, after the last step that can fail.
