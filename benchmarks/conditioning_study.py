@@ -139,9 +139,7 @@ class RecordingTransformer(SparseAutoencoderTransformer):
         self._problem, self._scaling, self._every = problem, scaling, every
         return self
 
-    def _run_solver(
-        self, objective, theta0, held_out_score, value_range, progress, scale
-    ):
+    def _run_solver(self, objective, theta0, held_out_score, progress, scale):
         # The study's own scaling (self._scaling) replaces the estimator's.
         record = self._record = dict(times=[], snapshots={})
         start = time.perf_counter()

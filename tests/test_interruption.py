@@ -227,9 +227,7 @@ def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch)
     sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
     before = _state(sae)
 
-    def diverging(
-        self, objective, theta0, held_out_score, value_range, progress, scale
-    ):
+    def diverging(self, objective, theta0, held_out_score, progress, scale):
         theta = theta0.copy()
         theta[3] = bad
         return LBFGSResult(theta, 1.0, [1.0], 1, [], "diverged")
