@@ -430,11 +430,15 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             )
             objective = self._objective(backend)
             progress = Progress(name, self.verbose)
-            result = self._run_solver(
+            result = minimize_lbfgs(
                 objective,
                 theta0,
-                held_out_score,
-                progress,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                held_out_score=held_out_score,
+                on_iteration=progress.lbfgs_callback(),
                 scale=lbfgs_scale(
                     self.decoder_scaling, self.rho, n_features, n_components
                 ),
@@ -598,24 +602,6 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _run_solver(self, objective, theta0, held_out_score, progress, scale):
-        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`.
-
-        ``scale`` is L-BFGS-B's change of variables (see
-        :func:`~._lbfgs.lbfgs_scale`).
-        """
-        return minimize_lbfgs(
-            objective,
-            theta0,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            held_out_score=held_out_score,
-            on_iteration=self._on_iteration(progress),
-            scale=scale,
-        )
-
     def _check_lbfgs_result(self, result, value_range, dtype):
         """Word what an L-BFGS run's status reports, as ``_check_optimize_result``.
 
@@ -647,24 +633,6 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 unit_interval_hint=self.decoder_activation == "sigmoid"
                 and outside_unit_interval(value_range, dtype),
             )
-
-    def _on_iteration(self, progress):
-        """The L-BFGS per-iteration callback (None when nothing is printed).
-
-        A seam too: a subclass may watch the iterates (the stopping study
-        keeps copies of the weights through it).
-        """
-        if not progress.enabled:
-            return None
-
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            if progress.shows(iteration):
-                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
-                progress.iteration(
-                    iteration, loss, validation_score=score, evaluation=evaluation
-                )
-
-        return on_iteration
 
     def _objective(self, backend):
         """The objective that the solver minimises on ``backend``'s data.
