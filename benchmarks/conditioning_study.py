@@ -50,7 +50,6 @@ repository root::
 
 import argparse
 import time
-import warnings
 
 import numpy as np
 from _common import machine_description
@@ -61,6 +60,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import MinMaxScaler
 from stopping_study import (
     classifier_quality,
+    lbfgs_problem,
     quality_at,
     set_weights,
     single_splits,
@@ -68,7 +68,6 @@ from stopping_study import (
     stop_iteration,
 )
 
-from skl_sparseae import SparseAutoencoderTransformer
 from skl_sparseae._lbfgs import decoder_scale, minimize_lbfgs
 from skl_sparseae._objective import pack, unpack
 
@@ -132,68 +131,62 @@ class Problem:
         self.rho = params["rho"]
 
 
-class RecordingTransformer(SparseAutoencoderTransformer):
-    """The estimator, its L-BFGS-B run through a scaling, recording the path."""
+def recorded_path(problem, scaling, max_iter, every):
+    """The estimator's L-BFGS path under the study's ``scaling``, recorded.
 
-    def study(self, problem, scaling, every):
-        self._problem, self._scaling, self._every = problem, scaling, every
-        return self
+    The estimator's objective and initial weights (``lbfgs_problem``), run
+    through the solver function for ``max_iter`` iterations at ``tol=0``,
+    with ``scaling`` in place of the estimator's ``decoder_scaling``: a
+    function of the problem (a fixed scale) or ``(k, rule)``, a scale that
+    ``rule`` builds after ``k`` unscaled iterations. Returns the estimator
+    at the last weights, the loss curve, the times of the iterations and
+    the weights every ``every`` iterations.
+    """
+    estimator, objective, theta0, _ = lbfgs_problem(problem.X, problem.params)
+    times, snapshots, pairs, latest = [], {}, [], {}
+    start = time.perf_counter()
+    offset = 0
+    restart = scaling if isinstance(scaling, tuple) else None
 
-    def _run_solver(
-        self, objective, theta0, held_out_score, value_range, progress, scale
-    ):
-        # The study's own scaling (self._scaling) replaces the estimator's.
-        record = self._record = dict(times=[], snapshots={})
-        start = time.perf_counter()
-        pairs = []
+    def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+        times.append(time.perf_counter() - start)
+        if (iteration + offset) % every == 0:
+            snapshots[iteration + offset] = np.array(theta, copy=True)
+        if restart is not None and offset == 0:
+            evaluation = evaluation_at_iterate()
+            pairs.append((np.array(theta, copy=True), evaluation.gradient.copy()))
+            latest["evaluation"] = evaluation
 
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            record["times"].append(time.perf_counter() - start)
-            if (iteration + offset) % self._every == 0:
-                record["snapshots"][iteration + offset] = np.array(theta, copy=True)
-            if restart is not None and offset == 0:
-                evaluation = evaluation_at_iterate()
-                pairs.append((np.array(theta, copy=True), evaluation.gradient.copy()))
-                latest["evaluation"] = evaluation
+    def run(theta, max_iter, scale):
+        return minimize_lbfgs(
+            objective,
+            theta,
+            max_iter=max_iter,
+            max_fun=10 * max_iter + 100,
+            tol=0,
+            n_iter_no_change=estimator.n_iter_no_change,
+            on_iteration=on_iteration,
+            scale=scale,
+        )
 
-        def run(theta, max_iter, scale):
-            return minimize_lbfgs(
-                objective,
-                theta,
-                max_iter=max_iter,
-                max_fun=10 * max_iter + 100,
-                tol=0,
-                n_iter_no_change=self.n_iter_no_change,
-                on_iteration=on_iteration,
-                scale=scale,
-            )
-
-        scaling, latest, offset = self._scaling, {}, 0
-        restart = scaling if isinstance(scaling, tuple) else None
-        if restart is None:
-            scale = None if scaling is None else scaling(self._problem, theta0)
-            return run(theta0, self.max_iter, scale)
+    if restart is None:
+        scale = None if scaling is None else scaling(problem, theta0)
+        result = run(theta0, max_iter, scale)
+        curve = result.loss_curve
+    else:
         k, rule = restart
         first = run(theta0, k, None)
-        scale = rule(self._problem, first.theta, latest["evaluation"], pairs)
+        scale = rule(problem, first.theta, latest["evaluation"], pairs)
         offset = first.n_iter
-        second = run(first.theta, self.max_iter - first.n_iter, scale)
-        return second._replace(
-            loss_curve=first.loss_curve + second.loss_curve,
-            n_iter=first.n_iter + second.n_iter,
-        )
+        result = run(first.theta, max_iter - first.n_iter, scale)
+        curve = first.loss_curve + result.loss_curve
+    return set_weights(estimator, result.theta), list(curve), times, snapshots
 
 
 def run(problem, scaling, max_iter, every):
-    estimator = RecordingTransformer(
-        tol=0, max_iter=max_iter, random_state=0, **problem.params
-    ).study(problem, scaling, every)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        estimator.fit(problem.X)
-    record = estimator._record
-    curve = list(estimator.loss_curve_)
-    snapshots = record["snapshots"]
+    estimator, curve, times, snapshots = recorded_path(
+        problem, scaling, max_iter, every
+    )
     cache = {}
 
     def quality(iteration):
@@ -206,7 +199,7 @@ def run(problem, scaling, max_iter, every):
     stops = {rule: stop_iteration(curve, *rule) for rule in RULES}
     return dict(
         curve=curve,
-        times=record["times"],
+        times=times,
         stop=stops[DEFAULT_RULE],
         quality_stop=quality(stops[DEFAULT_RULE]),
         quality_end=quality(max(snapshots)),

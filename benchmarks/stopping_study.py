@@ -28,11 +28,12 @@ the codes, on a held-out fifth. The "long run" column is the mean quality
 over the snapshots from 400 iterations to the end, a less noisy reference
 than any single snapshot.
 
-The replay uses the estimator's own loop and rule: every problem is fitted
-with ``SparseAutoencoderTransformer(tol=0, max_iter=N)``, its weights are
-read at the snapshots through the solver's per-iteration callback (a
-subclass of the estimator hands it one), and the stop is found by feeding
-``loss_curve_`` to the estimator's ``NoImprovement``. L-BFGS-B's own
+The replay uses the estimator's own loop and rule: every problem is run
+through the estimator's solver function on the objective, initial weights
+and change of variables its ``fit`` builds (``tol=0``, ``max_iter=N``), its
+weights are read at the snapshots through the solver's per-iteration
+callback, and the stop is found by feeding the loss curve to the
+estimator's ``NoImprovement``. L-BFGS-B's own
 gradient test (``gtol = tol / 10``) is not replayed; on benchmark d's problem
 the replayed stop (216 iterations at ``tol=5e-4``) is the one the real fit
 makes.
@@ -54,9 +55,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.preprocessing import MinMaxScaler
+from sklearn.utils import check_array, check_random_state
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._objective import unpack
+from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._lbfgs import lbfgs_scale, minimize_lbfgs
+from skl_sparseae._objective import Objective, initial_parameters, unpack
 from skl_sparseae._stopping import NoImprovement
 
 CANDIDATES = [
@@ -64,34 +68,55 @@ CANDIDATES = [
 ]
 
 
-class SnapshottingTransformer(SparseAutoencoderTransformer):
-    """The estimator, keeping a copy of the weights every ``every`` iterations.
+def lbfgs_problem(X, params):
+    """What ``SparseAutoencoderTransformer(random_state=0, **params).fit(X)``
+    hands L-BFGS: ``(estimator, objective, theta0, scale)``.
 
-    Uses the estimator's per-iteration seam (``_on_iteration``): the fit is
-    the estimator's own, with the same loop, rule and ``decoder_scaling``.
+    The same objective, initial weights and change of variables
+    (``decoder_scaling``) as the estimator's own fit, so that
+    :func:`minimize_lbfgs` run on them follows the estimator's path, with a
+    per-iteration callback of the study's. ``estimator`` is fitted for one
+    iteration: :func:`set_weights` gives it any weights of the path.
     """
-
-    def snapshot(self, every, store):
-        self._every, self._store = every, store
-        return self
-
-    def _on_iteration(self, progress):
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            if iteration % self._every == 0:
-                self._store[iteration] = np.array(theta, copy=True)
-
-        return on_iteration
-
-
-def long_fit(X, params, max_iter, every):
-    """Fit with a fixed budget; return the estimator and its weight snapshots."""
-    store = {}
-    estimator = SnapshottingTransformer(
-        tol=0, max_iter=max_iter, random_state=0, **params
-    ).snapshot(every, store)
+    estimator = SparseAutoencoderTransformer(max_iter=1, random_state=0, **params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         estimator.fit(X)
+    X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32])
+    d, h = X.shape[1], estimator.components_.shape[0]
+    backend = NumpyBackend(X, h, estimator.decoder_activation)
+    objective = Objective(
+        backend, rho=estimator.rho, beta=estimator.beta, alpha=estimator.alpha
+    )
+    theta0 = initial_parameters(d, h, check_random_state(0))
+    scale = lbfgs_scale(estimator.decoder_scaling, estimator.rho, d, h)
+    return estimator, objective, theta0, scale
+
+
+def long_fit(X, params, max_iter, every):
+    """The estimator's fit with a fixed budget (``tol=0``), keeping snapshots.
+
+    Returns the estimator, at the last weights and with their
+    ``loss_curve_``, and a copy of the weights every ``every`` iterations.
+    """
+    store = {}
+    estimator, objective, theta0, scale = lbfgs_problem(X, params)
+
+    def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+        if iteration % every == 0:
+            store[iteration] = np.array(theta, copy=True)
+
+    result = minimize_lbfgs(
+        objective,
+        theta0,
+        max_iter=max_iter,
+        max_fun=estimator.max_fun,
+        tol=0,
+        n_iter_no_change=estimator.n_iter_no_change,
+        on_iteration=on_iteration,
+        scale=scale,
+    )
+    set_weights(estimator, result.theta).loss_curve_ = result.loss_curve
     return estimator, store
 
 

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
@@ -32,13 +33,13 @@ from ._memory import (
     stochastic_memory_bytes,
 )
 from ._objective import Objective, initial_parameters, pack, unpack
+from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions, _get_feature_names
 from ._stochastic import (
     InterruptGuard,
     MinibatchState,
-    make_optimizer,
     minimize_stochastic,
     resolve_batch_size,
 )
@@ -48,6 +49,7 @@ from ._validation import (
     IntegerInterval,
     check_finite_range,
     check_sample_count,
+    outside_unit_interval,
     warn_if_decoder_scaling_extreme,
     warn_if_outside_unit_interval,
     warn_if_saturated,
@@ -85,6 +87,56 @@ def _check_finite_solution(theta, loss):
             "Solver produced non-finite parameter weights. The input data "
             "may contain large values and need to be preprocessed."
         )
+
+
+def _overflow_advice(cause, value_range):
+    """The cause of an overflow (an :class:`~._lbfgs.OverflowCause`), and its remedy."""
+    if cause.culprit in ("beta", "alpha"):
+        return (
+            f"The {cause.culprit}={cause.value!r} penalty is too large for "
+            f"{cause.dtype} arithmetic. Use a smaller {cause.culprit}."
+        )
+    if cause.culprit == "scale":
+        return (
+            f"decoder_scaling multiplies L-BFGS-B's steps on the decoder's "
+            f"weights by {cause.value:g}, too much for the arithmetic. Use a "
+            "smaller decoder_scaling (1 or 'auto')."
+        )
+    where = "" if value_range is None else " (X is in [%.6g, %.6g])" % value_range
+    return (
+        f"The input data has values too large for the model{where}. Scale X, "
+        "for instance with sklearn.preprocessing.StandardScaler or MinMaxScaler."
+    )
+
+
+def _warn_unconverged(result, *, max_iter, max_fun, tol, unit_interval_hint):
+    """ConvergenceWarning for an L-BFGS fit stopped while it was still improving.
+
+    ``result.status`` (an :class:`~._lbfgs.LBFGSResult`'s) is ``"max_iter"``,
+    ``"max_fun"`` or ``"line_search"``, with scipy's ``result.message``.
+    """
+    if result.status == "max_iter":
+        budget = f"it reached max_iter={max_iter}"
+        remedy = "Increase max_iter to fit further."
+    elif result.status == "max_fun":
+        budget = f"it reached max_fun={max_fun} objective evaluations"
+        remedy = "Increase max_fun to fit further."
+    else:
+        reason = result.message.strip().rstrip(".:").strip()
+        budget = f"the line search failed ({reason})"
+        remedy = (
+            "This often means that the data is badly scaled: scale X (for "
+            "instance with sklearn.preprocessing.StandardScaler or "
+            "MinMaxScaler)."
+        )
+    message = (
+        f"The sparse autoencoder stopped after {result.n_iter} iteration(s) "
+        f"while the objective was still improving by more than tol={tol} "
+        f"(relative): {budget}. {remedy}"
+    )
+    if unit_interval_hint:
+        message += " X is also outside [0, 1]: scale it to [0, 1]."
+    warn(message.strip(), ConvergenceWarning)
 
 
 class FinishingPass(InterruptGuard):
@@ -378,16 +430,20 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             )
             objective = self._objective(backend)
             progress = Progress(name, self.verbose)
-            result = self._run_solver(
+            result = minimize_lbfgs(
                 objective,
                 theta0,
-                held_out_score,
-                value_range,
-                progress,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                held_out_score=held_out_score,
+                on_iteration=progress.lbfgs_callback(),
                 scale=lbfgs_scale(
                     self.decoder_scaling, self.rho, n_features, n_components
                 ),
             )
+            self._check_lbfgs_result(result, value_range, backend.dtype)
             progress.stopped(result.n_iter, result.stop_reason)
             _check_finite_solution(result.theta, result.loss)
             with (
@@ -457,7 +513,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
-            state = MinibatchState(make_optimizer(self, theta, xp), rng)
+            state = MinibatchState(self._make_optimizer(theta, xp), rng)
         runner = placement.epoch_runner(
             X_train,
             n_components,
@@ -509,6 +565,27 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         )
         return solution, dtype, X_train
 
+    def _make_optimizer(self, theta, xp):
+        """The update rule of ``solver`` ("sgd" or "adam") for the vector ``theta``."""
+        if self.solver == "sgd":
+            return SGDOptimizer(
+                theta,
+                self.learning_rate_init,
+                self.learning_rate,
+                self.momentum,
+                self.nesterovs_momentum,
+                self.power_t,
+                xp=xp,
+            )
+        return AdamOptimizer(
+            theta,
+            self.learning_rate_init,
+            self.beta_1,
+            self.beta_2,
+            self.epsilon,
+            xp=xp,
+        )
+
     def _publish(self, fitted):
         """Set every fitted attribute at once, after the last step that can fail.
 
@@ -525,45 +602,37 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         for name, value in fitted.items():
             setattr(self, name, value)
 
-    def _run_solver(
-        self, objective, theta0, held_out_score, value_range, progress, scale
-    ):
-        """Minimise ``objective`` from ``theta0``; an :class:`~._lbfgs.LBFGSResult`.
+    def _check_lbfgs_result(self, result, value_range, dtype):
+        """Word what an L-BFGS run's status reports, as ``_check_optimize_result``.
 
-        ``scale`` is L-BFGS-B's change of variables (see
-        :func:`~._lbfgs.lbfgs_scale`).
+        An overflow at the initial weights is a ValueError, one later a
+        ConvergenceWarning (the best weights are kept), and a budget or a
+        line search that ended the fit while it still improved a
+        ConvergenceWarning. Each names the cause and its remedy, from X's
+        ``value_range`` and the working ``dtype``.
         """
-        return minimize_lbfgs(
-            objective,
-            theta0,
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            held_out_score=held_out_score,
-            on_iteration=self._on_iteration(progress),
-            value_range=value_range,
-            sigmoid_decoder=self.decoder_activation == "sigmoid",
-            scale=scale,
-        )
-
-    def _on_iteration(self, progress):
-        """The L-BFGS per-iteration callback (None when nothing is printed).
-
-        A seam too: a subclass may watch the iterates (the stopping study
-        keeps copies of the weights through it).
-        """
-        if not progress.enabled:
-            return None
-
-        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
-            if progress.shows(iteration):
-                evaluation = evaluation_at_iterate() if progress.verbose > 1 else None
-                progress.iteration(
-                    iteration, loss, validation_score=score, evaluation=evaluation
+        if result.status == "overflow":
+            cause = _overflow_advice(result.overflow, value_range)
+            if result.theta is None:
+                raise ValueError(
+                    "The sparse autoencoder objective is not finite (it "
+                    f"overflows) at the initial weights. {cause}"
                 )
-
-        return on_iteration
+            warn(
+                f"L-BFGS stopped after {len(result.loss_curve)} iteration(s): "
+                "the objective was not finite (it overflowed) at a trial point. "
+                f"The model keeps the best weights found so far. {cause}",
+                ConvergenceWarning,
+            )
+        elif result.status in ("max_iter", "max_fun", "line_search"):
+            _warn_unconverged(
+                result,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                unit_interval_hint=self.decoder_activation == "sigmoid"
+                and outside_unit_interval(value_range, dtype),
+            )
 
     def _objective(self, backend):
         """The objective that the solver minimises on ``backend``'s data.

@@ -9,12 +9,12 @@ make it overflow.
 
 Every evaluation runs under :func:`numpy.errstate` with overflow, invalid
 values and division by zero raised, and its result is checked: NaN never
-reaches the weights. A non-finite objective at the initial weights raises a
-ValueError before any iteration; later on (a trial point of the line search
-overflowed) the optimisation stops with a ConvergenceWarning and keeps the
-best weights. Either message names the cause: a penalty too large for the
-arithmetic, a change of variables (``decoder_scaling``) too large for it,
-or the data.
+reaches the weights. A non-finite objective stops the optimisation, with the
+best weights evaluated so far (none at the initial weights), and the result
+says what overflowed (:class:`OverflowCause`): a penalty too large for the
+arithmetic, the change of variables ``scale``, or the data. As with
+scikit-learn's ``_check_optimize_result``, the result carries a status and
+the estimator words the warning or the error.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -23,13 +23,11 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.optimize
-from sklearn.exceptions import ConvergenceWarning
 
 from . import _blas
 from ._stochastic import InterruptGuard
 from ._stopping import BestIterate, NoImprovement
 from ._user_warnings import warn
-from ._validation import outside_unit_interval
 
 # L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
 # itself, fits on [0, 1] data stopped before their features had settled.
@@ -65,15 +63,45 @@ class _LatestEvaluation:
         return self.evaluation
 
 
-class LBFGSResult(NamedTuple):
-    """What :func:`minimize_lbfgs` returns to the estimator."""
+class OverflowCause(NamedTuple):
+    """What made the objective overflow (see :func:`overflow_cause`).
 
-    theta: np.ndarray
+    ``culprit`` is ``"beta"`` or ``"alpha"`` (that penalty, of value
+    ``value``, is too large for ``dtype`` arithmetic), ``"scale"`` (the
+    change of variables, whose largest factor is ``value``) or ``"data"``.
+    """
+
+    culprit: str
+    value: float | None = None
+    dtype: np.dtype | None = None
+
+
+class LBFGSResult(NamedTuple):
+    """What :func:`minimize_lbfgs` returns to the estimator.
+
+    ``status`` says how the run ended, for the caller to word:
+
+    - ``"done"``: a stopping test fired (L-BFGS-B's own, or the
+      no-improvement rule), or a budget ran out once the objective had
+      stopped improving by more than ``tol`` (or under ``tol=0``);
+    - ``"max_iter"``, ``"max_fun"``, ``"line_search"``: that budget ran out,
+      or the line search failed (scipy's ``message`` says how), while the
+      objective still improved by more than ``tol``;
+    - ``"overflow"``: the objective was not finite at a point L-BFGS-B asked
+      for; ``overflow`` says why. ``theta`` is None when that point was the
+      first (there are no weights to keep);
+    - ``"interrupted"``: a KeyboardInterrupt, after a warning.
+    """
+
+    theta: np.ndarray | None
     loss: float
     loss_curve: list
     n_iter: int
     validation_scores: list
     stop_reason: str
+    status: str = "done"
+    message: str = ""
+    overflow: OverflowCause | None = None
 
 
 def finite_evaluation(objective, theta):
@@ -126,8 +154,8 @@ def _scaling_overflows(objective, theta, last_finite, scale):
     )
 
 
-def overflow_cause(objective, theta, last_finite, value_range, scale=None):
-    """Why the objective overflowed at ``theta``: a penalty, the scaling or the data.
+def overflow_cause(objective, theta, last_finite, scale=None):
+    """Why the objective overflowed at ``theta``: an :class:`OverflowCause`.
 
     A penalty is at fault when the objective is finite without it at
     ``theta``, or when, at the last finite point, it outweighs the rest of
@@ -136,7 +164,10 @@ def overflow_cause(objective, theta, last_finite, value_range, scale=None):
     variables ``scale`` (see :func:`minimize_lbfgs`) is at fault when the
     objective is finite at ``theta`` with its scaled weights put back to
     the last finite point, or when L-BFGS-B's own gradient ``scale * grad J``
-    overflows there.
+    overflows there. Otherwise the data is at fault.
+
+    ``objective`` has ``params`` (rho, beta, alpha), ``dtype`` and
+    ``without(penalty)`` (see :class:`~skl_sparseae._objective.Objective`).
     """
     reproducible = finite_evaluation(objective, theta) is None
     for penalty in ("beta", "alpha"):
@@ -147,56 +178,14 @@ def overflow_cause(objective, theta, last_finite, value_range, scale=None):
         if (reproducible and finite_evaluation(without, theta) is not None) or (
             last_finite is not None and _dominates(objective, last_finite, without)
         ):
-            return (
-                f"The {penalty}={value!r} penalty is too large for "
-                f"{objective.dtype} arithmetic. Use a smaller {penalty}."
-            )
+            return OverflowCause(penalty, value, objective.dtype)
     if (
         scale is not None
         and last_finite is not None
         and _scaling_overflows(objective, theta, last_finite, scale)
     ):
-        factor = float(np.max(scale[scale != 1]))
-        return (
-            f"decoder_scaling multiplies L-BFGS-B's steps on the decoder's "
-            f"weights by {factor:g}, too much for the arithmetic. Use a smaller "
-            "decoder_scaling (1 or 'auto')."
-        )
-    where = "" if value_range is None else " (X is in [%.6g, %.6g])" % value_range
-    return (
-        f"The input data has values too large for the model{where}. Scale X, "
-        "for instance with sklearn.preprocessing.StandardScaler or MinMaxScaler."
-    )
-
-
-def _warn_unconverged(result, n_iter, *, max_iter, max_fun, tol, unit_interval_hint):
-    """ConvergenceWarning for a fit stopped while it was still improving.
-
-    ``result.status`` is 1 (``max_iter`` or ``max_fun`` ran out) or 2 (the
-    line search failed).
-    """
-    reason = result.message.strip().rstrip(".:").strip()
-    if result.status == 1 and n_iter >= max_iter:
-        budget = f"it reached max_iter={max_iter}"
-        remedy = "Increase max_iter to fit further."
-    elif result.status == 1:
-        budget = f"it reached max_fun={max_fun} objective evaluations"
-        remedy = "Increase max_fun to fit further."
-    else:  # status 2, the only other status the caller passes
-        budget = f"the line search failed ({reason})"
-        remedy = (
-            "This often means that the data is badly scaled: scale X (for "
-            "instance with sklearn.preprocessing.StandardScaler or "
-            "MinMaxScaler)."
-        )
-    message = (
-        f"The sparse autoencoder stopped after {n_iter} iteration(s) while "
-        f"the objective was still improving by more than tol={tol} "
-        f"(relative): {budget}. {remedy}"
-    )
-    if unit_interval_hint:
-        message += " X is also outside [0, 1]: scale it to [0, 1]."
-    warn(message.strip(), ConvergenceWarning)
+        return OverflowCause("scale", float(np.max(scale[scale != 1])))
+    return OverflowCause("data")
 
 
 def _scipy_stop_reason(result, n_iter, max_iter, max_fun):
@@ -263,8 +252,6 @@ def minimize_lbfgs(
     n_iter_no_change,
     held_out_score=None,
     on_iteration=None,
-    value_range=None,
-    sigmoid_decoder=True,
     scale=None,
 ):
     """Run L-BFGS-B on ``objective`` from ``theta0``; return an :class:`LBFGSResult`.
@@ -278,13 +265,15 @@ def minimize_lbfgs(
 
     ``objective`` has ``params`` (rho, beta, alpha), ``dtype`` and
     ``without(penalty)``, used only to say why it overflowed (see
-    :class:`~skl_sparseae._objective.Objective`). ``on_iteration(iteration,
+    :func:`overflow_cause`). ``on_iteration(iteration,
     theta, loss, validation_score, evaluation_at_iterate)`` is called after
     each iteration with the iterate (a buffer scipy reuses: copy it to keep
     it), its loss, the held-out score (None without a held-out set) and a
     function that returns the evaluation at the iterate, evaluating again
-    only when the latest evaluation was elsewhere. ``value_range`` (of X)
-    and ``sigmoid_decoder`` only shape the messages.
+    only when the latest evaluation was elsewhere. The result's ``status``
+    says whether the run converged, ran out of budget while improving,
+    overflowed or was interrupted (see :class:`LBFGSResult`); nothing but
+    an interrupt is warned about here.
 
     A KeyboardInterrupt stops the optimisation and keeps the best weights
     evaluated so far (with a held-out score, those of the best-scored
@@ -364,9 +353,7 @@ def minimize_lbfgs(
         if progress.should_stop:
             raise StopIteration
 
-    sigmoid_hint = sigmoid_decoder and outside_unit_interval(
-        value_range, objective.dtype
-    )
+    status, message, cause = "done", "", None
     try:
         # L-BFGS-B's own vector operations are tiny: a multi-threaded BLAS
         # only spins on them, and splitting them over threads would make
@@ -389,20 +376,19 @@ def minimize_lbfgs(
             )
         theta, loss, stop = to_theta(result.x), float(result.fun), result
     except _NonFiniteObjective as overflow:
-        cause = overflow_cause(
-            objective, overflow.theta, best_loss.theta, value_range, scale
-        )
+        status = "overflow"
+        cause = overflow_cause(objective, overflow.theta, best_loss.theta, scale)
         if not best_loss.found:
-            raise ValueError(
-                "The sparse autoencoder objective is not finite (it "
-                f"overflows) at the initial weights. {cause}"
-            ) from None
-        warn(
-            f"L-BFGS stopped after {len(loss_curve)} iteration(s): the "
-            "objective was not finite (it overflowed) at a trial point. The "
-            f"model keeps the best weights found so far. {cause}",
-            ConvergenceWarning,
-        )
+            return LBFGSResult(
+                None,
+                float("nan"),
+                [],
+                0,
+                [],
+                "the objective overflowed at the initial weights",
+                status,
+                overflow=cause,
+            )
         theta, loss, stop = best_loss.theta, best_loss.value, None
         reason = "the objective overflowed at a trial point"
     except KeyboardInterrupt:
@@ -420,7 +406,7 @@ def minimize_lbfgs(
             UserWarning,
         )
         theta, loss, stop = best_loss.theta, best_loss.value, None
-        reason = "interrupted by the user"
+        reason, status = "interrupted by the user", "interrupted"
 
     n_iter = min(len(loss_curve), max_iter)
     if stop is not None:
@@ -436,14 +422,21 @@ def minimize_lbfgs(
         # (StopIteration from the callback); 1 and 2 are a budget or a failed
         # line search.
         if stop.status in (1, 2) and tol > 0 and progress.still_improving:
-            _warn_unconverged(
-                stop,
-                n_iter,
-                max_iter=max_iter,
-                max_fun=max_fun,
-                tol=tol,
-                unit_interval_hint=sigmoid_hint,
-            )
+            if stop.status == 2:
+                status = "line_search"
+            else:
+                status = "max_iter" if n_iter >= max_iter else "max_fun"
+            message = str(stop.message)
     if best_held_out.found:
         theta, loss = best_held_out.theta, best_held_out.details["loss"]
-    return LBFGSResult(theta, loss, loss_curve, n_iter, validation_scores, reason)
+    return LBFGSResult(
+        theta,
+        loss,
+        loss_curve,
+        n_iter,
+        validation_scores,
+        reason,
+        status,
+        message,
+        cause,
+    )

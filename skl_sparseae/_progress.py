@@ -75,6 +75,25 @@ class Progress:
         line += f", time = {self._elapsed():.2f}s"
         print(line, flush=True)
 
+    def lbfgs_callback(self):
+        """The ``on_iteration`` of :func:`~skl_sparseae._lbfgs.minimize_lbfgs`.
+
+        It prints the lines of the iterations this verbosity shows, with the
+        terms of the objective at ``verbose >= 2``; None when nothing is
+        printed.
+        """
+        if not self.enabled:
+            return None
+
+        def on_iteration(iteration, theta, loss, score, evaluation_at_iterate):
+            if self.shows(iteration):
+                evaluation = evaluation_at_iterate() if self.verbose > 1 else None
+                self.iteration(
+                    iteration, loss, validation_score=score, evaluation=evaluation
+                )
+
+        return on_iteration
+
     def note(self, iteration, text):
         """Print an event of ``iteration`` (a change of the learning rate)."""
         if self.enabled:

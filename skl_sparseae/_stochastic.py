@@ -49,7 +49,7 @@ from ._objective import (
     is_numpy,
     minibatch_loss_and_gradient,
 )
-from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
 from ._user_warnings import warn
 from ._validation import check_sample_count
@@ -203,28 +203,6 @@ class EpochTerms:
             float(self.sparsity) / m,
             np.asarray(to_numpy(self.column_sums), dtype=np.float64) / m,
         )
-
-
-def make_optimizer(estimator, theta, xp):
-    """The optimizer of ``estimator.solver`` for the flat vector ``theta``."""
-    if estimator.solver == "sgd":
-        return SGDOptimizer(
-            theta,
-            estimator.learning_rate_init,
-            estimator.learning_rate,
-            estimator.momentum,
-            estimator.nesterovs_momentum,
-            estimator.power_t,
-            xp=xp,
-        )
-    return AdamOptimizer(
-        theta,
-        estimator.learning_rate_init,
-        estimator.beta_1,
-        estimator.beta_2,
-        estimator.epsilon,
-        xp=xp,
-    )
 
 
 def resolve_batch_size(batch_size, n_samples):

@@ -166,31 +166,33 @@ def test_fits_in_threads_leave_a_user_limit_working():
         assert all(count == 1 for _, count in _blas_threads())
 
 
-class _PausingTransformer(SparseAutoencoderTransformer):
-    """Stops at its third iteration until the test has done its part."""
-
-    def _on_iteration(self, progress):
-        def on_iteration(iteration, *args):
-            if iteration == 3:
-                self._paused.set()
-                self._resume.wait(timeout=60)
-
-        return on_iteration
-
-
 @contextmanager
-def _fit_paused_in_a_thread():
-    """A fit running in another thread, paused (holding its BLAS limits) inside."""
+def _fit_paused_in_a_thread(monkeypatch):
+    """A fit running in another thread, paused (holding its BLAS limits) inside.
+
+    The pause is its fourth evaluation of the objective, inside L-BFGS-B's
+    loop; later fits, and later evaluations, run through.
+    """
     X = np.random.RandomState(0).uniform(size=(500, 20))
-    model = _PausingTransformer(4, max_iter=6, tol=0, random_state=0)
-    model._paused, model._resume = threading.Event(), threading.Event()
+    paused, resume = threading.Event(), threading.Event()
+    calls = []
+
+    def pausing_evaluate(objective, theta):
+        calls.append(1)
+        if len(calls) == 4:
+            paused.set()
+            resume.wait(timeout=60)
+        return objective(theta)
+
+    wrap_objective(monkeypatch, pausing_evaluate)
+    model = SparseAutoencoderTransformer(4, max_iter=6, tol=0, random_state=0)
     thread = threading.Thread(target=model.fit, args=(X,))
     thread.start()
     try:
-        assert model._paused.wait(timeout=60)
+        assert paused.wait(timeout=60)
         yield
     finally:
-        model._resume.set()
+        resume.set()
         thread.join()
 
 
@@ -200,7 +202,7 @@ def _openblas_only():
         pytest.skip(f"threadpoolctl's one-thread rule is OpenBLAS's; BLAS: {kinds}")
 
 
-def test_a_limit_asked_for_in_another_thread_during_a_fit_is_ignored():
+def test_a_limit_asked_for_in_another_thread_during_a_fit_is_ignored(monkeypatch):
     # threadpoolctl lets one thread at a time change OpenBLAS's process-wide
     # count: a limit asked for in another thread while a fit holds the BLAS
     # at one thread changes nothing, and the fit restores the counts it
@@ -208,32 +210,32 @@ def test_a_limit_asked_for_in_another_thread_during_a_fit_is_ignored():
     _openblas_only()
     before = _blas_threads()
     chosen = max(count for _, count in before) + 1
-    with _fit_paused_in_a_thread():
+    with _fit_paused_in_a_thread(monkeypatch):
         with threadpool_limits(limits=chosen, user_api="blas"):
             assert all(count == 1 for _, count in _blas_threads())
     assert _blas_threads() == before
 
 
-def test_a_limit_lifted_in_another_thread_during_a_fit_stays_lifted():
+def test_a_limit_lifted_in_another_thread_during_a_fit_stays_lifted(monkeypatch):
     # A one-thread limit entered before the fit and left during it (as
     # MiniBatchKMeans.fit does in another thread): the fit found the BLAS at
     # one thread, changed nothing, and must not put one thread back.
     before = _blas_threads()
     with threadpool_limits(limits=1, user_api="blas") as limiter:
-        with _fit_paused_in_a_thread():
+        with _fit_paused_in_a_thread(monkeypatch):
             limiter.restore_original_limits()
         assert _blas_threads() == before
     assert _blas_threads() == before
 
 
-def test_fits_in_threads_take_turns_on_the_blas():
+def test_fits_in_threads_take_turns_on_the_blas(monkeypatch):
     # While one fit holds the BLAS at one thread, another fit's solver
     # waits; its row shares still use the threads the BLAS had before.
     X = np.random.RandomState(1).uniform(size=(200, 20))
     expected = SparseAutoencoderTransformer(4, max_iter=5, tol=0, random_state=1).fit(X)
     outside = _blas.available_threads()
     second = SparseAutoencoderTransformer(4, max_iter=5, tol=0, random_state=1)
-    with _fit_paused_in_a_thread():
+    with _fit_paused_in_a_thread(monkeypatch):
         backend = NumpyBackend(_data(2, n_samples=20_000, n_features=40), 4, "sigmoid")
         assert backend.n_threads == min(outside, len(backend.shares))
         thread = threading.Thread(target=second.fit, args=(X,))

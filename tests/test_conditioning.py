@@ -19,7 +19,9 @@ from skl_sparseae import (
     SparseAutoencoderTransformer,
 )
 from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._base import _overflow_advice
 from skl_sparseae._lbfgs import (
+    OverflowCause,
     decoder_scale,
     in_scaled_variables,
     lbfgs_scale,
@@ -262,12 +264,14 @@ def test_a_decoder_step_that_overflows_is_put_down_to_the_scaling(X):
     last_finite = initial_parameters(d, h, np.random.RandomState(0))
     trial = last_finite.copy()
     unpack(trial, d, h)[2][:] *= 1e160
-    cause = overflow_cause(
-        objective, trial, last_finite, (0.0, 1.0), decoder_scale(d, h, 10.0)
-    )
-    assert "decoder_scaling" in cause and "by 10" in cause
+    cause = overflow_cause(objective, trial, last_finite, decoder_scale(d, h, 10.0))
+    assert cause == OverflowCause("scale", 10.0)
+    advice = _overflow_advice(cause, (0.0, 1.0))
+    assert "decoder_scaling" in advice and "by 10" in advice
     # Without the change of variables the same point blames the data.
-    assert "Scale X" in overflow_cause(objective, trial, last_finite, (0.0, 1.0))
+    cause = overflow_cause(objective, trial, last_finite)
+    assert cause == OverflowCause("data")
+    assert "Scale X" in _overflow_advice(cause, (0.0, 1.0))
 
 
 @ignore_convergence_warnings

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 from skl_sparseae._backend_numpy import NumpyBackend
-from skl_sparseae._lbfgs import LBFGSResult
+from skl_sparseae._base import _check_finite_solution
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
@@ -223,23 +223,18 @@ def test_first_fit_that_fails_leaves_an_unfitted_estimator(X, monkeypatch):
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
-def test_non_finite_weights_raise_and_keep_no_corrupt_state(X, bad, monkeypatch):
-    sae = SparseAutoencoderTransformer(max_iter=5, **PARAMS).fit(X)
-    before = _state(sae)
-
-    def diverging(
-        self, objective, theta0, held_out_score, value_range, progress, scale
-    ):
-        theta = theta0.copy()
-        theta[3] = bad
-        return LBFGSResult(theta, 1.0, [1.0], 1, [], "diverged")
-
-    monkeypatch.setattr(SparseAutoencoderTransformer, "_run_solver", diverging)
-    with pytest.raises(
-        ValueError, match="Solver produced non-finite parameter weights"
-    ):
-        sae.fit(X)
-    assert _state(sae) == before
+def test_non_finite_weights_from_a_solver_are_refused(bad):
+    # The solvers never return non-finite weights (they keep the last
+    # finite ones), and the estimator checks that before it publishes
+    # anything; that a failure then leaves the previous fit intact is
+    # test_failure_after_the_optimisation_leaves_the_previous_fit_intact.
+    theta = np.zeros(5)
+    _check_finite_solution(theta, 1.0)
+    theta[3] = bad
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter"):
+        _check_finite_solution(theta, 1.0)
+    with pytest.raises(ValueError, match="Solver produced non-finite parameter"):
+        _check_finite_solution(np.zeros(5), bad)
 
 
 # --------------------------------------------------------------------------
@@ -515,19 +510,20 @@ def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
     reference = getattr(SparseAutoencoderTransformer(**params), method)(X_rows)
     if solver == "lbfgs":
         # The evaluations measure the activations too: only the pass after
-        # the solver is interrupted.
-        solved = []
-        run_solver = SparseAutoencoderTransformer._run_solver
+        # the solver, outside every evaluation, is interrupted.
+        evaluating = []
 
-        def recording_run_solver(self, *args, **kwargs):
-            result = run_solver(self, *args, **kwargs)
-            solved.append(1)
-            return result
+        def marking_evaluate(objective, theta):
+            evaluating.append(1)
+            try:
+                return objective(theta)
+            finally:
+                evaluating.pop()
 
-        monkeypatch.setattr(
-            SparseAutoencoderTransformer, "_run_solver", recording_run_solver
+        wrap_objective(monkeypatch, marking_evaluate)
+        _ctrl_c_on_call(
+            monkeypatch, NumpyBackend, "activation_sums", lambda: not evaluating
         )
-        _ctrl_c_on_call(monkeypatch, NumpyBackend, "activation_sums", lambda: solved)
     else:
         _ctrl_c_on_call(monkeypatch, Placement, "mean_activation")
     sae = SparseAutoencoderTransformer(**params)

@@ -1,10 +1,11 @@
 """``_lbfgs.minimize_lbfgs`` on its own: handed an objective, no estimator."""
 
+import warnings
+
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
-from skl_sparseae._lbfgs import minimize_lbfgs
+from skl_sparseae._lbfgs import OverflowCause, minimize_lbfgs
 from skl_sparseae._objective import Evaluation
 
 
@@ -98,7 +99,40 @@ def test_a_non_finite_trial_point_stops_with_the_best_weights():
                 return result._replace(loss=np.inf)
             return result
 
-    with pytest.warns(ConvergenceWarning, match="not finite"):
+    # The solver reports the overflow; the estimator words it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         result = _minimize(Overflowing(np.ones(5), np.logspace(0, 6, 5)))
     assert np.isfinite(result.loss)
+    assert result.loss == min(result.loss_curve + [result.loss])
     assert result.stop_reason == "the objective overflowed at a trial point"
+    assert result.status == "overflow"
+    # Neither penalty is on: the data is the cause.
+    assert result.overflow == OverflowCause("data")
+
+
+def test_a_non_finite_start_keeps_no_weights():
+    class Infinite(Quadratic):
+        def __call__(self, theta):
+            return super().__call__(theta)._replace(loss=np.inf)
+
+    result = _minimize(Infinite(np.ones(5), np.ones(5)))
+    assert result.status == "overflow" and result.theta is None
+    assert result.n_iter == 0 and result.loss_curve == []
+    assert result.overflow.culprit == "data"
+
+
+@pytest.mark.parametrize(
+    "max_iter, max_fun, status", [(2, 15000, "max_iter"), (200, 3, "max_fun")]
+)
+def test_a_budget_that_runs_out_while_improving_is_reported(max_iter, max_fun, status):
+    objective = Quadratic(np.ones(5), np.logspace(0, 6, 5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = _minimize(objective, max_iter=max_iter, max_fun=max_fun)
+    assert result.status == status
+
+
+def test_a_converged_run_reports_done():
+    result = _minimize(Quadratic(np.ones(5), np.ones(5)))
+    assert result.status == "done" and result.overflow is None

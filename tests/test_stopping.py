@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
-from skl_sparseae._lbfgs import _warn_unconverged
+from skl_sparseae._base import _warn_unconverged
 from skl_sparseae._stopping import NoImprovement
 
 
@@ -94,10 +94,10 @@ def test_scaling_advice_only_for_data_outside_the_unit_interval(X):
 
 
 def test_line_search_message_reads_cleanly():
-    result = SimpleNamespace(status=2, message="ABNORMAL: ")
+    result = SimpleNamespace(status="line_search", message="ABNORMAL: ", n_iter=12)
     with pytest.warns(ConvergenceWarning) as records:
         _warn_unconverged(
-            result, 12, max_iter=400, max_fun=15000, tol=5e-4, unit_interval_hint=False
+            result, max_iter=400, max_fun=15000, tol=5e-4, unit_interval_hint=False
         )
     message = str(records[0].message)
     assert "the line search failed (ABNORMAL)." in message
