@@ -19,7 +19,7 @@ from sklearn.utils._array_api import (
     move_to,
 )
 from sklearn.utils._chunking import get_chunk_n_rows
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 from sklearn.utils.validation import _get_feature_names
 
 __all__ = [
@@ -34,4 +34,5 @@ __all__ = [
     "get_namespace_and_device",
     "move_estimator_to",
     "move_to",
+    "validate_params",
 ]
