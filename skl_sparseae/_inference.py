@@ -264,8 +264,8 @@ class Statistics(NamedTuple):
     """Sums over the rows of X from which every metric follows.
 
     The arrays are float64 (on a device without float64, the data's float
-    dtype), of NumPy or of the data's namespace. The per-feature fields are
-    None when the reconstruction was not asked for.
+    dtype), of NumPy or of the data's namespace. ``active_counts`` is None
+    without a threshold, the per-feature fields without the reconstruction.
     """
 
     n_samples: int
@@ -293,7 +293,9 @@ def combine_statistics(first, second):
         return first
     n = first.n_samples + second.n_samples
     activation_sums = first.activation_sums + second.activation_sums
-    active_counts = first.active_counts + second.active_counts
+    active_counts = None
+    if first.active_counts is not None:
+        active_counts = first.active_counts + second.active_counts
     if first.feature_means is None:
         return Statistics(n, activation_sums, active_counts)
     delta = second.feature_means - first.feature_means
@@ -332,15 +334,19 @@ def _block_statistics(X_blk, weights, decoder, name, threshold, reconstruction, 
     n_rows, n_features = X_blk.shape
     A = encode(X_blk, components, intercept_hidden, name, xp=xp)
     numpy = is_numpy(xp)
+    active_counts = None
     if numpy:
         activation_sums = A.sum(axis=0, dtype=np.float64)
-        active_counts = np.count_nonzero(A > threshold, axis=0).astype(np.float64)
+        if threshold is not None:
+            active = np.count_nonzero(A > threshold, axis=0)
+            active_counts = active.astype(np.float64)
     else:
         from ._backend_array_api import sums_dtype
 
         dtype = sums_dtype(xp, X_blk.device, X_blk.dtype)
         activation_sums = xp.sum(A, axis=0, dtype=dtype)
-        active_counts = xp.sum(xp.astype(A > threshold, dtype), axis=0)
+        if threshold is not None:
+            active_counts = xp.sum(xp.astype(A > threshold, dtype), axis=0)
     if not reconstruction:
         return Statistics(n_rows, activation_sums, active_counts)
     residual = reconstruct(
@@ -385,10 +391,11 @@ def model_statistics(
     """:class:`Statistics` of validated X under the fitted ``weights``, by blocks.
 
     ``weights`` are the fitted ``(components_, intercept_hidden_,
-    decoder_components_, intercept_visible_)``. Each block is encoded (and,
-    with ``reconstruction``, decoded) as :meth:`transform` and
-    :meth:`score_samples` do it; the blocks are sized as theirs and their
-    statistics are combined in row order.
+    decoder_components_, intercept_visible_)``; ``threshold`` (None: no
+    counts) is the activation above which a unit counts as active. Each
+    block is encoded (and, with ``reconstruction``, decoded) as
+    :meth:`transform` and :meth:`score_samples` do it; the blocks are sized
+    as theirs and their statistics are combined in row order.
     """
     n_samples, n_features = X.shape
     n_components = weights[0].shape[0]

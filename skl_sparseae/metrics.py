@@ -195,7 +195,7 @@ def fraction_variance_explained(estimator, X, *, per_feature=False):
     """
     caller = "fraction_variance_explained"
     model, placement, statistics = _statistics(
-        estimator, X, caller, threshold=0.5, reconstruction=True
+        estimator, X, caller, threshold=None, reconstruction=True
     )
     n_samples = statistics.n_samples
     scatter = placement.to_host(statistics.feature_scatter)
@@ -283,7 +283,7 @@ def sparsity_gap(estimator, X):
     True
     """
     model, placement, statistics = _statistics(
-        estimator, X, "sparsity_gap", threshold=0.5, reconstruction=False
+        estimator, X, "sparsity_gap", threshold=None, reconstruction=False
     )
     rho_hat = placement.to_host(statistics.activation_sums).astype(np.float64)
     rho_hat /= statistics.n_samples
