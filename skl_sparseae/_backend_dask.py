@@ -23,7 +23,9 @@ local scheduler and the same functions run in this process.
 The lazy ``transform``, ``inverse_transform`` and ``score_samples`` map the
 array functions of :mod:`skl_sparseae._inference` over the chunks, with
 copies of the weights: a result computed later belongs to the model it came
-from, whatever happens to the estimator meanwhile.
+from, whatever happens to the estimator meanwhile. The statistics behind
+:mod:`skl_sparseae.metrics` are computed chunk by chunk where the chunks
+are, in one pass, and combined in chunk order.
 
 Nothing here imports dask at module level: the core package works without it.
 """
@@ -39,7 +41,14 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._backend_numpy import rows_gradient_sums, value_range
-from ._inference import encode, reconstruct, score_rows
+from ._inference import (
+    Statistics,
+    combine_statistics,
+    encode,
+    model_statistics,
+    reconstruct,
+    score_rows,
+)
 from ._objective import (
     FirstPass,
     add_in_order,
@@ -625,3 +634,37 @@ def score_samples(X, weights, decoder_activation, estimator_name):
         estimator_name,
         dtype=np.result_type(X.dtype, weights[0].dtype),
     )
+
+
+def statistics(
+    X, weights, decoder_activation, estimator_name, *, threshold, reconstruction
+):
+    """The :class:`~skl_sparseae._inference.Statistics` of the validated dask array X.
+
+    One task per chunk computes the chunk's statistics where it lives (with
+    the active ``dask.distributed`` client, else dask's local scheduler);
+    a single ``compute`` reads each chunk once, and only the small per-chunk
+    sums come back, combined here in chunk order.
+    """
+    import dask
+
+    # One key for the weights, shared by every chunk's task.
+    weights = dask.delayed(_copies(*weights), traverse=False)
+    chunk_statistics = dask.delayed(model_statistics, pure=True)
+    parts = dask.compute(
+        *(
+            chunk_statistics(
+                chunk,
+                weights,
+                decoder_activation,
+                estimator_name,
+                threshold=threshold,
+                reconstruction=reconstruction,
+            )
+            for chunk in X.to_delayed().ravel()
+        )
+    )
+    result = Statistics(0, None, None)
+    for part in parts:
+        result = combine_statistics(result, part)
+    return result

@@ -1,14 +1,17 @@
 """What a fitted model computes on new rows: codes, reconstructions, scores.
 
 The array-level maths behind ``transform``, ``inverse_transform`` and
-``score_samples``, for validated arrays of any namespace: NumPy arrays and
-CSR matrices (also each chunk of a dask array) or an Array API namespace's
-arrays on their device. They use the kernel's functions of
+``score_samples``, and the sums behind :mod:`skl_sparseae.metrics`
+(:func:`model_statistics`), for validated arrays of any namespace: NumPy
+arrays and CSR matrices (also each chunk of a dask array) or an Array API
+namespace's arrays on their device. They use the kernel's functions of
 :mod:`skl_sparseae._objective`, so a code or a score is computed exactly as a
 fit computes it.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
+
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -21,6 +24,7 @@ from ._objective import (
     hidden_activations,
     is_numpy,
     row_squared_errors,
+    subtract_csr,
 )
 from ._sklearn_compat import get_chunk_n_rows
 
@@ -254,3 +258,179 @@ def score_rows(
     )
     errors *= -0.5
     return errors
+
+
+# ----------------------------------------------------------------------
+# Statistics of a fitted model on data, for skl_sparseae.metrics.
+
+
+class Statistics(NamedTuple):
+    """Sums over the rows of X from which every metric follows.
+
+    The arrays are float64 (on a device without float64, the data's float
+    dtype), of NumPy or of the data's namespace. ``active_counts`` is None
+    without a threshold, the per-feature fields without the reconstruction.
+    """
+
+    n_samples: int
+    # (n_components,): sum over rows of each hidden activation, and the
+    # number of rows on which it exceeds the activity threshold.
+    activation_sums: object
+    active_counts: object
+    # (n_features,): mean of each feature, its sum of squares about the mean,
+    # and the sum of squared reconstruction errors.
+    feature_means: object = None
+    feature_scatter: object = None
+    squared_errors: object = None
+
+
+def combine_statistics(first, second):
+    """The :class:`Statistics` of the rows of ``first`` and ``second`` together.
+
+    Means and sums of squares about them are combined with Chan, Golub and
+    LeVeque's pairwise update, so that no block's sum of squares is ever
+    taken about anything but its own mean (no cancellation).
+    """
+    if first.n_samples == 0:
+        return second
+    if second.n_samples == 0:
+        return first
+    n = first.n_samples + second.n_samples
+    activation_sums = first.activation_sums + second.activation_sums
+    active_counts = None
+    if first.active_counts is not None:
+        active_counts = first.active_counts + second.active_counts
+    if first.feature_means is None:
+        return Statistics(n, activation_sums, active_counts)
+    delta = second.feature_means - first.feature_means
+    return Statistics(
+        n,
+        activation_sums,
+        active_counts,
+        first.feature_means + delta * (second.n_samples / n),
+        first.feature_scatter
+        + second.feature_scatter
+        + delta * delta * (first.n_samples * second.n_samples / n),
+        first.squared_errors + second.squared_errors,
+    )
+
+
+def _csr_feature_moments(X_blk, n_features):
+    """Column means and sums of squares about them of a canonical CSR block.
+
+    Touches the stored entries only: each implicit zero adds ``mean**2``.
+    """
+    n_rows = X_blk.shape[0]
+    stored = np.bincount(X_blk.indices, minlength=n_features)
+    means = np.bincount(X_blk.indices, weights=X_blk.data, minlength=n_features)
+    means /= n_rows
+    deviations = X_blk.data - means[X_blk.indices]
+    scatter = np.bincount(
+        X_blk.indices, weights=deviations * deviations, minlength=n_features
+    )
+    scatter += (n_rows - stored) * means * means
+    return means, scatter
+
+
+def _block_statistics(X_blk, weights, decoder, name, threshold, reconstruction, xp):
+    """:class:`Statistics` of one block of validated rows."""
+    components, intercept_hidden, decoder_components, intercept_visible = weights
+    n_rows, n_features = X_blk.shape
+    A = encode(X_blk, components, intercept_hidden, name, xp=xp)
+    numpy = is_numpy(xp)
+    active_counts = None
+    if numpy:
+        activation_sums = A.sum(axis=0, dtype=np.float64)
+        if threshold is not None:
+            active = np.count_nonzero(A > threshold, axis=0)
+            active_counts = active.astype(np.float64)
+    else:
+        from ._backend_array_api import sums_dtype
+
+        dtype = sums_dtype(xp, X_blk.device, X_blk.dtype)
+        activation_sums = xp.sum(A, axis=0, dtype=dtype)
+        if threshold is not None:
+            active_counts = xp.sum(xp.astype(A > threshold, dtype), axis=0)
+    if not reconstruction:
+        return Statistics(n_rows, activation_sums, active_counts)
+    residual = reconstruct(
+        A, decoder_components, intercept_visible, decoder, name, xp=xp
+    )
+    del A
+    if numpy:
+        if sp.issparse(X_blk):
+            subtract_csr(residual, X_blk)
+        else:
+            residual -= X_blk
+        squared_errors = np.square(residual, out=residual).sum(axis=0, dtype=np.float64)
+        del residual
+        if sp.issparse(X_blk):
+            means, scatter = _csr_feature_moments(X_blk, n_features)
+        else:
+            means = X_blk.sum(axis=0, dtype=np.float64) / n_rows
+            deviations = np.subtract(X_blk, means, dtype=np.float64)
+            scatter = np.einsum("ij,ij->j", deviations, deviations)
+    else:
+        residual -= X_blk
+        squared_errors = xp.sum(residual * residual, axis=0, dtype=dtype)
+        X_blk = xp.astype(X_blk, dtype)
+        means = xp.sum(X_blk, axis=0) / n_rows
+        deviations = X_blk - means
+        scatter = xp.sum(deviations * deviations, axis=0)
+    return Statistics(
+        n_rows, activation_sums, active_counts, means, scatter, squared_errors
+    )
+
+
+def model_statistics(
+    X,
+    weights,
+    decoder_activation,
+    estimator_name,
+    *,
+    threshold,
+    reconstruction,
+    xp=None,
+):
+    """:class:`Statistics` of validated X under the fitted ``weights``, by blocks.
+
+    ``weights`` are the fitted ``(components_, intercept_hidden_,
+    decoder_components_, intercept_visible_)``; ``threshold`` (None: no
+    counts) is the activation above which a unit counts as active. Each
+    block is encoded (and, with ``reconstruction``, decoded) as
+    :meth:`transform` and :meth:`score_samples` do it; the blocks are sized
+    as theirs and their statistics are combined in row order.
+    """
+    n_samples, n_features = X.shape
+    n_components = weights[0].shape[0]
+    statistics = Statistics(0, None, None)
+    if n_samples == 0:
+        # An empty chunk of a dask array.
+        return statistics
+    if is_numpy(xp):
+        if sp.issparse(X):
+            X = canonical_csr(X)
+        batch_size = row_batch_size(
+            n_samples, n_features, n_components, X.dtype.itemsize
+        )
+    else:
+        from ._backend_array_api import device_batch_size
+
+        batch_size = device_batch_size(
+            n_samples, n_features, n_components, 8, keep_hidden=False
+        )
+    for rows in gen_batches(n_samples, batch_size):
+        X_blk = X[rows] if is_numpy(xp) else X[rows, ...]
+        statistics = combine_statistics(
+            statistics,
+            _block_statistics(
+                X_blk,
+                weights,
+                decoder_activation,
+                estimator_name,
+                threshold,
+                reconstruction,
+                xp,
+            ),
+        )
+    return statistics

@@ -35,10 +35,15 @@ from ._inference import (
     block_rows,
     encode,
     mean_hidden_activation,
+    model_statistics,
     reconstruct,
     score_rows,
 )
-from ._sklearn_compat import get_namespace_and_device, move_to
+from ._sklearn_compat import (
+    _max_precision_float_dtype,
+    get_namespace_and_device,
+    move_to,
+)
 from ._sklearn_compat import move_estimator_to as _move_any_estimator_to
 from ._stochastic import ChunkRunner, EpochRunner, MinibatchState
 from ._validation import FLOAT_DTYPES, check_dask_array
@@ -239,6 +244,34 @@ class Placement:
         if fit_blocks and not self.on_device:
             batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
         return score_rows(X, weights, decoder, name, batch_size, xp=self._xp())
+
+    def statistics(self, X, weights, decoder, name, *, threshold, reconstruction):
+        """The :class:`~._inference.Statistics` of validated X, in one pass.
+
+        Computed where X lives: in blocks in memory or on the device, chunk
+        by chunk on the cluster for a dask array (then computed, not lazy).
+        """
+        options = {"threshold": threshold, "reconstruction": reconstruction}
+        if self.kind == "dask":
+            return _backend_dask.statistics(X, weights, decoder, name, **options)
+        return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
+
+    def to_host(self, array):
+        """A host NumPy array of an array of this placement, in its own dtype."""
+        return _backend_array_api.to_numpy(array)
+
+    def result(self, array):
+        """A host array of a result in the namespace and on the device of X.
+
+        Floats are float64 where the device has it, else its widest float;
+        NumPy and dask data get the NumPy array itself.
+        """
+        if not self.on_device:
+            return array
+        if array.dtype.kind == "f":
+            widest = _max_precision_float_dtype(self.xp, self.device)
+            array = array.astype(_backend_array_api.numpy_dtype(self.xp, widest))
+        return self.to_data(array)
 
     def mean(self, values):
         """The mean of a 1-d array of this placement, as a float."""

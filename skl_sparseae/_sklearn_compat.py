@@ -26,6 +26,7 @@ from sklearn.utils._param_validation import (
     InvalidParameterError,
     StrOptions,
     validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.validation import _get_feature_names
 
@@ -45,4 +46,5 @@ __all__ = [
     "move_estimator_to",
     "move_to",
     "validate_parameter_constraints",
+    "validate_params",
 ]

@@ -10,6 +10,7 @@ ORDER = [
     "plot_natural_image_patches.py",  # one fit, its filters and sparsity
     "plot_dense_vs_sparse.py",  # what the penalty does to the codes
     "plot_digits_grid_search.py",  # a pipeline tuned for classification
+    "plot_unsupervised_model_selection.py",  # tuned without labels
     "plot_self_taught_learning.py",  # features from unlabelled data
     "plot_partial_fit_streaming.py",  # data that arrives in pieces
     "plot_anomaly_detection.py",  # the outlier detector
