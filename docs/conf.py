@@ -90,6 +90,10 @@ sphinx_gallery_conf = {
     # Basic to advanced (docs/_ext/gallery_order.py), not alphabetical.
     "within_subsection_order": "gallery_order.GalleryOrder",
     "matplotlib_animations": False,
+    # matplotlib's scraper, after a check that fails the example when a
+    # figure's text reaches past its edges (docs/_ext/figure_check.py): the
+    # figures are saved at their own size, where a cut-off label is lost.
+    "image_scrapers": ("figure_check.checked_matplotlib_scraper",),
     "remove_config_comments": True,
     # A failing example must fail the build.
     "abort_on_example_error": True,

@@ -76,11 +76,8 @@ _ = fig.colorbar(image, ax=axes, label="activation")
 # With the penalty every unit's mean activation lands near
 # :math:`\rho = 0.05`; without it the units settle wherever reconstruction
 # takes them.
-fig, axes = plt.subplots(2, 2, figsize=(7, 6), layout="constrained")
-for row, (beta, sae) in zip(axes, models.items()):
-    SparsityDisplay.from_estimator(sae, ax=row)
-    row[0].set_title(f"beta = {beta:g}: mean activations")
-    # Room above the tallest bar for the legend.
-    row[0].set_ylim(top=1.45 * row[0].get_ylim()[1])
-    row[0].legend(loc="upper right", fontsize="small")
+fig = plt.figure(figsize=(7, 6.5), layout="constrained")
+for subfig, (beta, sae) in zip(fig.subfigures(2, 1), models.items()):
+    SparsityDisplay.from_estimator(sae, ax=subfig.subplots(1, 2))
+    subfig.suptitle(f"beta = {beta:g}")
 plt.show()

@@ -105,9 +105,10 @@ _ = display.ax_.set_title("Encoder filters (components_)")
 # -----------------------------
 # :class:`~skl_sparseae.SparsityDisplay` shows the mean activation of every
 # hidden unit against :math:`\rho` and the objective along the iterations.
-# All units end up just above the target (note the scale of the x axis):
-# the KL penalty is flat at its minimum, so a small excess costs almost
-# nothing next to the reconstruction error.
+# The x axis runs from zero to twice the target: all units end up within a
+# few percent of :math:`\rho`, most of them just above it. The KL penalty is
+# flat at its minimum, so a small excess costs almost nothing next to the
+# reconstruction error.
 fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
 SparsityDisplay.from_estimator(sae, ax=axes)
 plt.show()

@@ -86,11 +86,10 @@ for sweep in range(6):
         sae.partial_fit(rows[start : start + piece])
 print(f"{sae.n_iter_} calls, {sae.t_} samples seen")
 
-fig, ax = plt.subplots(figsize=(6, 3))
+fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
 ax.plot(np.arange(1, sae.n_iter_ + 1), sae.loss_curve_, marker=".")
 for sweep in range(1, 6):
     ax.axvline(sweep * 10 + 0.5, color="grey", linewidth=0.5)
-ax.set_yscale("log")
 ax.set_xlabel("partial_fit call")
 ax.set_ylabel("mean minibatch objective")
 _ = ax.set_title("Six sweeps over ten pieces")

@@ -1,5 +1,6 @@
 """Tests for the displays in skl_sparseae._plotting."""
 
+import pathlib
 import sys
 
 import numpy as np
@@ -257,7 +258,19 @@ def test_sparsity_display_from_estimator(pyplot, fitted_sae):
         display.mean_line_.get_xdata()[0], fitted_sae.mean_activation_.mean(), rtol=1e-6
     )
     np.testing.assert_allclose(display.loss_line_.get_ydata(), fitted_sae.loss_curve_)
-    assert loss_ax.get_yscale() == "log"
+    # A log scale only for a loss that falls by a decade or more.
+    curve = np.asarray(fitted_sae.loss_curve_)
+    expected = "log" if curve.max() >= 10 * curve.min() else "linear"
+    assert loss_ax.get_yscale() == expected
+
+
+@pytest.mark.parametrize(
+    "loss_curve, scale",
+    [([30.0, 5.0, 2.9], "log"), ([3.0, 2.9, 2.93], "linear"), ([1.0, -0.5], "linear")],
+)
+def test_sparsity_display_loss_scale(pyplot, loss_curve, scale):
+    display = SparsityDisplay(mean_activation=[0.1], rho=0.1, loss_curve=loss_curve)
+    assert display.plot().ax_[1].get_yscale() == scale
 
 
 def test_sparsity_display_on_new_data_and_pipeline(pyplot, digits, fitted_sae):
@@ -404,3 +417,173 @@ def test_import_does_not_need_matplotlib():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "FilterDisplay"
+
+
+# The figure check that the documentation build applies to every gallery
+# figure (docs/_ext/figure_check.py), applied here to the displays' own
+# layouts.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "docs" / "_ext"))
+import figure_check  # noqa: E402
+
+
+def _drawn_tick_labels(axis):
+    """The tick labels drawn: those of ticks inside the view limits."""
+    low, high = sorted(axis.get_view_interval())
+    return [
+        (tick.get_loc(), tick.label1)
+        for tick in axis.get_major_ticks()
+        if low <= tick.get_loc() <= high and tick.label1.get_text()
+    ]
+
+
+def _sparsity_layouts(plt, display):
+    """Draw ``display`` in each layout the documentation uses."""
+    yield display.plot()
+    _, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
+    yield display.plot(ax=axes)
+    _, axes = plt.subplots(2, 2, figsize=(7, 6), layout="constrained")
+    yield display.plot(ax=axes[1])
+    _, axes = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")
+    yield display.plot(ax=axes[0])
+
+
+# A cluster just above rho, as on natural image patches (rho = 0.01), a
+# spread of dense units, and units on both sides of a large rho.
+_ACTIVATIONS = {
+    "cluster": (0.0100 + 0.001 * np.random.RandomState(0).rand(49), 0.01),
+    "dense": (np.random.RandomState(1).beta(2, 3, size=64), 0.05),
+    "large rho": (np.random.RandomState(2).uniform(0.6, 1.0, size=30), 0.8),
+}
+
+
+@pytest.mark.parametrize("case", list(_ACTIVATIONS))
+def test_sparsity_display_histogram_reads_against_rho(pyplot, case):
+    mean_activation, rho = _ACTIVATIONS[case]
+    display = SparsityDisplay(
+        mean_activation=mean_activation, rho=rho, loss_curve=np.geomspace(3, 0.1, 50)
+    )
+    for drawn in _sparsity_layouts(pyplot, display):
+        hist_ax = drawn.ax_[0]
+        figure = drawn.figure_
+        figure.draw_without_rendering()
+        renderer = figure.canvas.get_renderer()
+        # The axis starts at zero and holds rho with room on both sides of
+        # it, so that a unit's distance to the target reads against rho.
+        low, high = hist_ax.get_xlim()
+        assert low == 0.0
+        assert high >= min(2 * rho, 1.0) and high >= mean_activation.max()
+        # Tick labels: distinct numbers, written as their positions, apart.
+        ticks = _drawn_tick_labels(hist_ax.xaxis)
+        assert len(ticks) >= 3
+        texts = [label.get_text().replace("\N{MINUS SIGN}", "-") for _, label in ticks]
+        assert len(set(texts)) == len(texts)
+        for (loc, _), text in zip(ticks, texts):
+            assert float(text) == pytest.approx(loc, abs=1e-12), texts
+        boxes = [label.get_window_extent(renderer) for _, label in ticks]
+        for left, right in zip(boxes, boxes[1:]):
+            assert left.x1 < right.x0, texts
+        # The legend is above the plot area, clear of every bar.
+        legend_box = hist_ax.get_legend().get_window_extent(renderer)
+        assert legend_box.y0 >= hist_ax.get_window_extent(renderer).y1 - 1
+        for bar in drawn.bars_:
+            if bar.get_height() > 0:
+                assert not legend_box.overlaps(bar.get_window_extent(renderer))
+        assert figure_check.texts_outside(figure) == []
+        pyplot.close(figure)
+
+
+def _fit(digits, **params):
+    X, _ = digits
+    return SparseAutoencoderTransformer(
+        n_components=8, beta=3.0, max_iter=4, tol=0, random_state=0, **params
+    ).fit(X)
+
+
+@pytest.mark.parametrize(
+    "solver, expected", [("lbfgs", "L-BFGS iteration"), ("adam", "epoch")]
+)
+def test_sparsity_display_names_the_iterations_of_the_solver(
+    pyplot, digits, solver, expected
+):
+    sae = _fit(digits, solver=solver)
+    display = SparsityDisplay.from_estimator(sae)
+    loss_ax = display.ax_[1]
+    assert display.iteration_label == expected
+    assert loss_ax.get_xlabel() == expected
+    display.figure_.draw_without_rendering()
+    # One point per iteration: whole-number ticks only.
+    ticks = _drawn_tick_labels(loss_ax.xaxis)
+    assert ticks and all(float(loc).is_integer() for loc, _ in ticks)
+    labels = [label.get_text() for _, label in ticks]
+    assert all(text.isdigit() for text in labels), labels
+
+    X, _ = digits
+    detector = SparseAutoencoderOutlierDetector(
+        n_components=8, max_iter=3, solver=solver, random_state=0
+    ).fit(X)
+    assert SparsityDisplay.from_estimator(detector).iteration_label == expected
+
+
+def test_sparsity_display_iteration_label_of_partial_fit(pyplot, digits):
+    X, _ = digits
+    sae = SparseAutoencoderTransformer(n_components=8, solver="sgd", random_state=0)
+    for start in range(0, 400, 100):
+        sae.partial_fit(X[start : start + 100])
+    display = SparsityDisplay.from_estimator(sae, iteration_label="partial_fit call")
+    assert display.ax_[1].get_xlabel() == "partial_fit call"
+    np.testing.assert_array_equal(display.loss_line_.get_xdata(), [1, 2, 3, 4])
+    with pytest.raises(TypeError, match="iteration_label must be a str; got 3"):
+        SparsityDisplay(mean_activation=[0.1], rho=0.1, iteration_label=3).plot()
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda plt, est: FilterDisplay.from_estimator(est),
+        lambda plt, est: FilterDisplay.from_estimator(
+            est, ax=plt.subplots(figsize=(4, 4), layout="constrained")[1]
+        ),
+        lambda plt, est: SparsityDisplay.from_estimator(est),
+        lambda plt, est: SparsityDisplay.from_estimator(
+            est, ax=plt.subplots(1, 2, figsize=(7, 3), layout="constrained")[1]
+        ),
+        lambda plt, est: SparsityDisplay.from_estimator(
+            est, ax=plt.subplots(2, 2, figsize=(7, 6), layout="constrained")[1][0]
+        ),
+        lambda plt, est: SparsityDisplay.from_estimator(
+            est, ax=plt.subplots(figsize=(9, 3.5), layout="constrained")[1]
+        ),
+    ],
+    ids=[
+        "filters",
+        "filters-4x4",
+        "sparsity",
+        "sparsity-1x2",
+        "sparsity-2x2",
+        "sparsity-bounding",
+    ],
+)
+def test_display_figures_keep_their_text_inside(pyplot, fitted_sae, draw):
+    display = draw(pyplot, fitted_sae)
+    assert figure_check.texts_outside(display.figure_) == []
+
+
+def test_figure_check_finds_text_cut_off(pyplot):
+    # A gallery figure as it once was: a narrow figure without a layout
+    # engine loses its y label on the left.
+    fig, ax = pyplot.subplots(figsize=(6, 3))
+    ax.plot([1, 2, 3], [0.41, 0.32, 0.3])
+    ax.set_yscale("log")
+    ax.set_ylabel("mean minibatch objective")
+    fig.text(0.9, 0.5, "past the right edge")
+    problems = figure_check.texts_outside(fig)
+    assert any("past the right edge" in line for line in problems), problems
+    assert any(
+        "the y axis (labelled 'mean minibatch objective')" in p for p in problems
+    )
+    # The same figure with a constrained layout and its text inside.
+    fig, ax = pyplot.subplots(figsize=(6, 3), layout="constrained")
+    ax.plot([1, 2, 3], [0.41, 0.32, 0.3])
+    ax.set_yscale("log")
+    ax.set_ylabel("mean minibatch objective")
+    assert figure_check.texts_outside(fig) == []

@@ -11,15 +11,19 @@ from .._inference import encode
 from .._sklearn_compat import check_matplotlib_support
 from ._utils import check_1d, check_kwargs, check_number, find_fitted_step
 
+# What one entry of loss_curve_ is, for each solver.
+_ITERATION_LABELS = {"lbfgs": "L-BFGS iteration", "adam": "epoch", "sgd": "epoch"}
+
 
 class SparsityDisplay:
     """Sparsity diagnostics of a fitted sparse autoencoder.
 
     Two panels: the histogram of the hidden units' mean activations with the
-    target ``rho`` marked, and the objective after each L-BFGS iteration.
-    A well-tuned model has its histogram bunched around ``rho`` and a loss
-    curve that has flattened out. It is recommended to create it with
-    :meth:`from_estimator`; all parameters are stored as attributes.
+    target ``rho`` marked, and the objective after each iteration of the
+    solver (an L-BFGS iteration or an epoch). A well-tuned model has its
+    histogram bunched around ``rho`` and a loss curve that has flattened out.
+    It is recommended to create it with :meth:`from_estimator`; all
+    parameters are stored as attributes.
 
     Parameters
     ----------
@@ -33,6 +37,11 @@ class SparsityDisplay:
 
     loss_curve : array-like of shape (n_iter,), default=None
         Objective after each iteration. None leaves the loss panel empty.
+
+    iteration_label : str, default="iteration"
+        What one entry of ``loss_curve`` is, written under the loss panel's
+        x axis: for instance "L-BFGS iteration", "epoch" or
+        "partial_fit call".
 
     Attributes
     ----------
@@ -69,16 +78,24 @@ class SparsityDisplay:
     >>> matplotlib.use("Agg")
     >>> from skl_sparseae import SparsityDisplay
     >>> display = SparsityDisplay(
-    ...     mean_activation=[0.04, 0.05, 0.06], rho=0.05, loss_curve=[3.0, 2.0, 1.5]
+    ...     mean_activation=[0.04, 0.05, 0.06],
+    ...     rho=0.05,
+    ...     loss_curve=[3.0, 2.0, 1.5],
+    ...     iteration_label="epoch",
     ... ).plot()
     >>> display.ax_.shape
     (2,)
+    >>> display.ax_[1].get_xlabel()
+    'epoch'
     """
 
-    def __init__(self, *, mean_activation, rho, loss_curve=None):
+    def __init__(
+        self, *, mean_activation, rho, loss_curve=None, iteration_label="iteration"
+    ):
         self.mean_activation = mean_activation
         self.rho = rho
         self.loss_curve = loss_curve
+        self.iteration_label = iteration_label
 
     def plot(self, *, ax=None, bins=20, hist_kw=None, line_kw=None):
         """Plot the histogram and the loss curve.
@@ -90,12 +107,16 @@ class SparsityDisplay:
             axes. Two axes receive the histogram and the loss curve. A single
             axes is used as a bounding box: it is hidden and the two panels
             are drawn inside its area (it must belong to a grid of subplots).
+            The legend sits above the histogram, outside the bars: a figure
+            made with ``layout="constrained"`` leaves room for it.
 
         bins : int, sequence of float or str, default=20
             Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
-            integer means that many equal bins spanning ``rho`` and all the
-            mean activations, with a 10% margin. A sequence gives the bin
-            edges, a string one of NumPy's binning rules (such as "auto").
+            integer means that many equal bins from 0 to twice ``rho`` or to
+            the largest mean activation, whichever is larger: the x axis
+            starts at zero, so that the gap between a unit and the target
+            reads against ``rho`` itself. A sequence gives the bin edges, a
+            string one of NumPy's binning rules (such as "auto").
 
         hist_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
@@ -125,6 +146,12 @@ class SparsityDisplay:
         loss_curve = (
             None if self.loss_curve is None else check_1d(self.loss_curve, "loss_curve")
         )
+        if not isinstance(self.iteration_label, str):
+            label = self.iteration_label
+            raise TypeError(
+                "iteration_label must be a str; got "
+                f"{label!r} of type {type(label).__name__}."
+            )
         if isinstance(bins, str):
             pass  # a binning rule, checked by matplotlib
         elif np.ndim(bins) == 0:
@@ -144,17 +171,17 @@ class SparsityDisplay:
         line_kw = check_kwargs(line_kw, "line_kw")
 
         hist_ax, loss_ax = self._make_axes(ax, plt)
-        if isinstance(bins, Integral):
-            # Span the data and rho, so that a tight cluster around the target
-            # is resolved into several bars instead of one.
-            low = min(rho, float(mean_activation.min()))
-            high = max(rho, float(mean_activation.max()))
-            pad = 0.1 * (high - low) if high > low else 0.05 * rho
-            bins = np.linspace(max(low - pad, 0.0), min(high + pad, 1.0), bins + 1)
+        computed_bins = isinstance(bins, Integral)
+        if computed_bins:
+            # From zero and at least to 2 * rho: a zoom onto the data would
+            # put rho at the edge of the axis, far from bars that are close
+            # to it, and crowd the tick labels with digits.
+            high = min(1.0, max(2.0 * rho, 1.05 * float(mean_activation.max())))
+            bins = np.linspace(0.0, high, bins + 1)
         hist_kw = {"color": "tab:blue", "alpha": 0.8, **hist_kw}
-        _, _, self.bars_ = hist_ax.hist(mean_activation, bins=bins, **hist_kw)
+        _, edges, self.bars_ = hist_ax.hist(mean_activation, bins=bins, **hist_kw)
         self.rho_line_ = hist_ax.axvline(
-            rho, color="tab:red", linestyle="-", label=f"target rho = {rho:.3g}"
+            rho, color="tab:red", linestyle="-", label=f"rho = {rho:.3g}"
         )
         average = float(mean_activation.mean())
         self.mean_line_ = hist_ax.axvline(
@@ -163,18 +190,35 @@ class SparsityDisplay:
         hist_ax.set(
             xlabel="mean activation of a hidden unit",
             ylabel="number of hidden units",
-            title="Hidden-unit mean activations",
+        )
+        if computed_bins:
+            hist_ax.set_xlim(edges[0], edges[-1])
+        # Few round ticks: the labels of a narrow panel must not touch.
+        hist_ax.xaxis.set_major_locator(
+            plt.MaxNLocator(nbins=4, steps=[1, 2, 2.5, 5, 10])
         )
         hist_ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # counts
-        hist_ax.legend(loc="best")
+        # Above the plot area, where a title would go: inside, it would cover
+        # the bars, which can reach any height at any position.
+        hist_ax.legend(
+            loc="lower center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncols=2,
+            frameon=False,
+            fontsize="small",
+            handlelength=1.5,
+            columnspacing=1.0,
+            borderaxespad=0.2,
+        )
 
         self.loss_line_ = None
         if loss_curve is not None and loss_curve.size:
             line_kw = {"color": "tab:blue", **line_kw}
             iterations = np.arange(1, loss_curve.size + 1)
             (self.loss_line_,) = loss_ax.plot(iterations, loss_curve, **line_kw)
-            # The loss falls by orders of magnitude in the first iterations.
-            if np.all(loss_curve > 0):
+            # A loss that falls by orders of magnitude reads on a log scale;
+            # within one decade a log axis has no labelled tick to read.
+            if np.all(loss_curve > 0) and loss_curve.max() >= 10 * loss_curve.min():
                 loss_ax.set_yscale("log")
         else:
             loss_ax.text(
@@ -185,7 +229,8 @@ class SparsityDisplay:
                 va="center",
                 transform=loss_ax.transAxes,
             )
-        loss_ax.set(xlabel="L-BFGS iteration", ylabel="objective J", title="Loss curve")
+        loss_ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        loss_ax.set(xlabel=self.iteration_label, ylabel="objective J")
 
         self.ax_ = np.array([hist_ax, loss_ax], dtype=object)
         self.figure_ = hist_ax.figure
@@ -207,6 +252,8 @@ class SparsityDisplay:
             from matplotlib.gridspec import GridSpecFromSubplotSpec
 
             ax.set_axis_off()
+            # The panels take its place in a constrained layout.
+            ax.set_in_layout(False)
             self.bounding_ax_ = ax
             grid = GridSpecFromSubplotSpec(1, 2, subplot_spec=subplotspec, wspace=0.35)
             figure = ax.figure
@@ -220,7 +267,15 @@ class SparsityDisplay:
 
     @classmethod
     def from_estimator(
-        cls, estimator, X=None, *, ax=None, bins=20, hist_kw=None, line_kw=None
+        cls,
+        estimator,
+        X=None,
+        *,
+        iteration_label=None,
+        ax=None,
+        bins=20,
+        hist_kw=None,
+        line_kw=None,
     ):
         """Plot the sparsity diagnostics of a fitted sparse autoencoder.
 
@@ -238,17 +293,29 @@ class SparsityDisplay:
             Pipeline. None uses ``mean_activation_``, measured on the
             training data.
 
+        iteration_label : str, default=None
+            The loss panel's x label. None names the estimator's solver:
+            "L-BFGS iteration" for ``solver="lbfgs"``, "epoch" for
+            ``"adam"`` and ``"sgd"``. After :meth:`partial_fit
+            <skl_sparseae.SparseAutoencoderTransformer.partial_fit>`, each
+            entry of ``loss_curve_`` is one call (one epoch over the rows of
+            that call): pass "partial_fit call" to say so.
+
         ax : matplotlib Axes or array-like of two Axes, default=None
             Where to draw. None creates a new figure with two side-by-side
             axes. Two axes receive the histogram and the loss curve. A single
             axes is used as a bounding box: it is hidden and the two panels
             are drawn inside its area (it must belong to a grid of subplots).
+            The legend sits above the histogram, outside the bars: a figure
+            made with ``layout="constrained"`` leaves room for it.
 
         bins : int, sequence of float or str, default=20
             Histogram bins, passed to :meth:`matplotlib.axes.Axes.hist`. An
-            integer means that many equal bins spanning ``rho`` and all the
-            mean activations, with a 10% margin. A sequence gives the bin
-            edges, a string one of NumPy's binning rules (such as "auto").
+            integer means that many equal bins from 0 to twice ``rho`` or to
+            the largest mean activation, whichever is larger: the x axis
+            starts at zero, so that the gap between a unit and the target
+            reads against ``rho`` itself. A sequence gives the bin edges, a
+            string one of NumPy's binning rules (such as "auto").
 
         hist_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.hist`.
@@ -275,6 +342,8 @@ class SparsityDisplay:
         >>> display = SparsityDisplay.from_estimator(sae)
         >>> len(display.loss_line_.get_xdata()) == sae.n_iter_
         True
+        >>> display.ax_[1].get_xlabel()
+        'L-BFGS iteration'
         """
         caller = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(caller)
@@ -285,8 +354,15 @@ class SparsityDisplay:
             mean_activation = step.mean_activation_
         else:
             mean_activation = _hidden_activations(step, X).mean(axis=0)
+        if iteration_label is None:
+            iteration_label = _ITERATION_LABELS.get(
+                getattr(step, "solver", None), "iteration"
+            )
         display = cls(
-            mean_activation=mean_activation, rho=step.rho, loss_curve=step.loss_curve_
+            mean_activation=mean_activation,
+            rho=step.rho,
+            loss_curve=step.loss_curve_,
+            iteration_label=iteration_label,
         )
         return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
 
