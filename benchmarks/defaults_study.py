@@ -427,13 +427,16 @@ def confirm_configs(records):
     return configs
 
 
-def run_confirm(problems, quick, records):
+def run_confirm(problems, quick, records, seeds=None):
     configs = confirm_configs(records)
     print("\nconfirming: " + "; ".join(configs))
     for name in problems:
         data = prepared(name, "confirm", quick)
         records.extend(reference_scores(name, data))
-        for seed in CONFIRM_SEEDS[:1] if name in ONE_SEED else CONFIRM_SEEDS:
+        these = seeds
+        if these is None:
+            these = CONFIRM_SEEDS[:1] if name in ONE_SEED else CONFIRM_SEEDS
+        for seed in these:
             for params in configs.values():
                 records.append(evaluate(name, "confirm", params, data, seed, quick))
         yield
@@ -817,6 +820,9 @@ def main():
     )
     parser.add_argument("--report", default=None, help="print the tables of this JSON")
     parser.add_argument(
+        "--seeds", nargs="+", type=int, default=None, help="confirm: these seeds"
+    )
+    parser.add_argument(
         "--detectors",
         nargs="+",
         default=None,
@@ -841,7 +847,7 @@ def main():
     start = time.perf_counter()
     stages = {
         "screen": lambda: run_screen(problems, args.quick, records),
-        "confirm": lambda: run_confirm(problems, args.quick, records),
+        "confirm": lambda: run_confirm(problems, args.quick, records, args.seeds),
         "targets": lambda: run_targets(args.quick, records),
         "outliers": lambda: run_outliers(args.quick, records, args.detectors),
     }
