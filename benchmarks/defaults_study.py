@@ -284,6 +284,7 @@ def evaluate(name, stage, params, data, seed, quick):
         alpha=full["alpha"],
         seed=seed,
         rows=len(X_train),
+        variance=float(np.sum(np.var(X_train, axis=0))),
         acc=float(acc),
         few=few,
         fve=float(fve),
@@ -322,8 +323,11 @@ def reference_scores(name, data):
 # --- stages ----------------------------------------------------------------
 
 
+ALPHAS = (1e-4, 3e-4, 1e-3, 3e-3)
+
+
 def screen_grid(quick):
-    alphas = (1e-4, 1e-3) if quick else (1e-4, 3e-4, 1e-3, 3e-3)
+    alphas = ALPHAS[::2] if quick else ALPHAS
     grid = []
     for beta, alpha, rho in itertools.product((1.0, 3.0), alphas, (0.05, 0.1)):
         for scaling in (1.0, "auto"):
@@ -432,7 +436,8 @@ def run_confirm(problems, quick, records, seeds=None):
     print("\nconfirming: " + "; ".join(configs))
     for name in problems:
         data = prepared(name, "confirm", quick)
-        records.extend(reference_scores(name, data))
+        if not any(r["stage"] == "reference" and r["problem"] == name for r in records):
+            records.extend(reference_scores(name, data))
         these = seeds
         if these is None:
             these = CONFIRM_SEEDS[:1] if name in ONE_SEED else CONFIRM_SEEDS
@@ -612,7 +617,9 @@ def run_outliers(quick, records, names=None):
                 ),
                 ("LocalOutlierFactor", lambda: LocalOutlierFactor(novelty=True)),
             )
-            for label, make in baselines if names is None else ():
+            if names is not None and "today's defaults" not in names:
+                baselines = ()
+            for label, make in baselines:
                 scaler = StandardScaler().fit(A)
                 start = time.perf_counter()
                 model = make().fit(scaler.transform(A))
@@ -688,6 +695,8 @@ def report(records):
     for stage in ("screen", "confirm"):
         if stage in stages:
             report_fits(records, stage)
+    if "screen" in stages:
+        report_screen_factors(records)
     if "d" in stages:
         print(
             "\nbenchmark d (nudged digits, macro-F1 of the RBM example's classifier):"
@@ -767,6 +776,66 @@ def report_fits(records, stage):
         )
 
 
+def path(record):
+    """ "adam", "lbfgs s1" or "lbfgs sauto": the solver and the scaling."""
+    if record["config"].startswith("adam"):
+        return "adam"
+    return "lbfgs " + record["config"].rsplit(" ", 1)[1]
+
+
+def report_screen_factors(records):
+    """The screen's (acc + few) / 2, and fve, per level of each factor."""
+    rows = [r for r in records if r["stage"] == "screen" and r["seed"] == 0]
+    problems = list(dict.fromkeys(r["problem"] for r in rows))
+
+    def cell(selected):
+        score = np.mean([(r["acc"] + r["few"]) / 2 for r in selected])
+        return f"{score:.3f} ({np.mean([r['fve'] for r in selected]):.2f})"
+
+    print("\nscreen: mean (acc + few) / 2 (and fve) over the other factors")
+    row("factor", "level", *problems)
+    row(*["---"] * (len(problems) + 2))
+    levels = [("alpha", a, lambda r, a=a: r["alpha"] == a) for a in ALPHAS]
+    levels += [
+        (key, v, lambda r, key=key, v=v: r["params"].get(key, TODAY[key]) == v)
+        for key, values in (("beta", (1.0, 3.0)), ("rho", (0.05, 0.1)))
+        for v in values
+    ]
+    levels += [
+        ("solver", name, lambda r, name=name: path(r) == name)
+        for name in ("lbfgs s1", "lbfgs sauto", "adam")
+    ]
+    for factor, level, keep in levels:
+        cells = [
+            cell([r for r in rows if r["problem"] == p and keep(r)]) for p in problems
+        ]
+        row(factor, level, *cells)
+    for name in ("lbfgs s1", "lbfgs sauto", "adam"):
+        iterations = [
+            np.mean(
+                [r["n_iter"] for r in rows if r["problem"] == p and path(r) == name]
+            )
+            for p in problems
+        ]
+        row("iterations", name, *(f"{i:.0f}" for i in iterations))
+    best = []
+    for p in problems:
+        by_alpha = {
+            a: np.mean(
+                [
+                    (r["acc"] + r["few"]) / 2
+                    for r in rows
+                    if r["problem"] == p and r["alpha"] == a
+                ]
+            )
+            for a in ALPHAS
+        }
+        alpha = max(by_alpha, key=by_alpha.get)
+        variance = next(r["variance"] for r in rows if r["problem"] == p)
+        best.append(f"{alpha:g} / {variance:.1f} = {alpha / variance:.1e}")
+    row("best alpha / total variance", "-", *best)
+
+
 def report_outliers(records):
     rows = [r for r in records if r["stage"] == "outliers"]
     print("\noutliers: mean ROC AUC over the held-out classes (fit time, s)")
@@ -827,7 +896,7 @@ def main():
         nargs="+",
         default=None,
         help="outliers: only these settings (names of CANDIDATES or \"today's "
-        'defaults"), without the baselines',
+        'defaults"; the baselines come with the latter)',
     )
     args = parser.parse_args()
     if args.report:
