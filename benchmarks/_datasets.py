@@ -1,8 +1,10 @@
-"""Data sets of the minibatch solver benchmarks, built from what scikit-learn ships.
+"""Data sets of the benchmarks, built from what scikit-learn and scikit-image ship.
 
 Nothing is downloaded and nothing is cached on disk: each function builds its
-arrays from ``load_digits`` or ``load_sample_images`` (the two bundled
-photographs, china.jpg and flower.jpg, 427 x 640) in a few seconds.
+arrays from ``load_digits``, ``load_breast_cancer``, ``make_classification``,
+``load_sample_images`` (the two bundled photographs, china.jpg and
+flower.jpg, 427 x 640) or the photographs bundled in ``skimage.data`` (the
+scikit-image package, in the ``benchmark`` extra) in a few seconds.
 
 - :func:`nudged_digits`: scikit-learn's RBM example data, 8,985 x 64 in
   [0, 1], with that example's train/test split;
@@ -11,6 +13,18 @@ photographs, china.jpg and flower.jpg, 427 x 640) in a few seconds.
 - :func:`large_patches`: 28x28 grey patches (784 features, the size of an
   MNIST image) of the whitened images, normalised into [0.1, 0.9] as in
   ``examples/plot_natural_image_patches.py`` (a sigmoid decoder fits them).
+
+The labelled panel of ``defaults_study.py``, each function returning
+``X_train, X_test, y_train, y_test`` with no row (or source image) on both
+sides:
+
+- :func:`stroke_digits`: the digits upscaled to 28x28 (784 features, the
+  size of an MNIST image) with small random rotations and shifts, in [0, 1];
+- :func:`labelled_patches`: patches of ten photographs, labelled by their
+  photograph: ZCA-whitened 8x8 patches (unbounded) or Olshausen-Field
+  whitened 16x16 patches in [0.1, 0.9];
+- :func:`breast_cancer` and :func:`gaussian_table`: real-valued tables,
+  standardised on the training rows.
 
 Run the module to print each one's shape, build time and size::
 
@@ -22,11 +36,16 @@ Run the module to print each one's shape, build time and size::
 import time
 
 import numpy as np
-from scipy.ndimage import convolve
-from sklearn.datasets import load_digits, load_sample_images
+from scipy.ndimage import affine_transform, convolve, zoom
+from sklearn.datasets import (
+    load_breast_cancer,
+    load_digits,
+    load_sample_images,
+    make_classification,
+)
 from sklearn.feature_extraction.image import extract_patches_2d
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import minmax_scale
+from sklearn.preprocessing import StandardScaler, minmax_scale
 from sklearn.utils import check_random_state
 
 # The one-pixel shifts of scikit-learn's RBM example, as 3x3 kernels: the
@@ -214,6 +233,201 @@ def large_patches(n_samples=100_000, random_state=0, dtype=np.float64):
     return X
 
 
+def _draw(n_rows, n_samples, rng):
+    """Indices of ``n_samples`` of ``n_rows`` rows, cycling when it asks for more."""
+    order = np.concatenate(
+        [rng.permutation(n_rows) for _ in range(-(-n_samples // n_rows))]
+    )
+    return order[:n_samples]
+
+
+def _strokes(images, n_samples, rng, max_angle, max_shift):
+    """``n_samples`` rotated and shifted 28x28 versions of the 8x8 ``images``.
+
+    Each image is upscaled three times (cubic spline, 24x24), padded to 28x28
+    and moved by one affine map: a rotation about the centre by up to
+    ``max_angle`` degrees and a shift of up to ``max_shift`` pixels, both
+    uniform; the pixels are clipped to [0, 1].
+    """
+    picks = _draw(len(images), n_samples, rng)
+    angles = np.deg2rad(rng.uniform(-max_angle, max_angle, n_samples))
+    shifts = rng.uniform(-max_shift, max_shift, (n_samples, 2))
+    big = np.zeros((len(images), 28, 28))
+    for i, image in enumerate(images):
+        big[i, 2:26, 2:26] = zoom(image.reshape(8, 8), 3, order=3)
+    out = np.empty((n_samples, 784))
+    centre = np.array([13.5, 13.5])
+    for row, (k, angle, shift) in enumerate(zip(picks, angles, shifts)):
+        c, s = np.cos(angle), np.sin(angle)
+        matrix = np.array([[c, -s], [s, c]])
+        # affine_transform maps output coordinates o to input ones: the
+        # inverse of "rotate about the centre, then shift".
+        offset = centre - matrix @ (centre + shift)
+        out[row] = affine_transform(big[k], matrix, offset, order=1).ravel()
+    np.clip(out, 0, 1, out=out)
+    return out, picks
+
+
+def stroke_digits(
+    n_train=20_000, n_test=5_000, random_state=0, max_angle=15, max_shift=2
+):
+    """The digits as 28x28 pen strokes with random rotations and shifts: 784 features.
+
+    The 1,797 digits are split 80/20 first (stratified, ``random_state``), so
+    that no digit has versions on both sides; each side's images are then
+    drawn in turn (each image once before any twice) and each draw is
+    upscaled to 24x24, padded to 28x28, rotated by up to ``max_angle``
+    degrees and shifted by up to ``max_shift`` pixels (see ``_strokes``).
+    Pixels are divided by 16 (the digits' range) and clipped to [0, 1]:
+    mostly blank, as handwritten digits are. About 1 s per 10,000 rows.
+
+    Returns
+    -------
+    X_train, X_test : ndarray of shape (n_train, 784) and (n_test, 784)
+        The images, in [0, 1].
+
+    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
+        The digits' labels.
+    """
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    X_a, X_b, y_a, y_b = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=random_state
+    )
+    rng = check_random_state(random_state)
+    X_train, picks = _strokes(X_a, n_train, rng, max_angle, max_shift)
+    X_test, test_picks = _strokes(X_b, n_test, rng, max_angle, max_shift)
+    return X_train, X_test, y_a[picks], y_b[test_picks]
+
+
+def _photographs():
+    """Ten grey photographs in [0, 1]: scikit-learn's two and eight of scikit-image's.
+
+    The ``skimage.data`` images bundled with the package (no download):
+    astronaut, camera, coffee, chelsea, rocket, grass, gravel and brick.
+    """
+    import skimage.data
+
+    images = _grey_images(np.float64)
+    images = [image / 255 for image in images]
+    for name in (
+        "astronaut",
+        "camera",
+        "coffee",
+        "chelsea",
+        "rocket",
+        "grass",
+        "gravel",
+        "brick",
+    ):
+        image = np.asarray(getattr(skimage.data, name)(), np.float64) / 255
+        images.append(image.mean(axis=2) if image.ndim == 3 else image)
+    return images
+
+
+def labelled_patches(
+    patch_size=8,
+    n_train=10_000,
+    n_test=3_000,
+    whitening="zca",
+    random_state=0,
+    epsilon=1e-3,
+):
+    """Patches of ten photographs, labelled by the photograph they come from.
+
+    Each photograph (see ``_photographs``) gives the same number of patches;
+    the training patches are cut from its top 70 % of rows and the test
+    patches from the rest, so that no pixel is on both sides. Each patch's
+    mean is removed. Then:
+
+    - ``whitening="zca"``: ZCA whitening of the patches, fitted on the
+      training patches as in :func:`whitened_patches` (``epsilon``): zero
+      mean, unbounded; fit them with ``decoder_activation="identity"``;
+    - ``whitening="olshausen-field"``: each photograph whitened with the
+      frequency filter of :func:`large_patches` before the patches are cut,
+      truncated at three standard deviations (of the training patches) and
+      mapped to [0.1, 0.9] as in ``examples/plot_natural_image_patches.py``;
+      a sigmoid decoder fits them.
+
+    The labels make a downstream task (which photograph, from texture alone:
+    the mean brightness is removed), ten classes of equal size.
+
+    Returns
+    -------
+    X_train, X_test : ndarray of shape (n_train, patch_size**2) and (n_test, ...)
+        The patches.
+
+    y_train, y_test : ndarray of shape (n_train,) and (n_test,)
+        The index of each patch's photograph.
+    """
+    rng = check_random_state(random_state)
+    images = _photographs()
+    if whitening == "olshausen-field":
+        images = [_olshausen_field_whiten(image) for image in images]
+    elif whitening != "zca":
+        raise ValueError(f"unknown whitening {whitening!r}")
+    size = (patch_size, patch_size)
+    sides = []
+    for n, top in ((n_train, True), (n_test, False)):
+        rows, labels = [], []
+        for label, image in enumerate(images):
+            cut = int(0.7 * image.shape[0])
+            part = image[:cut] if top else image[cut:]
+            count = n // len(images) + (label < n % len(images))
+            patches = extract_patches_2d(
+                part, size, max_patches=count, random_state=rng
+            )
+            rows.append(patches.reshape(count, -1))
+            labels.append(np.full(count, label))
+        X = np.vstack(rows)
+        sides.append((X - X.mean(axis=1, keepdims=True), np.concatenate(labels)))
+    (X_train, y_train), (X_test, y_test) = sides
+    if whitening == "zca":
+        S, U = np.linalg.eigh(X_train.T @ X_train / len(X_train))
+        zca = (U * (1 / np.sqrt(np.maximum(S, 0) + epsilon))) @ U.T
+        return X_train @ zca, X_test @ zca, y_train, y_test
+    limit = 3 * X_train.std()
+    X_train, X_test = (
+        np.clip(X, -limit, limit) * (0.4 / limit) + 0.5 for X in (X_train, X_test)
+    )
+    return X_train, X_test, y_train, y_test
+
+
+def _standardised_split(X, y, random_state):
+    """A stratified 80/20 split, standardised with the training rows' scaler."""
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=random_state
+    )
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def breast_cancer(random_state=0):
+    """scikit-learn's breast cancer table (569 x 30), split 80/20 and standardised."""
+    X, y = load_breast_cancer(return_X_y=True)
+    return _standardised_split(X, y, random_state)
+
+
+def gaussian_table(n_samples=5_000, random_state=0):
+    """A real-valued table of ``make_classification``, split 80/20 and standardised.
+
+    40 features (12 informative, 12 linear combinations of those, 16
+    noise), five classes of two Gaussian clusters each, 1 % of the labels
+    flipped; ``random_state`` seeds both the table and the split.
+    """
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=40,
+        n_informative=12,
+        n_redundant=12,
+        n_classes=5,
+        n_clusters_per_class=2,
+        flip_y=0.01,
+        random_state=random_state,
+    )
+    return _standardised_split(X, y, random_state)
+
+
 def _report():
     """Print each data set's shape, range, build time and size."""
     import tracemalloc
@@ -224,6 +438,14 @@ def _report():
         ("whitened_patches(dtype=float32)", lambda: whitened_patches(dtype=np.float32)),
         ("large_patches()", lambda: large_patches()),
         ("large_patches(dtype=float32)", lambda: large_patches(dtype=np.float32)),
+        ("stroke_digits()", lambda: stroke_digits()[0]),
+        ("labelled_patches()", lambda: labelled_patches()[0]),
+        (
+            "labelled_patches(16, olshausen-field)",
+            lambda: labelled_patches(16, whitening="olshausen-field")[0],
+        ),
+        ("breast_cancer()", lambda: breast_cancer()[0]),
+        ("gaussian_table()", lambda: gaussian_table()[0]),
     ]
     for name, build in cases:
         tracemalloc.start()
