@@ -7,11 +7,14 @@ import pytest
 from ._helpers import BACKENDS, array_api_combinations
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cluster():
     """A real cluster on loopback: two worker processes, one thread each.
 
-    Started once: its workers' start and first imports take seconds.
+    One per module that asks, closed after it: its scheduler runs in this
+    process, and while it lives its threads allocate now and then, which the
+    tests that measure allocations with tracemalloc (it counts every
+    thread's) would take for their own.
     """
     distributed = pytest.importorskip(
         "distributed",
