@@ -10,7 +10,7 @@ module but this one and the backends asks what kind of array X is.
 - ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
   sparse matrices, validated by scikit-learn's ``validate_data``;
 - ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._validation.check_dask_array`);
+  chunk (:func:`skl_sparseae._backend_dask.check_dask_array`);
 - ``"array_api"``: an Array API array other than NumPy's under
   ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
 
@@ -31,7 +31,12 @@ from sklearn.utils.validation import check_array, validate_data
 
 from . import _backend_array_api, _backend_dask
 from ._backend_array_api import ArrayAPIBackend
-from ._backend_dask import DaskBackend, is_dask_collection
+from ._backend_dask import (
+    ChunkRunner,
+    DaskBackend,
+    check_dask_array,
+    is_dask_collection,
+)
 from ._backend_numpy import NumpyBackend, value_range
 from ._inference import (
     block_rows,
@@ -48,8 +53,8 @@ from ._sklearn_compat import (
     move_to,
 )
 from ._sklearn_compat import move_estimator_to as _move_any_estimator_to
-from ._stochastic import ChunkRunner, EpochRunner, MinibatchState
-from ._validation import FLOAT_DTYPES, check_dask_array
+from ._stochastic import EpochRunner, MinibatchState
+from ._validation import FLOAT_DTYPES
 
 KINDS = ("numpy", "dask", "array_api")
 
