@@ -37,9 +37,8 @@ from ._backend_dask import (
     check_dask_array,
     is_dask_collection,
 )
-from ._backend_numpy import NumpyBackend, value_range
+from ._backend_numpy import NumpyBackend, block_rows, value_range
 from ._inference import (
-    block_rows,
     encode,
     mean_hidden_activation,
     model_statistics,
