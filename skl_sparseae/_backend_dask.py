@@ -655,8 +655,9 @@ class ChunkRunner:
     """Epochs over the chunks of a dask array, gathered here one at a time.
 
     Each chunk is computed (validated by its graph), its batches run as by
-    :class:`EpochRunner`, and it is dropped before the next is computed. The
-    chunks come in chunk order; ``shuffle`` orders the rows within each.
+    :class:`EpochRunner` with ``plan``, and it is dropped before the next is
+    computed. The chunks come in chunk order; the plan's ``shuffle`` orders
+    the rows within each.
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are
     computed).
@@ -664,20 +665,10 @@ class ChunkRunner:
 
     xp = None
 
-    def __init__(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        *,
-        estimator_name,
-    ):
+    def __init__(self, X, plan, *, estimator_name):
         self.chunks = X.to_delayed().ravel().tolist()
         self.n_features = X.shape[1]
-        self.options = (n_components, params, decoder_activation, batch_size, shuffle)
+        self.plan = plan
         self.estimator_name = estimator_name
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
 
@@ -689,14 +680,9 @@ class ChunkRunner:
             (X_chunk,) = dask.compute(chunk)
             if X_chunk.shape[0] == 0:
                 continue
-            n_components, params, decoder, batch_size, shuffle = self.options
+            batch_size = min(self.plan.batch_size, X_chunk.shape[0])
             self._chunk = EpochRunner(
-                X_chunk,
-                n_components,
-                params,
-                decoder,
-                min(batch_size, X_chunk.shape[0]),
-                shuffle,
+                X_chunk, self.plan._replace(batch_size=batch_size)
             )
             mean = self._chunk.run(
                 theta, state, guard=guard, terms=terms, count_epoch=False

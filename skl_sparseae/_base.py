@@ -38,6 +38,7 @@ from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions
 from ._stochastic import (
     InterruptGuard,
+    MinibatchPlan,
     MinibatchState,
     minimize_stochastic,
     resolve_batch_size,
@@ -507,15 +508,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
             state = MinibatchState(self._make_optimizer(theta, xp), rng)
-        runner = placement.epoch_runner(
-            X_train,
+        plan = MinibatchPlan(
             n_components,
             {"rho": self.rho, "beta": self.beta, "alpha": self.alpha},
             self.decoder_activation,
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
-            estimator_name=name,
         )
+        runner = placement.epoch_runner(X_train, plan, estimator_name=name)
         held_out_score = self._held_out_scorer(
             X_val, (dtype, n_features, n_components), placement
         )

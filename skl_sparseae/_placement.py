@@ -208,38 +208,14 @@ class Placement:
             return _backend_array_api.value_range(self.xp, X)
         return value_range(X)
 
-    def epoch_runner(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        *,
-        estimator_name,
-    ):
-        """What runs one epoch of minibatch steps over validated X."""
+    def epoch_runner(self, X, plan, *, estimator_name):
+        """What runs one epoch of minibatch steps over validated X.
+
+        ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit.
+        """
         if self.kind == "dask":
-            return ChunkRunner(
-                X,
-                n_components,
-                params,
-                decoder_activation,
-                batch_size,
-                shuffle,
-                estimator_name=estimator_name,
-            )
-        return EpochRunner(
-            X,
-            n_components,
-            params,
-            decoder_activation,
-            batch_size,
-            shuffle,
-            xp=self.xp,
-            device=self.device,
-        )
+            return ChunkRunner(X, plan, estimator_name=estimator_name)
+        return EpochRunner(X, plan, xp=self.xp, device=self.device)
 
     def mean_activation(self, X, W1, b1):
         """float64 mean hidden activation over the rows of X, block by block.

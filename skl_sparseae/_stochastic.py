@@ -229,6 +229,22 @@ class StochasticResult(NamedTuple):
     diverged: bool
 
 
+class MinibatchPlan(NamedTuple):
+    """What an epoch of minibatch steps needs to know besides the rows.
+
+    ``n_components``, ``params`` (``{"rho", "beta", "alpha"}``) and
+    ``decoder_activation`` are the model; ``batch_size`` the rows per batch
+    (the last batch of an epoch may be smaller) and ``shuffle`` whether each
+    epoch visits the rows in a new random order.
+    """
+
+    n_components: int
+    params: dict
+    decoder_activation: str
+    batch_size: int
+    shuffle: bool
+
+
 class EpochRunner:
     """One epoch of minibatch steps over X, with buffers made once.
 
@@ -237,38 +253,23 @@ class EpochRunner:
     X : {ndarray, CSR matrix, Array API array} of shape (n_samples, n_features)
         Validated training rows.
 
-    n_components, params, decoder_activation :
-        The model: hidden units, ``{"rho", "beta", "alpha"}`` and the output
-        non-linearity.
-
-    batch_size : int
-        Rows per batch (the last batch of an epoch may be smaller).
-
-    shuffle : bool
-        Whether each epoch visits the rows in a new random order.
+    plan : MinibatchPlan
+        The model and the batches.
 
     xp, device : namespace and device, default=None
         Those of Array API data; None for NumPy and scipy.sparse.
     """
 
-    def __init__(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        xp=None,
-        device=None,
-    ):
+    def __init__(self, X, plan, xp=None, device=None):
         self.X = X
         self.n_samples, self.n_features = X.shape
-        self.n_components = n_components
-        self.params = params
-        self.decoder_activation = decoder_activation
-        self.batch_size = batch_size
-        self.shuffle = shuffle
+        (
+            self.n_components,
+            self.params,
+            self.decoder_activation,
+            self.batch_size,
+            self.shuffle,
+        ) = plan
         self.xp = None if is_numpy(xp) else xp
         self.device = device
         self.sparse = sp.issparse(X)
@@ -276,9 +277,9 @@ class EpochRunner:
         self.rows_done, self.loss_done = 0, 0.0
         if self.xp is None:
             self.workspace = MinibatchWorkspace(
-                batch_size,
+                self.batch_size,
                 self.n_features,
-                n_components,
+                self.n_components,
                 X.dtype,
                 dense=not self.sparse,
             )
