@@ -45,10 +45,9 @@ def evaluation_times(X_dask, X, n_components, repeats):
 
     The cluster is the current ``distributed`` client's, as in a fit.
     """
-    from skl_sparseae._backend_dask import DaskBackend
+    from skl_sparseae._backend_dask import DaskBackend, check_dask_array
     from skl_sparseae._backend_numpy import NumpyBackend
     from skl_sparseae._objective import initial_parameters
-    from skl_sparseae._validation import check_dask_array
 
     theta = initial_parameters(X.shape[1], n_components, np.random.RandomState(0))
     # Persists the chunks on the workers and spreads them, as fit does.

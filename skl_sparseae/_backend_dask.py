@@ -1,4 +1,4 @@
-"""Evaluate the objective over the chunks of a dask array, on a cluster.
+"""Everything that works on a dask array: checks, evaluations, epochs, transforms.
 
 The L-BFGS loop stays in the calling process (the client); each pass of an
 evaluation is a map over the chunks of X, computed on the workers that hold
@@ -20,6 +20,15 @@ only the parameter vector.
 Without a ``dask.distributed`` client, the chunks are computed by dask's
 local scheduler and the same functions run in this process.
 
+A dask array is checked as ``check_array`` checks in-memory data, without
+computing it: its shape and dtype at once, and each chunk's values (finite,
+numeric, sparse format) lazily, on the worker that computes the chunk
+(:func:`check_dask_array`).
+
+The minibatch solvers stream a dask array (:class:`ChunkRunner`): each epoch
+gathers its chunks to this process one at a time, in chunk order, and runs
+the batches of each chunk; at most one chunk is held here at once.
+
 The lazy ``transform``, ``inverse_transform`` and ``score_samples`` map the
 array functions of :mod:`skl_sparseae._inference` over the chunks, with
 copies of the weights: a result computed later belongs to the model it came
@@ -39,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import check_array
 
 from ._backend_numpy import rows_gradient_sums, value_range
 from ._inference import (
@@ -57,6 +67,8 @@ from ._objective import (
     n_parameters,
     unpack,
 )
+from ._stochastic import EpochRunner
+from ._validation import FLOAT_DTYPES, check_sample_count
 
 # When there are more chunks than this, their gradient sums are added on the
 # workers, this many at a time, before the client receives them.
@@ -81,6 +93,80 @@ def is_dask_array(X):
     return any(
         cls.__name__ == "Array" and cls.__module__.partition(".")[0] == "dask"
         for cls in type(X).__mro__
+    )
+
+
+INSTALL_DASK_HINT = 'pip install "dask[array]" distributed'
+
+
+def import_dask():
+    """Import dask.array, or fail with the command that installs the extra."""
+    try:
+        import dask
+        import dask.array  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "Fitting or transforming a dask array needs the optional dependencies "
+            f"dask[array] and distributed; install them with: {INSTALL_DASK_HINT}"
+        ) from exc
+    return dask
+
+
+def check_chunk(X_chunk, estimator_name, dtype):
+    """``check_array`` on one chunk of a dask array, where it is computed."""
+    return check_array(
+        X_chunk,
+        accept_sparse="csr",
+        dtype=dtype,
+        ensure_min_samples=0,
+        estimator=estimator_name,
+        input_name="X",
+    )
+
+
+def check_dask_array(X, estimator_name):
+    """Check a dask array's shape and dtype now, and its values lazily.
+
+    Follows ``check_array(dtype=(float64, float32))``: float32 and float64
+    are kept, other numeric types become float64. Returns a dask array with
+    whole rows in each chunk whose chunks are validated when computed.
+    """
+    import_dask()
+    if not is_dask_array(X):
+        raise TypeError(
+            f"{estimator_name} accepts a dask array, not a {type(X).__module__}."
+            f"{type(X).__qualname__}. Convert it first, for instance with "
+            "dask_dataframe.to_dask_array(lengths=True)."
+        )
+    if X.ndim != 2:
+        if X.ndim < 2:
+            raise ValueError(
+                f"Expected 2D array, got {X.ndim}D array instead. Reshape your "
+                "data either using array.reshape(-1, 1) if your data has a single "
+                "feature or array.reshape(1, -1) if it contains a single sample."
+            )
+        raise ValueError(
+            f"Found array with dim {X.ndim}. {estimator_name} expected <= 2."
+        )
+    if np.isnan(X.shape[1]):
+        raise ValueError(
+            f"{estimator_name} needs the number of columns of the dask array; it "
+            "is unknown. Call X.compute_chunk_sizes() first."
+        )
+    if X.shape[1] < 1:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
+            f"1 is required by {estimator_name}."
+        )
+    if X.dtype.kind == "c":
+        raise ValueError("Complex data not supported")
+    if X.dtype not in FLOAT_DTYPES:
+        X = X.astype(np.float64)
+    if len(X.chunks[1]) > 1:
+        # The objective needs whole rows in each chunk.
+        X = X.rechunk({1: -1})
+    return X.map_blocks(
+        check_chunk, estimator_name, X.dtype, dtype=X.dtype, meta=X._meta
     )
 
 
@@ -559,6 +645,63 @@ def leading_rows(X, n_rows):
     if sp.issparse(pieces[0]):
         return sp.vstack(pieces, format="csr")[:n_rows]
     return np.concatenate(pieces)[:n_rows]
+
+
+# --------------------------------------------------------------------------
+# Minibatch epochs, streamed chunk by chunk.
+
+
+class ChunkRunner:
+    """Epochs over the chunks of a dask array, gathered here one at a time.
+
+    Each chunk is computed (validated by its graph), its batches run as by
+    :class:`EpochRunner` with ``plan``, and it is dropped before the next is
+    computed. The chunks come in chunk order; the plan's ``shuffle`` orders
+    the rows within each.
+    ``estimator_name`` names the estimator in the error for an array whose
+    chunks hold no rows (its row count may be unknown until they are
+    computed).
+    """
+
+    xp = None
+
+    def __init__(self, X, plan, *, estimator_name):
+        self.chunks = X.to_delayed().ravel().tolist()
+        self.n_features = X.shape[1]
+        self.plan = plan
+        self.estimator_name = estimator_name
+        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+
+    def run(self, theta, state, *, guard=None, terms=None):
+        import dask
+
+        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+        for chunk in self.chunks:
+            (X_chunk,) = dask.compute(chunk)
+            if X_chunk.shape[0] == 0:
+                continue
+            batch_size = min(self.plan.batch_size, X_chunk.shape[0])
+            self._chunk = EpochRunner(
+                X_chunk, self.plan._replace(batch_size=batch_size)
+            )
+            mean = self._chunk.run(
+                theta, state, guard=guard, terms=terms, count_epoch=False
+            )
+            self.loss_done += mean * X_chunk.shape[0]
+            self.rows_done += X_chunk.shape[0]
+            self._chunk = None
+        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
+        state.n_epochs += 1
+        state.optimizer.iteration_ends(state.n_samples_seen)
+        return self.loss_done / self.rows_done
+
+    def completed(self):
+        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        rows, total = self.rows_done, self.loss_done
+        if self._chunk is not None:
+            chunk_rows, chunk_total = self._chunk.completed()
+            rows, total = rows + chunk_rows, total + chunk_total
+        return rows, total
 
 
 # --------------------------------------------------------------------------

@@ -21,7 +21,6 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -36,9 +35,10 @@ from ._objective import Objective, initial_parameters, pack, unpack
 from ._optimizers import AdamOptimizer, SGDOptimizer
 from ._placement import locate, moved_model
 from ._progress import Progress
-from ._sklearn_compat import Interval, StrOptions, _get_feature_names
+from ._sklearn_compat import Interval, StrOptions
 from ._stochastic import (
     InterruptGuard,
+    MinibatchPlan,
     MinibatchState,
     minimize_stochastic,
     resolve_batch_size,
@@ -345,7 +345,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             X = placement.check_fitted_input(X, self, "partial_fit")
             feature_names = getattr(self, "feature_names_in_", None)
         else:
-            feature_names = None if placement.kind == "dask" else _get_feature_names(X)
+            feature_names = placement.feature_names(X)
             X = placement.check_fit_input(X, self)
         n_features = X.shape[1]
         n_components = (
@@ -466,7 +466,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
     ):
         """Minibatch epochs (SGD or Adam); ``(_Solution, dtype, training rows)``."""
         name = type(self).__name__
-        xp = placement.xp if placement.on_device else None
+        xp = placement.xp
         state = None
         if continuing and hasattr(self, "_minibatch_state"):
             state = self._minibatch_state.copy()
@@ -475,20 +475,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         X_train, X_val = (
             (X, None) if incremental else self._split_validation(X, rng, placement)
         )
-        dtype = (
-            _backend_array_api.numpy_dtype(xp, X_train.dtype)
-            if xp is not None
-            else np.dtype(X_train.dtype)
-        )
+        dtype = placement.dtype(X_train)
         n_samples = X_train.shape[0]
-        if placement.kind != "dask":
-            value_range = placement.value_range(X_train)
-            self._check_training_rows(n_samples, n_features, value_range, dtype)
-        else:
-            # The values are checked chunk by chunk as the epochs stream them;
-            # a row count that dask only knows once the chunks are computed
-            # (NaN here) is checked by the epoch.
-            check_sample_count(n_samples, n_features, name)
+        # A dask array's values are checked chunk by chunk as the epochs
+        # stream them (no value range here), and a row count that dask only
+        # knows once the chunks are computed (NaN here) by the epoch.
+        self._check_training_rows(
+            n_samples, n_features, placement.value_range(X_train), dtype
+        )
         check_fit_memory(
             stochastic_memory_bytes(n_features, n_components, dtype.itemsize),
             n_features,
@@ -514,15 +508,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
             state = MinibatchState(self._make_optimizer(theta, xp), rng)
-        runner = placement.epoch_runner(
-            X_train,
+        plan = MinibatchPlan(
             n_components,
             {"rho": self.rho, "beta": self.beta, "alpha": self.alpha},
             self.decoder_activation,
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
-            estimator_name=name,
         )
+        runner = placement.epoch_runner(X_train, plan, estimator_name=name)
         held_out_score = self._held_out_scorer(
             X_val, (dtype, n_features, n_components), placement
         )
@@ -647,18 +640,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         """Training rows and held-out rows (None without early stopping)."""
         if not self.early_stopping:
             return X, None
-        if placement.kind == "dask":
-            raise ValueError(
-                "early_stopping=True is not supported for dask arrays: the "
-                "held-out rows would have to be drawn across the cluster. Hold "
-                "out a validation set yourself and compare score() after fits "
-                "with increasing max_iter, or fit with early_stopping=False."
-            )
-        train, val = train_test_split(
-            np.arange(X.shape[0]), test_size=self.validation_fraction, random_state=rng
-        )
-        train, val = np.sort(train), np.sort(val)
-        return placement.take_rows(X, train), placement.take_rows(X, val)
+        return placement.hold_out(X, self.validation_fraction, rng)
 
     def _initial_theta(
         self, n_features, n_components, rng, from_fitted=False, hidden_bias=0.0

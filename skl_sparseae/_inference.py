@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
 from ._backend_array_api import device_batch_size, sums_dtype, to_numpy
+from ._backend_numpy import block_row_bytes, block_rows
 from ._objective import (
     canonical_csr,
     decode,
@@ -28,32 +29,9 @@ from ._objective import (
 )
 from ._sklearn_compat import get_chunk_n_rows
 
-
-def _block_row_bytes(n_features, n_components, itemsize):
-    return (2 * n_features + 2 * n_components) * itemsize
-
-
-# The blocks of a row-wise computation keep their two buffers (the hidden
-# activations and the reconstruction of a block) near this many bytes.
-MAX_BLOCK_BYTES = 8 * 2**20
-MIN_BLOCK_ROWS = 64
 # Blocks of rows on a device are sized as if every value took the bytes of a
 # float64, the widest float dtype, so that the memory bound holds for any.
 DEVICE_ITEMSIZE = 8
-
-
-def block_rows(n_samples, n_features, n_components, itemsize):
-    """Rows per block from the data's shape alone.
-
-    A block holds two (rows, d) buffers and two (rows, h) buffers; the rows
-    keep them near ``MAX_BLOCK_BYTES`` (but at least ``MIN_BLOCK_ROWS``, at
-    most ``n_samples``). Block buffers of a few MiB are as fast as one block
-    of all rows, since each block still feeds the BLAS matrices with hundreds
-    of rows and its element-wise passes run on data that is still in cache.
-    """
-    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
-    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
-    return max(1, min(n_samples, cap))
 
 
 def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory=None):
@@ -61,9 +39,10 @@ def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory
 
     For transforms and scores, whose result for a row does not depend on how
     the rows are cut: the smaller of what ``working_memory`` (scikit-learn's
-    setting when None) allows and :func:`block_rows`.
+    setting when None) allows and the blocks of a fit
+    (:func:`~skl_sparseae._backend_numpy.block_rows`).
     """
-    row_bytes = _block_row_bytes(n_features, n_components, itemsize)
+    row_bytes = block_row_bytes(n_features, n_components, itemsize)
     rows = get_chunk_n_rows(
         row_bytes=row_bytes, max_n_rows=n_samples, working_memory=working_memory
     )

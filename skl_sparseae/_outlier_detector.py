@@ -7,7 +7,6 @@ from numbers import Real
 import numpy as np
 from sklearn.base import OutlierMixin
 
-from ._backend_array_api import to_numpy
 from ._base import WEIGHT_ATTRIBUTES, FinishingPass, _BaseSparseAutoencoder
 from ._sklearn_compat import Interval, StrOptions, _fit_context
 
@@ -390,10 +389,9 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         fitted, X, placement = self._fit_model(X)
         weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
         with FinishingPass("the training scores that set offset_ were computed"):
-            scores = self._reconstruction_scores(X, weights, placement)
-            if placement.kind == "dask":
-                scores = scores.compute()
-        scores = to_numpy(scores)
+            scores = placement.to_host(
+                self._reconstruction_scores(X, weights, placement)
+            )
         if self.contamination == "auto":
             offset = tukey_lower_fence(scores)
         else:

@@ -2,14 +2,15 @@
 
 Every public method of the estimators asks :func:`locate` once and then
 hands the returned :class:`Placement` everything that depends on where the
-data lives: validation, the evaluation backend, drawing held-out rows, and
-the array maths of a fitted model. No other module asks what kind of array
-X is.
+data lives: validation and feature names, the checks of the training rows,
+the evaluation backend and the minibatch epochs, drawing held-out rows,
+bringing results to the host, and the array maths of a fitted model. No
+module but this one and the backends asks what kind of array X is.
 
 - ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
   sparse matrices, validated by scikit-learn's ``validate_data``;
 - ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._validation.check_dask_array`);
+  chunk (:func:`skl_sparseae._backend_dask.check_dask_array`);
 - ``"array_api"``: an Array API array other than NumPy's under
   ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
 
@@ -25,14 +26,19 @@ from functools import partial
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
+from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, validate_data
 
 from . import _backend_array_api, _backend_dask
 from ._backend_array_api import ArrayAPIBackend
-from ._backend_dask import DaskBackend, is_dask_collection
-from ._backend_numpy import NumpyBackend, value_range
+from ._backend_dask import (
+    ChunkRunner,
+    DaskBackend,
+    check_dask_array,
+    is_dask_collection,
+)
+from ._backend_numpy import NumpyBackend, block_rows, value_range
 from ._inference import (
-    block_rows,
     encode,
     mean_hidden_activation,
     model_statistics,
@@ -40,13 +46,14 @@ from ._inference import (
     score_rows,
 )
 from ._sklearn_compat import (
+    _get_feature_names,
     _max_precision_float_dtype,
     get_namespace_and_device,
     move_to,
 )
 from ._sklearn_compat import move_estimator_to as _move_any_estimator_to
-from ._stochastic import ChunkRunner, EpochRunner, MinibatchState
-from ._validation import FLOAT_DTYPES, check_dask_array
+from ._stochastic import EpochRunner, MinibatchState
+from ._validation import FLOAT_DTYPES
 
 KINDS = ("numpy", "dask", "array_api")
 
@@ -86,6 +93,16 @@ class Placement:
         if self.on_device:
             return _backend_array_api.float_dtypes(self.xp)
         return FLOAT_DTYPES
+
+    def feature_names(self, X):
+        """The column names of training data X before validation, or None.
+
+        A dask array has none; a dataframe's string column names are kept,
+        as scikit-learn keeps them.
+        """
+        if self.kind == "dask":
+            return None
+        return _get_feature_names(X)
 
     def check_fit_input(self, X, estimator):
         """Training data validated as ``check_array`` would (lazily for dask)."""
@@ -136,6 +153,25 @@ class Placement:
             )
         return NumpyBackend(X, n_components, decoder_activation)
 
+    def hold_out(self, X, fraction, random_state):
+        """``(training rows, held-out rows)`` of validated X for early stopping.
+
+        ``fraction`` of the rows are held out, drawn as ``train_test_split``
+        draws them from ``random_state``, each part in row order.
+        """
+        if self.kind == "dask":
+            raise ValueError(
+                "early_stopping=True is not supported for dask arrays: the "
+                "held-out rows would have to be drawn across the cluster. Hold "
+                "out a validation set yourself and compare score() after fits "
+                "with increasing max_iter, or fit with early_stopping=False."
+            )
+        train, val = train_test_split(
+            np.arange(X.shape[0]), test_size=fraction, random_state=random_state
+        )
+        train, val = np.sort(train), np.sort(val)
+        return self.take_rows(X, train), self.take_rows(X, val)
+
     def take_rows(self, X, rows):
         """The rows of validated X at the sorted host indices ``rows``."""
         if self.on_device:
@@ -154,44 +190,32 @@ class Placement:
             return _backend_array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
         return X[:n_rows]
 
+    def dtype(self, X):
+        """The NumPy dtype of validated X's values: the fit's working dtype."""
+        if self.on_device:
+            return _backend_array_api.numpy_dtype(self.xp, X.dtype)
+        return np.dtype(X.dtype)
+
     def value_range(self, X):
-        """Smallest and largest stored value of in-memory or device X (or None)."""
+        """Smallest and largest stored value of validated X, or None.
+
+        None when X stores no value and for a dask array, whose values are
+        checked chunk by chunk as a minibatch epoch streams them.
+        """
+        if self.kind == "dask":
+            return None
         if self.on_device:
             return _backend_array_api.value_range(self.xp, X)
         return value_range(X)
 
-    def epoch_runner(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        *,
-        estimator_name,
-    ):
-        """What runs one epoch of minibatch steps over validated X."""
+    def epoch_runner(self, X, plan, *, estimator_name):
+        """What runs one epoch of minibatch steps over validated X.
+
+        ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit.
+        """
         if self.kind == "dask":
-            return ChunkRunner(
-                X,
-                n_components,
-                params,
-                decoder_activation,
-                batch_size,
-                shuffle,
-                estimator_name=estimator_name,
-            )
-        return EpochRunner(
-            X,
-            n_components,
-            params,
-            decoder_activation,
-            batch_size,
-            shuffle,
-            xp=self.xp,
-            device=self.device,
-        )
+            return ChunkRunner(X, plan, estimator_name=estimator_name)
+        return EpochRunner(X, plan, xp=self.xp, device=self.device)
 
     def mean_activation(self, X, W1, b1):
         """float64 mean hidden activation over the rows of X, block by block.
@@ -257,7 +281,13 @@ class Placement:
         return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
 
     def to_host(self, array):
-        """A host NumPy array of an array of this placement, in its own dtype."""
+        """A host NumPy array of an array of this placement, in its own dtype.
+
+        A lazy result of dask data is computed here (one more pass over its
+        chunks).
+        """
+        if self.kind == "dask" and is_dask_collection(array):
+            array = array.compute()
         return _backend_array_api.to_numpy(array)
 
     def result(self, array):

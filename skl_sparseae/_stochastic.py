@@ -9,9 +9,8 @@ loop serves ``fit`` (epochs until the stopping rule or ``max_iter``) and
 ``partial_fit`` (one epoch over the rows it is given, continuing the
 optimizer's state).
 
-A dask array is streamed: each epoch gathers its chunks to this process one
-at a time, in chunk order, and runs the batches of each chunk; at most one
-chunk is held here at once.
+The epochs of a dask array are run chunk by chunk by the dask backend's
+:class:`~skl_sparseae._backend_dask.ChunkRunner`, with this loop.
 
 Nothing here allocates per batch on NumPy: the order is a permutation of
 indices, a dense batch is gathered into a buffer with ``numpy.take(out=)``,
@@ -52,7 +51,6 @@ from ._objective import (
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
 from ._user_warnings import warn
-from ._validation import check_sample_count
 
 # A fit whose last epoch's loss is more than this many times its first
 # epoch's went the wrong way: its learning rate is too large.
@@ -231,6 +229,22 @@ class StochasticResult(NamedTuple):
     diverged: bool
 
 
+class MinibatchPlan(NamedTuple):
+    """What an epoch of minibatch steps needs to know besides the rows.
+
+    ``n_components``, ``params`` (``{"rho", "beta", "alpha"}``) and
+    ``decoder_activation`` are the model; ``batch_size`` the rows per batch
+    (the last batch of an epoch may be smaller) and ``shuffle`` whether each
+    epoch visits the rows in a new random order.
+    """
+
+    n_components: int
+    params: dict
+    decoder_activation: str
+    batch_size: int
+    shuffle: bool
+
+
 class EpochRunner:
     """One epoch of minibatch steps over X, with buffers made once.
 
@@ -239,38 +253,23 @@ class EpochRunner:
     X : {ndarray, CSR matrix, Array API array} of shape (n_samples, n_features)
         Validated training rows.
 
-    n_components, params, decoder_activation :
-        The model: hidden units, ``{"rho", "beta", "alpha"}`` and the output
-        non-linearity.
-
-    batch_size : int
-        Rows per batch (the last batch of an epoch may be smaller).
-
-    shuffle : bool
-        Whether each epoch visits the rows in a new random order.
+    plan : MinibatchPlan
+        The model and the batches.
 
     xp, device : namespace and device, default=None
         Those of Array API data; None for NumPy and scipy.sparse.
     """
 
-    def __init__(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        xp=None,
-        device=None,
-    ):
+    def __init__(self, X, plan, xp=None, device=None):
         self.X = X
         self.n_samples, self.n_features = X.shape
-        self.n_components = n_components
-        self.params = params
-        self.decoder_activation = decoder_activation
-        self.batch_size = batch_size
-        self.shuffle = shuffle
+        (
+            self.n_components,
+            self.params,
+            self.decoder_activation,
+            self.batch_size,
+            self.shuffle,
+        ) = plan
         self.xp = None if is_numpy(xp) else xp
         self.device = device
         self.sparse = sp.issparse(X)
@@ -278,9 +277,9 @@ class EpochRunner:
         self.rows_done, self.loss_done = 0, 0.0
         if self.xp is None:
             self.workspace = MinibatchWorkspace(
-                batch_size,
+                self.batch_size,
                 self.n_features,
-                n_components,
+                self.n_components,
                 X.dtype,
                 dense=not self.sparse,
             )
@@ -364,73 +363,6 @@ class EpochRunner:
             self.rows_done += rows
             state.n_samples_seen += rows
             guard.release()
-
-
-class ChunkRunner:
-    """Epochs over the chunks of a dask array, gathered here one at a time.
-
-    Each chunk is computed (validated by its graph), its batches run as by
-    :class:`EpochRunner`, and it is dropped before the next is computed. The
-    chunks come in chunk order; ``shuffle`` orders the rows within each.
-    ``estimator_name`` names the estimator in the error for an array whose
-    chunks hold no rows (its row count may be unknown until they are
-    computed).
-    """
-
-    xp = None
-
-    def __init__(
-        self,
-        X,
-        n_components,
-        params,
-        decoder_activation,
-        batch_size,
-        shuffle,
-        *,
-        estimator_name,
-    ):
-        self.chunks = X.to_delayed().ravel().tolist()
-        self.n_features = X.shape[1]
-        self.options = (n_components, params, decoder_activation, batch_size, shuffle)
-        self.estimator_name = estimator_name
-        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
-
-    def run(self, theta, state, *, guard=None, terms=None):
-        import dask
-
-        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
-        for chunk in self.chunks:
-            (X_chunk,) = dask.compute(chunk)
-            if X_chunk.shape[0] == 0:
-                continue
-            n_components, params, decoder, batch_size, shuffle = self.options
-            self._chunk = EpochRunner(
-                X_chunk,
-                n_components,
-                params,
-                decoder,
-                min(batch_size, X_chunk.shape[0]),
-                shuffle,
-            )
-            mean = self._chunk.run(
-                theta, state, guard=guard, terms=terms, count_epoch=False
-            )
-            self.loss_done += mean * X_chunk.shape[0]
-            self.rows_done += X_chunk.shape[0]
-            self._chunk = None
-        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
-        state.n_epochs += 1
-        state.optimizer.iteration_ends(state.n_samples_seen)
-        return self.loss_done / self.rows_done
-
-    def completed(self):
-        """``(rows, summed loss)`` of the steps completed in the current epoch."""
-        rows, total = self.rows_done, self.loss_done
-        if self._chunk is not None:
-            chunk_rows, chunk_total = self._chunk.completed()
-            rows, total = rows + chunk_rows, total + chunk_total
-        return rows, total
 
 
 def minimize_stochastic(

@@ -1,10 +1,10 @@
-"""Input checks that scikit-learn's helpers do not cover: dask arrays and ranges.
+"""Checks of parameters and training data that scikit-learn's helpers do not cover.
 
-In-memory arrays go through :func:`sklearn.utils.validation.validate_data`
-in the estimator. A dask array cannot be checked without computing it, so it
-is checked here in two steps that give the same errors as ``check_array``:
-its shape and dtype at once, and each chunk's values (finite, numeric,
-sparse format) lazily, on the worker that computes the chunk.
+Arrays themselves are validated where they live (see
+:mod:`skl_sparseae._placement`): by scikit-learn's ``check_array`` and
+``validate_data``, or chunk by chunk for a dask array. The checks here
+work on what a fit has learnt of the data, whatever its placement: its row
+count, its value range, the saturation of the fitted hidden units.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -13,15 +13,11 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array
 
-from ._backend_dask import is_dask_array
 from ._sklearn_compat import Interval
 from ._user_warnings import warn
 
 FLOAT_DTYPES = (np.float64, np.float32)
-
-INSTALL_DASK_HINT = 'pip install "dask[array]" distributed'
 
 
 class IntegerInterval(Interval):
@@ -36,77 +32,6 @@ class IntegerInterval(Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, (bool, np.bool_)) and super().is_satisfied_by(val)
-
-
-def import_dask():
-    """Import dask.array, or fail with the command that installs the extra."""
-    try:
-        import dask
-        import dask.array  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "Fitting or transforming a dask array needs the optional dependencies "
-            f"dask[array] and distributed; install them with: {INSTALL_DASK_HINT}"
-        ) from exc
-    return dask
-
-
-def check_chunk(X_chunk, estimator_name, dtype):
-    """``check_array`` on one chunk of a dask array, where it is computed."""
-    return check_array(
-        X_chunk,
-        accept_sparse="csr",
-        dtype=dtype,
-        ensure_min_samples=0,
-        estimator=estimator_name,
-        input_name="X",
-    )
-
-
-def check_dask_array(X, estimator_name):
-    """Check a dask array's shape and dtype now, and its values lazily.
-
-    Follows ``check_array(dtype=(float64, float32))``: float32 and float64
-    are kept, other numeric types become float64. Returns a dask array with
-    whole rows in each chunk whose chunks are validated when computed.
-    """
-    import_dask()
-    if not is_dask_array(X):
-        raise TypeError(
-            f"{estimator_name} accepts a dask array, not a {type(X).__module__}."
-            f"{type(X).__qualname__}. Convert it first, for instance with "
-            "dask_dataframe.to_dask_array(lengths=True)."
-        )
-    if X.ndim != 2:
-        if X.ndim < 2:
-            raise ValueError(
-                f"Expected 2D array, got {X.ndim}D array instead. Reshape your "
-                "data either using array.reshape(-1, 1) if your data has a single "
-                "feature or array.reshape(1, -1) if it contains a single sample."
-            )
-        raise ValueError(
-            f"Found array with dim {X.ndim}. {estimator_name} expected <= 2."
-        )
-    if np.isnan(X.shape[1]):
-        raise ValueError(
-            f"{estimator_name} needs the number of columns of the dask array; it "
-            "is unknown. Call X.compute_chunk_sizes() first."
-        )
-    if X.shape[1] < 1:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
-            f"1 is required by {estimator_name}."
-        )
-    if X.dtype.kind == "c":
-        raise ValueError("Complex data not supported")
-    if X.dtype not in FLOAT_DTYPES:
-        X = X.astype(np.float64)
-    if len(X.chunks[1]) > 1:
-        # The objective needs whole rows in each chunk.
-        X = X.rechunk({1: -1})
-    return X.map_blocks(
-        check_chunk, estimator_name, X.dtype, dtype=X.dtype, meta=X._meta
-    )
 
 
 def check_sample_count(n_samples, n_features, estimator_name):

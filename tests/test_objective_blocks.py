@@ -18,12 +18,12 @@ from threadpoolctl import threadpool_limits
 
 import skl_sparseae._backend_numpy as backend_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
-from skl_sparseae._inference import (
+from skl_sparseae._backend_numpy import (
     MIN_BLOCK_ROWS,
-    row_batch_size,
-    squared_reconstruction_error,
+    NumpyBackend,
+    loss_and_gradient,
 )
+from skl_sparseae._inference import row_batch_size, squared_reconstruction_error
 from skl_sparseae._objective import (
     BlockWorkspace,
     add_block_gradient_sums,

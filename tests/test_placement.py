@@ -40,6 +40,34 @@ def test_a_device_array_is_array_api_only_under_dispatch():
         assert rows.shape == (2, 2) and rows.device == X.device
 
 
+def test_the_placement_answers_what_depends_on_where_x_lives():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": [0.0, 0.5, 1.0], "b": [0.25, 0.75, 0.5]})
+    placement = locate(frame, "Est")
+    np.testing.assert_array_equal(placement.feature_names(frame), ["a", "b"])
+    X = placement.check_fit_input(frame, None)
+    assert placement.value_range(X) == (0.0, 1.0)
+    assert placement.dtype(X) == np.float64
+    train, held_out = placement.hold_out(X, 1 / 3, np.random.RandomState(0))
+    assert train.shape == (2, 2) and held_out.shape == (1, 2)
+    column = X[:, 0]
+    assert placement.to_host(column) is column
+
+
+def test_a_dask_placement_answers_without_computing_x():
+    da = pytest.importorskip("dask.array")
+    X = da.ones((4, 2), chunks=2, dtype=np.float32)
+    placement = locate(X, "Est")
+    assert placement.feature_names(X) is None
+    assert placement.value_range(X) is None
+    assert placement.dtype(X) == np.float32
+    with pytest.raises(ValueError, match="early_stopping=True is not supported"):
+        placement.hold_out(X, 0.5, np.random.RandomState(0))
+    host = placement.to_host(X.sum(axis=1))
+    assert isinstance(host, np.ndarray)
+    np.testing.assert_array_equal(host, [2.0, 2.0, 2.0, 2.0])
+
+
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="kind must be one of"):
         Placement("gpu")

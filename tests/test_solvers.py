@@ -133,11 +133,11 @@ import tracemalloc
 import numpy as np
 from skl_sparseae._objective import n_parameters
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._stochastic import EpochRunner, MinibatchState
+from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, MinibatchState
 
 X = np.random.RandomState(2).uniform(size=(4000, 200))
 params = dict(alpha={alpha!r}, beta={beta!r}, rho={rho!r})
-runner = EpochRunner(X, 20, params, "sigmoid", 500, shuffle=True)
+runner = EpochRunner(X, MinibatchPlan(20, params, "sigmoid", 500, shuffle=True))
 theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(200, 20))
 state = MinibatchState(AdamOptimizer(theta, 1e-3), np.random.RandomState(0))
 runner.run(theta, state)
