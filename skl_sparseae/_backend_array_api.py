@@ -29,6 +29,7 @@ from sklearn import get_config
 from sklearn.utils import gen_batches
 
 from ._objective import (
+    ACTIVE_THRESHOLD,
     FirstPass,
     add_block_gradient_sums,
     hidden_activations,
@@ -231,14 +232,21 @@ class ArrayAPIBackend:
         weights = self.weights(theta)
         W1, b1, _, _ = weights
         total = xp.zeros(self.n_components, dtype=self.sums_dtype, device=self.device)
+        # Counted on the device, and read once the sums are: no extra wait.
+        active = xp.zeros((), dtype=xp.int64, device=self.device)
         hidden = []
         for rows in self.blocks:
             A = hidden_activations(self.X[rows, ...], W1, b1, xp=xp)
             total += xp.sum(A, axis=0, dtype=self.sums_dtype)
+            active += xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
             if self.keep_hidden:
                 hidden.append(A)
         column_sums = to_numpy(total).astype(np.float64, copy=False)
-        return FirstPass(column_sums, (weights, hidden if self.keep_hidden else None))
+        return FirstPass(
+            column_sums,
+            (weights, hidden if self.keep_hidden else None),
+            int(to_numpy(active)),
+        )
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and the gradient sums of W1, b1, W2, b2."""

@@ -60,6 +60,7 @@ from ._inference import (
     score_rows,
 )
 from ._objective import (
+    ACTIVE_THRESHOLD,
     FirstPass,
     add_in_order,
     add_partials_in_order,
@@ -200,16 +201,20 @@ class _Model(NamedTuple):
 
 
 def _group_activations(theta, model, *X_chunks):
-    """Hidden activations of a group of chunks, and each chunk's column sums.
+    """Hidden activations of a group of chunks, and each chunk's sums.
 
     A group is the chunks that one worker thread holds: one task per group
     instead of one per chunk keeps the scheduler's share of an evaluation
-    small. The sums are float64.
+    small. A chunk's sums are its float64 column sums and its number of
+    activations above ``ACTIVE_THRESHOLD``.
     """
     W1, b1, _, _ = unpack(theta, model.n_features, model.n_components)
     activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
-    column_sums = [A.sum(axis=0, dtype=np.float64) for A in activations]
-    return activations, column_sums
+    sums = [
+        (A.sum(axis=0, dtype=np.float64), np.count_nonzero(A > ACTIVE_THRESHOLD))
+        for A in activations
+    ]
+    return activations, sums
 
 
 def _pin(value):
@@ -608,7 +613,8 @@ class DaskBackend:
         """
         params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
         activations, chunk_sums = self._chunks.activations(params, self._model)
-        return FirstPass(add_in_order(chunk_sums), (activations, params))
+        column_sums, active_count = add_in_order(chunk_sums)
+        return FirstPass(column_sums, (activations, params), int(active_count))
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and gradient sums, using pass 1's activations."""

@@ -22,6 +22,7 @@ from sklearn.utils import gen_batches
 
 from . import _blas
 from ._objective import (
+    ACTIVE_THRESHOLD,
     BlockWorkspace,
     FirstPass,
     add_block_gradient_sums,
@@ -217,7 +218,8 @@ class NumpyBackend:
         """Pass 1: float64 column sums of the hidden activations of all rows.
 
         The activations go to pass 2 in the returned :class:`FirstPass`; they
-        live in a buffer that the next call overwrites.
+        live in a buffer that the next call overwrites. The active units are
+        counted in the same pass, while each block is in cache.
         """
         if self._hidden is None:
             self._allocate()
@@ -226,12 +228,16 @@ class NumpyBackend:
 
         def share_sums(index, share):
             total = np.zeros(self.n_components, dtype=np.float64)
+            active = 0
             for rows in share:
                 block = hidden_activations(self.X[rows], W1, b1, out=A[rows])
                 total += block.sum(axis=0, dtype=np.float64)
-            return total
+                active += np.count_nonzero(block > ACTIVE_THRESHOLD)
+            return total, active
 
-        return FirstPass(add_in_order(self._map_shares(share_sums)), A)
+        shares = self._map_shares(share_sums)
+        column_sums = add_in_order([total for total, _ in shares])
+        return FirstPass(column_sums, A, sum(active for _, active in shares))
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and the gradient sums of W1, b1, W2, b2."""

@@ -23,7 +23,9 @@ An evaluation needs two passes over the rows, because the sparsity term's
 slope needs the mean activation over *all* rows before any row's gradient:
 
 1. ``activation_sums``: the float64 column sums of ``A``, with whatever the
-   backend keeps of the activations for pass 2 (a :class:`FirstPass`);
+   backend keeps of the activations for pass 2 and, for the progress lines,
+   the number of activations above :data:`ACTIVE_THRESHOLD` (a
+   :class:`FirstPass`);
 2. ``gradient_sums``: given the KL slope and the first pass, the squared
    error and the four un-normalised gradient sums, which add up over blocks
    of rows.
@@ -46,6 +48,12 @@ from ._sklearn_compat import _is_numpy_namespace
 def is_numpy(xp):
     """Whether ``xp`` is NumPy, bare or wrapped; None stands for NumPy."""
     return xp is None or _is_numpy_namespace(xp)
+
+
+# A hidden unit counts as active on a sample when its activation exceeds
+# this, as in the monitoring advice of the seed and the default of
+# ``metrics.unit_activity``.
+ACTIVE_THRESHOLD = 0.1
 
 
 def n_parameters(n_features, n_components):
@@ -489,10 +497,11 @@ def minibatch_loss_and_gradient(
     is a 0-d array on the device, so that a step never waits for it.
 
     ``terms``, when given, receives the batch's parts of J for the progress
-    lines: ``terms.add(k, squared_error, sparsity, column_sums)``, with the
-    batch's summed squared error, its sparsity term ``beta * KL`` and the
-    column sums of its hidden activations (NumPy values, or 0-d and 1-d
-    arrays on the device).
+    lines: ``terms.add(k, squared_error, sparsity, column_sums, active)``,
+    with the batch's summed squared error, its sparsity term ``beta * KL``,
+    the column sums of its hidden activations and the number of its
+    activations above :data:`ACTIVE_THRESHOLD` (NumPy values, or 0-d and 1-d
+    arrays on the device). Only then are the active units counted.
 
     Returns ``(loss, gradient)``.
     """
@@ -522,7 +531,8 @@ def minibatch_loss_and_gradient(
         decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
         loss = (0.5 * inv_k) * squared_error + (0.5 * alpha) * decay + beta * kl_term
         if terms is not None:
-            terms.add(k, squared_error, beta * kl_term, column_sums)
+            active = xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
+            terms.add(k, squared_error, beta * kl_term, column_sums, active)
         return loss, gradient
 
     if workspace is None or workspace.hidden.shape[0] < k:
@@ -554,7 +564,8 @@ def minibatch_loss_and_gradient(
     grad *= inv_k
     loss, _ = loss_terms(squared_error, kl_term, W1, W2, k, alpha=alpha, beta=beta)
     if terms is not None:
-        terms.add(k, squared_error, beta * kl_term, workspace.column_sums)
+        active = np.count_nonzero(A > ACTIVE_THRESHOLD)
+        terms.add(k, squared_error, beta * kl_term, workspace.column_sums, active)
     return loss, grad
 
 
@@ -564,11 +575,14 @@ class FirstPass(NamedTuple):
     ``column_sums`` are the float64 column sums of the hidden activations
     over all rows; ``kept`` is whatever the backend keeps for pass 2 (the
     activations themselves, the weights already on their device, the
-    workers' futures), opaque to everyone else.
+    workers' futures), opaque to everyone else; ``active_count`` is the
+    number of activations above :data:`ACTIVE_THRESHOLD` over all rows and
+    units, for the progress lines (None where a backend does not count).
     """
 
     column_sums: np.ndarray
     kept: Any = None
+    active_count: int | None = None
 
 
 class Backend(Protocol):
@@ -585,7 +599,7 @@ class Backend(Protocol):
     dtype: np.dtype
 
     def activation_sums(self, theta) -> FirstPass:
-        """Pass 1 over all rows."""
+        """Pass 1 over all rows, counting the active units as it goes."""
 
     def gradient_sums(self, theta, kl_slope, first_pass) -> tuple:
         """Pass 2 over all rows: ``(squared error, (sum_W1, sum_b1, sum_W2, sum_b2))``.
@@ -609,13 +623,18 @@ class Backend(Protocol):
 
 
 class Evaluation(NamedTuple):
-    """One evaluation of the objective: what a solver needs, and its parts."""
+    """One evaluation of the objective: what a solver needs, and its parts.
+
+    ``mean_active_units`` is the mean number of hidden units per row whose
+    activation exceeds :data:`ACTIVE_THRESHOLD` (None when not counted).
+    """
 
     loss: float
     gradient: np.ndarray
     reconstruction: float
     sparsity: float
     mean_activation: np.ndarray
+    mean_active_units: float | None = None
 
 
 def evaluate(backend, theta, *, rho, beta, alpha):
@@ -638,7 +657,15 @@ def evaluate(backend, theta, *, rho, beta, alpha):
     loss, grad, reconstruction_term = finish_loss_and_gradient(
         squared_error, kl_term, sums, W1, W2, m, alpha=alpha, beta=beta
     )
-    return Evaluation(loss, grad, reconstruction_term, beta * kl_term, rho_hat)
+    active = first_pass.active_count
+    return Evaluation(
+        loss,
+        grad,
+        reconstruction_term,
+        beta * kl_term,
+        rho_hat,
+        None if active is None else active / m,
+    )
 
 
 class Objective:

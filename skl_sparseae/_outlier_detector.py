@@ -179,10 +179,11 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Progress lines, each prefixed with the estimator's name and giving
         the elapsed time (and the held-out score with ``early_stopping``):
         at 1, the first iteration and every tenth; at 2 or more, every
-        iteration with the objective's terms and the mean hidden activation
-        (for the minibatch solvers, their means over the epoch's batches),
-        and a line for each change of the adaptive learning rate. A last
-        line says why the fit stopped.
+        iteration with the objective's terms, the mean hidden activation and
+        the mean number of active units per sample (activation above 0.1;
+        for the minibatch solvers, these are means over the epoch's
+        batches), and a line for each change of the adaptive learning rate.
+        A last line says why the fit stopped. See :ref:`monitoring_output`.
 
     contamination : "auto" or float, default="auto"
         How ``offset_`` is set from the scores of the training samples.

@@ -29,7 +29,8 @@ class Progress:
     verbose : int
         0 prints nothing; 1 prints the first iteration and every
         ``VERBOSE_EVERY``-th; 2 or more prints every iteration, with the
-        objective's terms and the mean hidden activation.
+        objective's terms, the mean hidden activation and the mean number
+        of active units per sample.
 
     unit : {"Iteration", "Epoch"}, default="Iteration"
         What the solver counts.
@@ -58,7 +59,8 @@ class Progress:
         """Print the line of ``iteration`` if this verbosity shows it.
 
         ``evaluation`` (an :class:`~skl_sparseae._objective.Evaluation` at the
-        iterate, when the solver has one) adds its terms at ``verbose >= 2``.
+        iterate, when the solver has one) adds its terms at ``verbose >= 2``,
+        and its ``mean_active_units`` when it has them.
         """
         if not self.shows(iteration):
             return
@@ -72,6 +74,10 @@ class Progress:
                 f", sparsity = {evaluation.sparsity:.4g}"
                 f", mean activation = {np.mean(rho_hat):.4f}"
             )
+            if evaluation.mean_active_units is not None:
+                line += (
+                    f", active units per sample = {evaluation.mean_active_units:.2f}"
+                )
         line += f", time = {self._elapsed():.2f}s"
         print(line, flush=True)
 

@@ -163,7 +163,8 @@ class EpochTerms:
     """The parts of an epoch's mean minibatch objective, for ``verbose >= 2``.
 
     Each batch adds its summed squared error, its sparsity term weighted by
-    its rows and the column sums of its hidden activations (see
+    its rows, the column sums of its hidden activations and its number of
+    active units (see
     :func:`~skl_sparseae._objective.minibatch_loss_and_gradient`); on a
     device they are added there, and read once, at the end of the epoch.
     """
@@ -176,11 +177,13 @@ class EpochTerms:
         self.squared_error = 0.0
         self.sparsity = 0.0
         self.column_sums = None
+        self.active = 0
 
-    def add(self, k, squared_error, sparsity, column_sums):
+    def add(self, k, squared_error, sparsity, column_sums, active):
         self.rows += k
         self.squared_error = self.squared_error + squared_error
         self.sparsity = self.sparsity + sparsity * k
+        self.active = self.active + active
         if self.column_sums is None:
             # A copy: the kernel reuses its buffer for the next batch.
             self.column_sums = column_sums * 1.0
@@ -191,7 +194,8 @@ class EpochTerms:
         """The epoch's terms as an :class:`~skl_sparseae._objective.Evaluation`.
 
         Means over the epoch's rows, as ``loss`` is: the reconstruction and
-        sparsity terms, and the hidden units' mean activations.
+        sparsity terms, the hidden units' mean activations and the number of
+        active units per row.
         """
         m = self.rows
         return Evaluation(
@@ -200,6 +204,7 @@ class EpochTerms:
             0.5 * float(self.squared_error) / m,
             float(self.sparsity) / m,
             np.asarray(to_numpy(self.column_sums), dtype=np.float64) / m,
+            int(self.active) / m,
         )
 
 

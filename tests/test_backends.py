@@ -71,6 +71,10 @@ def test_loss_and_gradient_match_the_plain_formula(
     parts = zip(unpack(result.gradient, 12, h), unpack(grad_ref, 12, h))
     for part, expected_part in parts:
         assert relative_error(part, expected_part) < tol
+    # The progress lines' count of active units, made in the same pass.
+    W1, b1, _, _ = unpack(theta.astype(dtype), 12, h)
+    A = 1 / (1 + np.exp(-(X @ W1 + b1)))
+    assert result.mean_active_units == np.count_nonzero(A > 0.1) / len(X)
 
 
 @ignore_convergence_warnings  # both fits stop on max_iter

@@ -20,6 +20,7 @@ from skl_sparseae import (
     SparseAutoencoderTransformer,
     SparsityDisplay,
 )
+from skl_sparseae.metrics import unit_activity
 
 from ._helpers import ignore_convergence_warnings
 
@@ -298,15 +299,115 @@ def test_sparsity_display_on_new_data_of_an_outlier_detector(
     )
     np.testing.assert_allclose(display.loss_line_.get_ydata(), detector.loss_curve_)
 
+    # A pipeline takes its own input: the scaler transforms it first.
     pipe = make_pipeline(
         MinMaxScaler(), SparseAutoencoderOutlierDetector(**fitted_sae.get_params())
     ).fit(X * 16.0)
-    display = SparsityDisplay.from_estimator(pipe, X[:50])
-    expected = expit(X[:50] @ pipe[-1].components_.T + pipe[-1].intercept_hidden_)
+    display = SparsityDisplay.from_estimator(pipe, X[:50] * 16.0)
+    scaled = pipe[0].transform(X[:50] * 16.0)
+    expected = expit(scaled @ pipe[-1].components_.T + pipe[-1].intercept_hidden_)
     np.testing.assert_allclose(display.mean_activation, expected.mean(axis=0))
     # The checks of transform: the number of features.
     with pytest.raises(ValueError, match="features"):
         SparsityDisplay.from_estimator(detector, X[:50, :10])
+
+
+def _legend_title(display):
+    return display.ax_[0].get_legend().get_title().get_text()
+
+
+def test_sparsity_display_states_the_activity_figures(pyplot, digits, fitted_sae):
+    X, _ = digits
+    display = SparsityDisplay.from_estimator(fitted_sae, X[:200])
+    expected = unit_activity(fitted_sae, X[:200])
+    assert display.activity.keys() == expected.keys()
+    assert display.activity.mean_active_units == expected.mean_active_units
+    np.testing.assert_array_equal(display.activity.dead_units, expected.dead_units)
+    assert 0 < expected.mean_active_units < fitted_sae.n_components
+    assert _legend_title(display) == (
+        f"{expected.mean_active_units:.3g} of 12 units active per sample\n"
+        f"dead units: {len(expected.dead_units)}, "
+        f"dense units: {len(expected.dense_units)}"
+    )
+    # Without data there are no activity figures to state.
+    display = SparsityDisplay.from_estimator(fitted_sae)
+    assert display.activity is None
+    assert _legend_title(display) == ""
+
+
+def test_sparsity_display_counts_dead_and_dense_units(pyplot):
+    activity = {
+        "mean_active_units": 12.345,
+        "dead_units": [0, 1, 2],
+        "dense_units": np.array([5]),
+    }
+    display = SparsityDisplay(
+        mean_activation=np.linspace(0, 0.5, 36), rho=0.05, activity=activity
+    ).plot()
+    assert _legend_title(display) == (
+        "12.3 of 36 units active per sample\ndead units: 3, dense units: 1"
+    )
+
+
+def test_sparsity_display_pipeline_takes_the_raw_input(pyplot, digits):
+    # As in scikit-learn's displays, a pipeline is given its own input; the
+    # autoencoder may sit before a classifier.
+    X, y = digits
+    pipe = make_pipeline(
+        MinMaxScaler(),
+        SparseAutoencoderTransformer(
+            n_components=12, beta=3.0, max_iter=15, random_state=0
+        ),
+        LogisticRegression(max_iter=200),
+    ).fit(X * 16.0, y)
+    display = SparsityDisplay.from_estimator(pipe, X[:100] * 16.0)
+    np.testing.assert_allclose(
+        display.mean_activation, pipe[:2].transform(X[:100] * 16.0).mean(axis=0)
+    )
+    # The same figures as the metrics, which take the pipeline's input too.
+    expected = unit_activity(pipe[:2], X[:100] * 16.0)
+    assert display.activity.mean_active_units == expected.mean_active_units
+    np.testing.assert_array_equal(
+        display.activity.active_fraction, expected.active_fraction
+    )
+
+
+@pytest.mark.parametrize(
+    "activity, error, message",
+    [
+        ([1.0, [], []], TypeError, "activity must be a dict .* got list"),
+        ({"mean_active_units": 1.0}, ValueError, "lacks dead_units, dense_units"),
+        (
+            {"mean_active_units": "a", "dead_units": [], "dense_units": []},
+            TypeError,
+            r"activity\['mean_active_units'\] must be an instance of",
+        ),
+        (
+            {"mean_active_units": 3.0, "dead_units": [], "dense_units": []},
+            ValueError,
+            r"activity\['mean_active_units'\] == 3.0, must be <= 2",
+        ),
+        (
+            {"mean_active_units": np.nan, "dead_units": [], "dense_units": []},
+            ValueError,
+            "must be finite",
+        ),
+        (
+            {"mean_active_units": 1.0, "dead_units": [[0]], "dense_units": []},
+            ValueError,
+            r"activity\['dead_units'\] must be a 1-D array .* shape \(1, 1\)",
+        ),
+        (
+            {"mean_active_units": 1.0, "dead_units": [], "dense_units": [0, 1, 0]},
+            ValueError,
+            r"activity\['dense_units'\] holds 3 units; mean_activation has only 2",
+        ),
+    ],
+)
+def test_sparsity_display_checks_activity(pyplot, activity, error, message):
+    display = SparsityDisplay(mean_activation=[0.1, 0.2], rho=0.1, activity=activity)
+    with pytest.raises(error, match=message):
+        display.plot()
 
 
 def test_sparsity_display_axes(pyplot):
@@ -459,8 +560,19 @@ _ACTIVATIONS = {
 @pytest.mark.parametrize("case", list(_ACTIVATIONS))
 def test_sparsity_display_histogram_reads_against_rho(pyplot, case):
     mean_activation, rho = _ACTIVATIONS[case]
+    n_units = len(mean_activation)
+    # The widest figures the title can show: two-digit counts, and a mean
+    # written with four digits.
+    activity = {
+        "mean_active_units": 0.0123,
+        "dead_units": np.arange(n_units - 10),
+        "dense_units": np.arange(10),
+    }
     display = SparsityDisplay(
-        mean_activation=mean_activation, rho=rho, loss_curve=np.geomspace(3, 0.1, 50)
+        mean_activation=mean_activation,
+        rho=rho,
+        loss_curve=np.geomspace(3, 0.1, 50),
+        activity=activity,
     )
     for drawn in _sparsity_layouts(pyplot, display):
         hist_ax = drawn.ax_[0]

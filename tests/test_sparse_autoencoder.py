@@ -240,7 +240,7 @@ def test_convergence_warning_on_max_fun(small_data):
 LINE = re.compile(
     r"^\[SparseAutoencoderTransformer\] Iteration (\d+), loss = ([-+.\de]+)"
     r"(, validation score = [-+.\de]+)?(, reconstruction = .*mean activation = "
-    r"[.\d]+)?, time = \d+\.\d\ds$"
+    r"[.\d]+, active units per sample = [.\d]+)?, time = \d+\.\d\ds$"
 )
 STOP = re.compile(
     r"^\[SparseAutoencoderTransformer\] Stopped after (\d+) iterations? "

@@ -2,13 +2,16 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from collections.abc import Mapping
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import validate_data
 
 from .._inference import encode
 from .._sklearn_compat import check_matplotlib_support
+from ..metrics import unit_activity
 from ._utils import check_1d, check_kwargs, check_number, find_fitted_step
 
 # What one entry of loss_curve_ is, for each solver.
@@ -22,8 +25,13 @@ class SparsityDisplay:
     target ``rho`` marked, and the objective after each iteration of the
     solver (an L-BFGS iteration or an epoch). A well-tuned model has its
     histogram bunched around ``rho`` and a loss curve that has flattened out.
-    It is recommended to create it with :meth:`from_estimator`; all
-    parameters are stored as attributes.
+    With ``activity``, the title of the histogram's legend states how many
+    units are active per sample and how many are dead or dense: a healthy
+    sparse code has few active units per sample and no dead units. It is
+    recommended to create it with :meth:`from_estimator`; all parameters are
+    stored as attributes.
+
+    Read more in the :ref:`User Guide <monitoring_output>`.
 
     Parameters
     ----------
@@ -42,6 +50,15 @@ class SparsityDisplay:
         What one entry of ``loss_curve`` is, written under the loss panel's
         x axis: for instance "L-BFGS iteration", "epoch" or
         "partial_fit call".
+
+    activity : dict, default=None
+        Activity figures of the hidden units on some data, such as the
+        :class:`~sklearn.utils.Bunch` that
+        :func:`skl_sparseae.metrics.unit_activity` returns: the mean number
+        of active units per sample (``"mean_active_units"``) and the number
+        of dead and of dense units (the lengths of ``"dead_units"`` and
+        ``"dense_units"``) are the title of the histogram's legend, at the
+        threshold the figures were measured with. None shows no figures.
 
     Attributes
     ----------
@@ -90,12 +107,19 @@ class SparsityDisplay:
     """
 
     def __init__(
-        self, *, mean_activation, rho, loss_curve=None, iteration_label="iteration"
+        self,
+        *,
+        mean_activation,
+        rho,
+        loss_curve=None,
+        iteration_label="iteration",
+        activity=None,
     ):
         self.mean_activation = mean_activation
         self.rho = rho
         self.loss_curve = loss_curve
         self.iteration_label = iteration_label
+        self.activity = activity
 
     def plot(self, *, ax=None, bins=20, hist_kw=None, line_kw=None):
         """Plot the histogram and the loss curve.
@@ -169,6 +193,7 @@ class SparsityDisplay:
                 )
         hist_kw = check_kwargs(hist_kw, "hist_kw")
         line_kw = check_kwargs(line_kw, "line_kw")
+        activity = _activity_title(self.activity, mean_activation.size)
 
         hist_ax, loss_ax = self._make_axes(ax, plt)
         computed_bins = isinstance(bins, Integral)
@@ -199,13 +224,17 @@ class SparsityDisplay:
         )
         hist_ax.yaxis.set_major_locator(plt.MaxNLocator(integer=True))  # counts
         # Above the plot area, where a title would go: inside, it would cover
-        # the bars, which can reach any height at any position.
+        # the bars, which can reach any height at any position. The activity
+        # figures are its title, on two short lines, so that the narrow
+        # panels of a grid still hold them.
         hist_ax.legend(
             loc="lower center",
             bbox_to_anchor=(0.5, 1.0),
             ncols=2,
             frameon=False,
             fontsize="small",
+            title=activity,
+            title_fontsize="small",
             handlelength=1.5,
             columnspacing=1.0,
             borderaxespad=0.2,
@@ -288,10 +317,13 @@ class SparsityDisplay:
 
         X : {array-like, sparse matrix} of shape (n_samples, n_features), \
                 default=None
-            Data on which to measure the mean activations, already
-            transformed by the pipeline's earlier steps if ``estimator`` is a
-            Pipeline. None uses ``mean_activation_``, measured on the
-            training data.
+            Data on which to measure the mean activations and the activity
+            figures (:func:`skl_sparseae.metrics.unit_activity` at its
+            defaults: a unit is active above 0.1, dense when active on more
+            than half of the samples). For a Pipeline, X is the pipeline's
+            input: the steps before the autoencoder transform it first, as
+            the pipeline's own methods do. None draws ``mean_activation_``,
+            measured on the training data, without activity figures.
 
         iteration_label : str, default=None
             The loss panel's x label. None names the estimator's solver:
@@ -344,16 +376,23 @@ class SparsityDisplay:
         True
         >>> display.ax_[1].get_xlabel()
         'L-BFGS iteration'
+        >>> display = SparsityDisplay.from_estimator(sae, X / 16.0)
+        >>> print(display.ax_[0].get_legend().get_title().get_text())
+        1.21 of 16 units active per sample
+        dead units: 0, dense units: 0
         """
         caller = f"{cls.__name__}.from_estimator"
         check_matplotlib_support(caller)
         step = find_fitted_step(
             estimator, ("mean_activation_", "loss_curve_", "rho"), caller
         )
+        activity = None
         if X is None:
             mean_activation = step.mean_activation_
         else:
+            X = _step_input(estimator, step, X)
             mean_activation = _hidden_activations(step, X).mean(axis=0)
+            activity = unit_activity(step, X)
         if iteration_label is None:
             iteration_label = _ITERATION_LABELS.get(
                 getattr(step, "solver", None), "iteration"
@@ -363,8 +402,17 @@ class SparsityDisplay:
             rho=step.rho,
             loss_curve=step.loss_curve_,
             iteration_label=iteration_label,
+            activity=activity,
         )
         return display.plot(ax=ax, bins=bins, hist_kw=hist_kw, line_kw=line_kw)
+
+
+def _step_input(estimator, step, X):
+    """X as ``step`` receives it: a Pipeline's earlier steps transform it."""
+    if not isinstance(estimator, Pipeline):
+        return X
+    position = max(i for i, (_, s) in enumerate(estimator.steps) if s is step)
+    return estimator[:position].transform(X) if position else X
 
 
 def _hidden_activations(step, X):
@@ -393,3 +441,49 @@ def _check_rho(rho):
     """Return ``rho`` as a float in (0, 1), the range the estimator allows."""
     check_number(rho, "rho", Real, min_val=0, max_val=1, include_boundaries="neither")
     return float(rho)
+
+
+def _unit_count(units, name):
+    """The number of unit indices in the 1-D array-like ``units``."""
+    shape = getattr(units, "shape", None)
+    if shape is None:
+        shape = np.shape(units)
+    if len(shape) != 1:
+        raise ValueError(
+            f"activity[{name!r}] must be a 1-D array of unit indices; got an "
+            f"array of shape {tuple(shape)}."
+        )
+    return int(shape[0])
+
+
+def _activity_title(activity, n_components):
+    """The legend's title: the activity figures of ``activity``, or None."""
+    if activity is None:
+        return None
+    keys = ("mean_active_units", "dead_units", "dense_units")
+    what = (
+        "activity must be a dict with the keys mean_active_units, dead_units "
+        "and dense_units, such as skl_sparseae.metrics.unit_activity returns"
+    )
+    if not isinstance(activity, Mapping):
+        raise TypeError(f"{what}; got {type(activity).__name__}.")
+    missing = [key for key in keys if key not in activity]
+    if missing:
+        raise ValueError(f"{what}; it lacks {', '.join(missing)}.")
+    name = "activity['mean_active_units']"
+    mean_active = check_number(
+        activity["mean_active_units"], name, Real, min_val=0, max_val=n_components
+    )
+    if not np.isfinite(mean_active):
+        raise ValueError(f"{name} must be finite; got {mean_active!r}.")
+    dead, dense = (_unit_count(activity[key], key) for key in keys[1:])
+    for name, count in (("dead_units", dead), ("dense_units", dense)):
+        if count > n_components:
+            raise ValueError(
+                f"activity[{name!r}] holds {count} units; mean_activation has "
+                f"only {n_components}."
+            )
+    return (
+        f"{float(mean_active):.3g} of {n_components} units active per sample\n"
+        f"dead units: {dead}, dense units: {dense}"
+    )
