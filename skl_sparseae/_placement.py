@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_array, validate_data
 from . import _backend_array_api, _backend_dask
 from ._backend_array_api import ArrayAPIBackend
 from ._backend_dask import DaskBackend, is_dask_collection
-from ._backend_numpy import NumpyBackend, value_range
+from ._backend_numpy import NumpyBackend, total_variance, value_range
 from ._inference import (
     block_rows,
     encode,
@@ -159,6 +159,14 @@ class Placement:
         if self.on_device:
             return _backend_array_api.value_range(self.xp, X)
         return value_range(X)
+
+    def total_variance(self, X):
+        """Sum over the features of the variance of validated X's rows (float64)."""
+        if self.kind == "dask":
+            return _backend_dask.total_variance(X)
+        if self.on_device:
+            return _backend_array_api.total_variance(self.xp, X)
+        return total_variance(X)
 
     def epoch_runner(
         self,
