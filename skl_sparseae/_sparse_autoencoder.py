@@ -289,7 +289,7 @@ class SparseAutoencoderTransformer(
     >>> X, _ = load_digits(return_X_y=True)
     >>> X = X / 16.0  # the sigmoid decoder reconstructs values in [0, 1]
     >>> sae = SparseAutoencoderTransformer(
-    ...     n_components=32, rho=0.05, beta=3.0, random_state=0
+    ...     n_components=32, rho=0.05, random_state=0
     ... )
     >>> codes = sae.fit_transform(X)
     >>> codes.shape
