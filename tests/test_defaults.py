@@ -248,7 +248,7 @@ def test_partial_fit_never_warns_of_a_missed_sparsity_target(digits):
         warnings.filterwarnings("error", SPARSITY_MISSED, UserWarning)
         for _ in range(3):
             model.partial_fit(digits)
-    # The same miss after fit warns.
+    # The calls do miss rho by more than fit accepts.
     assert np.mean(model.mean_activation_) > 2.5 * 0.01
 
 
