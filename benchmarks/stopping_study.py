@@ -89,7 +89,9 @@ def lbfgs_problem(X, params):
         backend, rho=estimator.rho, beta=estimator.beta, alpha=estimator.alpha
     )
     theta0 = initial_parameters(d, h, check_random_state(0))
-    scale = lbfgs_scale(estimator.decoder_scaling, estimator.rho, d, h)
+    scale = lbfgs_scale(
+        estimator.decoder_scaling, estimator.rho, d, h, estimator.decoder_activation
+    )
     return estimator, objective, theta0, scale
 
 

@@ -54,9 +54,7 @@ print(
 # how many outliers there are. A float ``contamination`` instead flags that
 # fraction of the training digits, as in
 # :class:`~sklearn.ensemble.IsolationForest`.
-detector = SparseAutoencoderOutlierDetector(
-    n_components=32, rho=0.05, beta=3.0, random_state=0
-)
+detector = SparseAutoencoderOutlierDetector(n_components=32, rho=0.05, random_state=0)
 detector.fit(X_train)
 
 # decision_function is negative for outliers; ROC AUC wants higher = anomaly.
@@ -99,7 +97,7 @@ _ = ax.legend(fontsize="small")
 # Feed them to an :class:`~sklearn.ensemble.IsolationForest`, and compare with
 # the same forest on raw pixels and on the codes of a dense autoencoder
 # (``beta=0``).
-sae = SparseAutoencoderTransformer(n_components=32, rho=0.05, beta=3.0, random_state=0)
+sae = SparseAutoencoderTransformer(n_components=32, rho=0.05, random_state=0)
 dense = SparseAutoencoderTransformer(n_components=32, beta=0.0, random_state=0)
 sae.fit(X_train)
 dense.fit(X_train)

@@ -50,7 +50,7 @@ y = xp.asarray(y_np, device=device)
 # step computes on ``device1`` (or the GPU) in float32.
 pipe = make_pipeline(
     MinMaxScaler(),
-    SparseAutoencoderTransformer(n_components=48, beta=3.0, random_state=0),
+    SparseAutoencoderTransformer(n_components=48, random_state=0),
     LogisticRegression(max_iter=300),
 )
 with sklearn.config_context(array_api_dispatch=True):

@@ -78,7 +78,7 @@ from time import perf_counter
 from skl_sparseae import SparseAutoencoderTransformer
 
 sae = SparseAutoencoderTransformer(
-    n_components=64, rho=0.05, beta=3.0, max_iter=30, tol=0, random_state=0
+    n_components=64, rho=0.05, max_iter=30, tol=0, random_state=0
 )
 start = perf_counter()
 sae.fit(X_dask)
@@ -89,7 +89,7 @@ print(f"mean activation {sae.mean_activation_.mean():.3f} (rho = {sae.rho})")
 # The cluster fit is the in-memory fit: the same objective, summed chunk by
 # chunk, from the same ``random_state``.
 in_memory = SparseAutoencoderTransformer(
-    n_components=64, rho=0.05, beta=3.0, max_iter=30, tol=0, random_state=0
+    n_components=64, rho=0.05, max_iter=30, tol=0, random_state=0
 ).fit(X)
 print(f"relative difference of loss_: {abs(sae.loss_ / in_memory.loss_ - 1):.1e}")
 print(

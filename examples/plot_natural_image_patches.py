@@ -76,7 +76,6 @@ print(f"{patches.shape[0]} patches of {patches.shape[1]} pixels")
 sae = SparseAutoencoderTransformer(
     n_components=49,
     rho=0.01,
-    beta=3.0,
     alpha=1e-4,
     max_iter=400,
     tol=0,

@@ -76,7 +76,6 @@ print(f"{rows.shape[0]} patches of {rows.shape[1]} pixels on disk")
 sae = SparseAutoencoderTransformer(
     n_components=49,
     rho=0.01,
-    beta=3.0,
     solver="adam",  # partial_fit takes only the minibatch solvers
     random_state=0,
 )

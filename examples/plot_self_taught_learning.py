@@ -47,7 +47,7 @@ print(f"{len(X_train)} training images, {len(X_test)} test images")
 # 100 hidden units, target activation 0.05, ``beta=3``; the fit stops on the
 # default rule. Only the images are used, never ``y_train``.
 start = time.perf_counter()
-sae = SparseAutoencoderTransformer(n_components=100, rho=0.05, beta=3.0, random_state=0)
+sae = SparseAutoencoderTransformer(n_components=100, rho=0.05, random_state=0)
 sae.fit(X_train)
 print(f"autoencoder fit: {time.perf_counter() - start:.1f} s, {sae.n_iter_} iterations")
 pca = PCA(n_components=30, random_state=0).fit(X_train)

@@ -126,6 +126,20 @@ def value_range(xp, X):
     return float(low), float(high)
 
 
+def total_variance(xp, X):
+    """Sum over the features of the variance of device array X's rows.
+
+    Computed on X's device in float64 where the device has it (its widest
+    float otherwise), and brought back as one number.
+    """
+    if X.shape[0] == 0:
+        return 0.0
+    _, _, device = get_namespace_and_device(X)
+    dtype = sums_dtype(xp, device, X.dtype)
+    variances = xp.var(xp.astype(X, dtype), axis=0)
+    return float(to_numpy(xp.sum(variances)))
+
+
 def device_batch_size(n_samples, n_features, n_components, itemsize, *, keep_hidden):
     """Rows per block of an Array API evaluation.
 

@@ -171,6 +171,18 @@ def check_dask_array(X, estimator_name):
     )
 
 
+def total_variance(X):
+    """Sum over the features of the variance of dask array X's rows, in float64.
+
+    One pass over the chunks: dask reduces each chunk's moments and merges
+    them, without the row counts being known in advance.
+    """
+    import dask.array as da
+
+    variances = da.var(X.astype(np.float64), axis=0)
+    return float(variances.sum().compute())
+
+
 def current_client():
     """The active dask.distributed client, or None to use dask's local scheduler."""
     # A client can only exist if distributed has been imported already.

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
+from sklearn.utils.sparsefuncs import mean_variance_axis
 
 from . import _blas
 from ._objective import (
@@ -91,12 +92,36 @@ def n_shares(n_blocks, x_bytes, sums_bytes):
     return max(1, min(n_blocks, MAX_SHARES, by_memory))
 
 
+# Rows per block of total_variance's float64 work array.
+TOTAL_VARIANCE_BLOCK_ROWS = 4096
+
+
 def value_range(X):
     """Smallest and largest stored value of X, or None when it stores none."""
     values = X.data if sp.issparse(X) else X
     if values.size == 0:
         return None
     return float(values.min()), float(values.max())
+
+
+def total_variance(X):
+    """Sum over the features of the variance of X's rows, in float64.
+
+    Sparse X counts its implicit zeros, with scikit-learn's
+    ``mean_variance_axis``; dense X is read in blocks of rows, so that the
+    float64 work arrays stay small next to X.
+    """
+    if X.shape[0] == 0:
+        return 0.0
+    if sp.issparse(X):
+        _, variances = mean_variance_axis(sp.csr_matrix(X), axis=0)
+        return float(np.sum(variances, dtype=np.float64))
+    mean = np.mean(X, axis=0, dtype=np.float64)
+    total = 0.0
+    for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
+        centred = X[rows].astype(np.float64) - mean
+        total += float(np.einsum("ij,ij->", centred, centred))
+    return total / X.shape[0]
 
 
 class NumpyBackend:

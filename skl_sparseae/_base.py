@@ -53,7 +53,14 @@ from ._validation import (
     warn_if_decoder_scaling_extreme,
     warn_if_outside_unit_interval,
     warn_if_saturated,
+    warn_if_sparsity_missed,
 )
+
+# alpha="auto" is this times the training rows' total variance (the sum of
+# the features' variances): the reconstruction error is a sum over the
+# features, so a weight decay in proportion keeps the balance between them
+# whatever the data's scale.
+AUTO_ALPHA_FACTOR = 5e-5
 
 # The fitted weights, in the order of the flattened parameter vector's blocks.
 WEIGHT_ATTRIBUTES = (
@@ -79,6 +86,8 @@ class _Solution(NamedTuple):
     # learning rate: the saturation it leaves is a symptom, not a cause to
     # warn about.
     diverged: bool = False
+    # The weight decay the objective used (``alpha_``).
+    alpha: float = 0.0
 
 
 def _check_finite_solution(theta, loss):
@@ -233,7 +242,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         "n_components": [IntegerInterval(1, None, closed="left"), None],
         "rho": [Interval(Real, 0, 1, closed="neither")],
         "beta": [Interval(Real, 0, None, closed="left")],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "decoder_activation": [StrOptions({"sigmoid", "identity"})],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "batch_size": [StrOptions({"auto"}), IntegerInterval(1, None, closed="left")],
@@ -365,9 +374,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         )
         if not solution.diverged:
             with FinishingPass("the hidden units were checked for saturation"):
-                warn_if_saturated(
+                saturated = warn_if_saturated(
                     placement.first_rows(X_train, SATURATION_SAMPLE_ROWS), W1, b1
                 )
+            # Only fit: each partial_fit call measures the activations on its
+            # own rows, after one epoch. Saturated units miss rho for the
+            # cause that warning names.
+            if not (incremental or saturated):
+                warn_if_sparsity_missed(solution.mean_activation, self.rho, self.beta)
         components = np.ascontiguousarray(W1.T)
         mean_activation = solution.mean_activation.astype(dtype)
         fitted = {
@@ -381,6 +395,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                     (components, b1, W2, b2, mean_activation),
                 )
             },
+            "alpha_": solution.alpha,
             "loss_": solution.loss,
             "loss_curve_": solution.loss_curve,
             "n_iter_": solution.n_iter,
@@ -423,12 +438,15 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 n_features,
                 n_components,
             )
-            warn_if_decoder_scaling_extreme(self.decoder_scaling, self.rho)
+            warn_if_decoder_scaling_extreme(
+                self.decoder_scaling, self.rho, self.decoder_activation
+            )
+            alpha = self._resolve_alpha(X_train, placement)
             theta0 = self._initial_theta(n_features, n_components, rng)
             held_out_score = self._held_out_scorer(
                 X_val, (backend.dtype, n_features, n_components), placement
             )
-            objective = self._objective(backend)
+            objective = self._objective(backend, alpha)
             progress = Progress(name, self.verbose)
             result = minimize_lbfgs(
                 objective,
@@ -440,7 +458,11 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 held_out_score=held_out_score,
                 on_iteration=progress.lbfgs_callback(),
                 scale=lbfgs_scale(
-                    self.decoder_scaling, self.rho, n_features, n_components
+                    self.decoder_scaling,
+                    self.rho,
+                    n_features,
+                    n_components,
+                    self.decoder_activation,
                 ),
             )
             self._check_lbfgs_result(result, value_range, backend.dtype)
@@ -458,6 +480,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 result.n_iter,
                 result.validation_scores,
                 column_sums / backend.n_samples,
+                alpha=alpha,
             )
             return solution, backend.dtype, X_train
 
@@ -504,13 +527,20 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 rng,
                 hidden_bias=np.log(self.rho / (1.0 - self.rho)),
             )
+        # A later partial_fit keeps the first call's weight decay: each call
+        # brings its own rows, and the objective must not change between them.
+        alpha = (
+            self.alpha_
+            if continuing and self.alpha == "auto"
+            else self._resolve_alpha(X_train, placement)
+        )
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
         if state is None:
             state = MinibatchState(self._make_optimizer(theta, xp), rng)
         plan = MinibatchPlan(
             n_components,
-            {"rho": self.rho, "beta": self.beta, "alpha": self.alpha},
+            {"rho": self.rho, "beta": self.beta, "alpha": alpha},
             self.decoder_activation,
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
@@ -555,6 +585,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             mean_activation,
             state,
             diverged=result.diverged,
+            alpha=alpha,
         )
         return solution, dtype, X_train
 
@@ -627,14 +658,22 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 and outside_unit_interval(value_range, dtype),
             )
 
-    def _objective(self, backend):
+    def _resolve_alpha(self, X_train, placement):
+        """The fit's weight decay: ``alpha``, or "auto"'s from the training rows."""
+        if self.alpha != "auto":
+            return float(self.alpha)
+        return AUTO_ALPHA_FACTOR * placement.total_variance(X_train)
+
+    def _objective(self, backend, alpha):
         """The objective that the solver minimises on ``backend``'s data.
+
+        ``alpha`` is the fit's weight decay (``alpha_``).
 
         The seam where a test wraps the objective (to count evaluations,
         interrupt a fit or make it overflow) by overriding this method in a
         subclass, instead of patching module globals.
         """
-        return Objective(backend, rho=self.rho, beta=self.beta, alpha=self.alpha)
+        return Objective(backend, rho=self.rho, beta=self.beta, alpha=alpha)
 
     def _split_validation(self, X, rng, placement):
         """Training rows and held-out rows (None without early stopping)."""

@@ -213,15 +213,27 @@ def decoder_scale(n_features, n_components, factor):
     return scale
 
 
-def lbfgs_scale(decoder_scaling, rho, n_features, n_components):
+def decoder_scaling_factor(decoder_scaling, rho, decoder_activation):
+    """The factor that ``decoder_scaling`` names.
+
+    ``"auto"`` is ``1 / sqrt(rho)`` for the sigmoid decoder: under codes of
+    mean activation ``rho`` the curvature of J along a row of W2 (the mean
+    of the squared activations, at most ``rho``) is about ``rho`` times
+    that along W1. The identity decoder gains nothing from it (its fits
+    take more iterations), so "auto" is 1 there.
+    """
+    if decoder_scaling != "auto":
+        return decoder_scaling
+    return 1 / np.sqrt(rho) if decoder_activation == "sigmoid" else 1.0
+
+
+def lbfgs_scale(decoder_scaling, rho, n_features, n_components, decoder_activation):
     """The ``scale`` of :func:`minimize_lbfgs` for the estimators' ``decoder_scaling``.
 
-    ``"auto"`` is ``1 / sqrt(rho)``: under codes of mean activation ``rho``
-    the curvature of J along a row of W2 (the mean of the squared
-    activations, at most ``rho``) is about ``rho`` times that along W1. A
-    factor of 1 is no change of variables (None).
+    See :func:`decoder_scaling_factor`; a factor of 1 is no change of
+    variables (None).
     """
-    factor = 1 / np.sqrt(rho) if decoder_scaling == "auto" else decoder_scaling
+    factor = decoder_scaling_factor(decoder_scaling, rho, decoder_activation)
     if factor == 1:
         return None
     return decoder_scale(n_features, n_components, factor)

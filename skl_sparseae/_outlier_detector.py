@@ -50,13 +50,23 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     rho : float, default=0.05
         Target mean activation of each hidden unit, strictly between 0 and 1.
 
-    beta : float, default=1.0
+    beta : float, default=3.0
         Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
         plain autoencoder. Not to be confused with Adam's ``beta_1`` and
-        ``beta_2``.
+        ``beta_2``. With ``beta > 0``, :meth:`fit` (not :meth:`partial_fit`)
+        warns when the fitted mean activation, averaged over the hidden
+        units, is more than 2.5 times ``rho`` or less than ``rho / 2.5``:
+        raising ``beta`` is then the usual remedy.
 
-    alpha : float, default=1e-4
+    alpha : "auto" or float, default="auto"
         Weight decay (L2 penalty) on the weight matrices, not on the biases.
+        "auto" is a weight decay that follows the data's scale:
+        ``5e-5 * X.var(axis=0).sum()``, the sum of the features' variances
+        over the rows the solver trains on (without the rows that
+        ``early_stopping`` holds out), computed in float64. Constant data
+        gives 0. The first :meth:`partial_fit` call on an unfitted model
+        computes it from its rows, and later calls keep it. The value used
+        is ``alpha_``.
 
     decoder_activation : {"sigmoid", "identity"}, default="sigmoid"
         Output non-linearity of the decoder. "sigmoid" reconstructs data
@@ -124,14 +134,16 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         fit stops. For "adam" and "sgd" the rule watches the epoch's mean
         minibatch objective.
 
-    decoder_scaling : "auto" or float, default=1.0
+    decoder_scaling : "auto" or float, default="auto"
         Factor by which L-BFGS-B's variables for the decoder weights ``W2``
         are scaled: it optimises ``W2 / decoder_scaling``, which makes its
         steps along ``W2`` ``decoder_scaling**2`` times longer. With sparse
         codes the objective's curvature along ``W2`` is about ``rho`` times
-        that along ``W1``: "auto", ``1 / sqrt(rho)``, evens the two out,
-        which can reach a given objective in fewer iterations on
-        sigmoid-decoder data. 1 optimises ``W2`` itself. Only the path
+        that along ``W1``: ``1 / sqrt(rho)`` evens the two out, which
+        reaches a given objective in fewer iterations with the sigmoid
+        decoder. "auto" is ``1 / sqrt(rho)`` for the sigmoid decoder and 1
+        for the identity decoder, which does not gain from it. 1 optimises
+        ``W2`` itself. Only the path
         L-BFGS-B takes changes: the objective is the same, and ``loss_`` and
         ``loss_curve_`` are its values (:ref:`conditioning`). A factor
         beyond 1e6, or below 1e-6, warns: the steps along one block of
@@ -228,6 +240,10 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         Mean activation of each hidden unit on the training data at the
         solution (:math:`\hat{\rho}`).
 
+    alpha_ : float
+        The weight decay of the fit: ``alpha`` itself when it is a float,
+        the value computed from the training rows for "auto".
+
     loss_ : float
         Objective ``J`` at the solution ("lbfgs"), or the mean minibatch
         objective of the last epoch ("adam", "sgd"; before a first complete
@@ -304,8 +320,8 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         n_components=None,
         *,
         rho=0.05,
-        beta=1.0,
-        alpha=1e-4,
+        beta=3.0,
+        alpha="auto",
         decoder_activation="sigmoid",
         solver="lbfgs",
         batch_size="auto",
@@ -317,7 +333,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         tol=5e-4,
         max_fun=15000,
         n_iter_no_change=20,
-        decoder_scaling=1.0,
+        decoder_scaling="auto",
         early_stopping=False,
         validation_fraction=0.1,
         momentum=0.9,

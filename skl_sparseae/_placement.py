@@ -37,7 +37,7 @@ from ._backend_dask import (
     check_dask_array,
     is_dask_collection,
 )
-from ._backend_numpy import NumpyBackend, block_rows, value_range
+from ._backend_numpy import NumpyBackend, block_rows, total_variance, value_range
 from ._inference import (
     encode,
     mean_hidden_activation,
@@ -207,6 +207,14 @@ class Placement:
         if self.on_device:
             return _backend_array_api.value_range(self.xp, X)
         return value_range(X)
+
+    def total_variance(self, X):
+        """Sum over the features of the variance of validated X's rows (float64)."""
+        if self.kind == "dask":
+            return _backend_dask.total_variance(X)
+        if self.on_device:
+            return _backend_array_api.total_variance(self.xp, X)
+        return total_variance(X)
 
     def epoch_runner(self, X, plan, *, estimator_name):
         """What runs one epoch of minibatch steps over validated X.

@@ -92,7 +92,7 @@ def warn_if_outside_unit_interval(value_range, dtype):
 DECODER_STEP_RATIO_LIMIT = 1e12
 
 
-def warn_if_decoder_scaling_extreme(decoder_scaling, rho):
+def warn_if_decoder_scaling_extreme(decoder_scaling, rho, decoder_activation):
     """Warn when ``decoder_scaling`` puts L-BFGS-B's steps beyond float64's reach.
 
     With a factor far enough from 1, the steps along one block of weights
@@ -103,6 +103,8 @@ def warn_if_decoder_scaling_extreme(decoder_scaling, rho):
     objective as convergence after one iteration.
     """
     if decoder_scaling == "auto":
+        if decoder_activation != "sigmoid":
+            return
         factor = 1 / np.sqrt(rho)
         named = f"decoder_scaling='auto' (1 / sqrt(rho) = {factor:.3g})"
         remedy = "such as 1 (the plain path), or a larger rho"
@@ -146,16 +148,18 @@ def warn_if_saturated(X, W1, b1):
       many features, and the weights grew large enough during the fit to
       saturate it. Scaling cannot help; more weight decay (``alpha``) keeps
       the weights small, and the identity decoder is an alternative.
+
+    Returns whether it warned.
     """
     rows = X[:SATURATION_SAMPLE_ROWS]
     if rows.shape[0] == 0:
-        return
+        return False
     with np.errstate(over="ignore", invalid="ignore"):
         Z = rows @ W1
         Z += b1
         saturated = float(np.mean(np.abs(Z) > SATURATED_INPUT))
     if saturated <= 0.5:
-        return
+        return False
     message = (
         f"{saturated:.0%} of the hidden activations are saturated (within "
         "2e-9 of 0 or 1) on the training data, so the hidden units stopped "
@@ -176,3 +180,38 @@ def warn_if_saturated(X, W1, b1):
             "100 times, or try decoder_activation='identity'."
         )
     warn(message, UserWarning)
+    return True
+
+
+# fit warns when the mean activation, averaged over the hidden units, is more
+# than this factor above rho or below it.
+SPARSITY_MISS_FACTOR = 2.5
+
+
+def warn_if_sparsity_missed(mean_activation, rho, beta):
+    """Warn when a fit's mean activation misses ``rho`` by more than the factor.
+
+    ``mean_activation`` is the fitted ``mean_activation_`` (one value per
+    hidden unit), whose mean is compared with ``rho``: beyond
+    ``SPARSITY_MISS_FACTOR`` either way the codes are not as sparse as asked
+    (or sparser), which usually means that the sparsity penalty ``beta`` is
+    too weak next to the reconstruction. A plain autoencoder (``beta=0``)
+    has no target and never warns.
+    """
+    if beta == 0:
+        # A plain autoencoder: no sparsity was asked for.
+        return
+    mean = float(np.mean(mean_activation)) if np.size(mean_activation) else rho
+    if rho / SPARSITY_MISS_FACTOR <= mean <= rho * SPARSITY_MISS_FACTOR:
+        return
+    ratio = mean / rho
+    warn(
+        f"The hidden units' mean activation, averaged over the units, is "
+        f"{mean:.3g}: {ratio:.3g} times the target rho={rho:g}, beyond the "
+        f"factor {SPARSITY_MISS_FACTOR:g} either way that fit accepts. The "
+        f"sparsity penalty beta={beta:g} is too weak next to the "
+        "reconstruction: raise beta (3 to 10 usually reaches rho), and with "
+        "solver='lbfgs' a larger max_iter if the fit stopped at it; a larger "
+        "rho asks for less sparse codes.",
+        UserWarning,
+    )

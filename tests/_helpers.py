@@ -52,6 +52,13 @@ ignore_convergence_warnings = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
 
+# The start of fit's warning that the mean activation missed rho, which fits
+# cut short on purpose (a few iterations, an extreme setting) trigger.
+SPARSITY_MISSED = "The hidden units' mean activation"
+ignore_sparsity_missed = pytest.mark.filterwarnings(
+    f"ignore:{SPARSITY_MISSED}:UserWarning"
+)
+
 # scikit-learn's estimator checks fit on their own data: often outside [0, 1]
 # (the sigmoid decoder's range warning), sometimes large enough to saturate
 # every hidden unit, and, in check_dataframe_column_names_consistency, with
@@ -172,7 +179,7 @@ def objective_at_fitted_weights(estimator, X):
         estimator.components_.shape[0],
         rho=estimator.rho,
         beta=estimator.beta,
-        alpha=estimator.alpha,
+        alpha=estimator.alpha_,
         decoder_activation=estimator.decoder_activation,
     )
 
@@ -352,8 +359,8 @@ def wrap_objective(monkeypatch, wrapper):
 
     original = _BaseSparseAutoencoder._objective
 
-    def _objective(self, backend):
-        return _WrappedObjective(original(self, backend), wrapper)
+    def _objective(self, backend, alpha):
+        return _WrappedObjective(original(self, backend, alpha), wrapper)
 
     monkeypatch.setattr(_BaseSparseAutoencoder, "_objective", _objective)
 

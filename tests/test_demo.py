@@ -80,10 +80,13 @@ def test_help_gives_each_option_a_description_and_its_default():
         (option,) = action.option_strings
         assert action.help, option
         assert f"(default: {action.default}" in help_text
-    # The demo departs from the estimator's beta, and says so.
-    estimator_beta = SparseAutoencoderTransformer().beta
-    assert build_parser().get_default("beta") != estimator_beta
-    assert f"the estimator's default is {estimator_beta}" in help_text
+    # The demo departs from the estimator's n_components, and says so; its
+    # other options take the estimator's defaults.
+    estimator = SparseAutoencoderTransformer()
+    assert build_parser().get_default("n_components") != estimator.n_components
+    assert "the estimator's default is None" in help_text
+    for name in ["rho", "beta", "alpha", "max_iter"]:
+        assert build_parser().get_default(name) == getattr(estimator, name)
 
 
 def _fitted(loss_curve, max_iter, tol=0.1, n_iter_no_change=2):

@@ -371,6 +371,7 @@ def _range_message(name, description, value):
 
 UNIT_OPEN = "a float in the range (0.0, 1.0)"
 NON_NEGATIVE = "a float in the range [0.0, inf)"
+AUTO_OR_NON_NEGATIVE = "a str among {'auto'} or a float in the range [0.0, inf)"
 POSITIVE_INT = "an int in the range [1, inf)"
 N_COMPONENTS_RANGE = "an int in the range [1, inf) or None"
 
@@ -385,9 +386,10 @@ INVALID_PARAMETERS = [
     ("beta", -1.0, NON_NEGATIVE),
     ("beta", np.inf, NON_NEGATIVE),
     ("beta", np.nan, NON_NEGATIVE),
-    ("alpha", -1e-4, NON_NEGATIVE),
-    ("alpha", np.inf, NON_NEGATIVE),
-    ("alpha", np.nan, NON_NEGATIVE),
+    ("alpha", -1e-4, AUTO_OR_NON_NEGATIVE),
+    ("alpha", np.inf, AUTO_OR_NON_NEGATIVE),
+    ("alpha", np.nan, AUTO_OR_NON_NEGATIVE),
+    ("alpha", "scale", AUTO_OR_NON_NEGATIVE),
     ("tol", -1.0, NON_NEGATIVE),
     ("tol", np.nan, NON_NEGATIVE),
     ("n_components", 0, N_COMPONENTS_RANGE),
@@ -584,7 +586,8 @@ def test_wide_data_in_unit_interval_warns_without_scaling_advice():
     X = _uniform((100, 3000), seed=9)
     X[X < 0.8] = 0.0
     with pytest.warns(UserWarning, match="hidden activations are saturated") as rec:
-        SparseAutoencoderTransformer(20, random_state=0).fit(X)
+        # A weight decay as small as this lets the weights grow to saturation.
+        SparseAutoencoderTransformer(20, alpha=1e-4, random_state=0).fit(X)
     messages = [str(w.message) for w in rec if "saturated" in str(w.message)]
     assert messages and all("Scale X" not in message for message in messages)
 

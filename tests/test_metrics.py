@@ -227,7 +227,7 @@ def test_kl_divergence_is_the_sparsity_term_of_the_objective():
     gap = sparsity_gap(model, X)
     decay = (
         0.5
-        * model.alpha
+        * model.alpha_
         * (np.sum(model.components_**2) + np.sum(model.decoder_components_**2))
     )
     assert model.loss_ == pytest.approx(

@@ -205,8 +205,9 @@ def test_overflowing_data_raises_before_any_iteration(evaluations):
 def test_float32_overflow_is_reported_not_warned(dtype):
     # 1e20 squared overflows float32 but not float64.
     X = (np.random.RandomState(0).normal(size=(20, 5)) * 1e20).astype(dtype)
+    # A fixed alpha: "auto"'s would follow the data's scale up to 1e35.
     sae = SparseAutoencoderTransformer(
-        decoder_activation="identity", max_iter=5, random_state=0
+        decoder_activation="identity", alpha=1e-4, max_iter=5, random_state=0
     )
     if dtype is np.float32:
         with pytest.raises(ValueError, match="not finite .* initial weights"):
@@ -254,7 +255,9 @@ def test_non_finite_trial_point_stops_with_the_best_weights(failure, monkeypatch
     assert np.isfinite(sae.loss_) and np.all(np.isfinite(sae.loss_curve_))
     for name in FITTED_ARRAYS:
         assert np.all(np.isfinite(getattr(sae, name)))
-    loss, _ = loss_and_gradient(fitted_theta(sae), X, 4, rho=0.05, beta=1.0, alpha=1e-4)
+    loss, _ = loss_and_gradient(
+        fitted_theta(sae), X, 4, rho=sae.rho, beta=sae.beta, alpha=sae.alpha_
+    )
     assert sae.loss_ == pytest.approx(loss, rel=1e-12)
 
 

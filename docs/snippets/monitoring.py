@@ -5,7 +5,5 @@ from skl_sparseae import SparseAutoencoderTransformer
 
 X, _ = load_digits(return_X_y=True)
 X = MinMaxScaler().fit_transform(X)  # pixel intensities 0-16 mapped to [0, 1]
-sae = SparseAutoencoderTransformer(
-    n_components=64, rho=0.05, beta=3.0, random_state=0, verbose=2
-)
+sae = SparseAutoencoderTransformer(n_components=64, rho=0.05, random_state=0, verbose=2)
 sae.fit(X)
