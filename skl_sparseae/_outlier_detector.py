@@ -299,7 +299,7 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
     >>> codes = rng.uniform(size=(300, 2))
     >>> X = 1 / (1 + np.exp(-(codes @ rng.normal(size=(2, 10)))))  # in (0, 1)
     >>> detector = SparseAutoencoderOutlierDetector(
-    ...     n_components=4, contamination=0.05, random_state=0
+    ...     n_components=3, contamination=0.05, random_state=0
     ... ).fit(X)
     >>> float(np.mean(detector.predict(X) == -1))
     0.05

@@ -34,6 +34,7 @@ from ._helpers import (
     finite_difference_gradient,
     fitted_theta,
     ignore_convergence_warnings,
+    ignore_sparsity_missed,
     objective_at_fitted_weights,
     relative_error,
     wrap_objective,
@@ -152,6 +153,7 @@ def test_scaling_of_one_is_the_plain_path(X):
     assert one.loss_curve_ != auto.loss_curve_
 
 
+@ignore_sparsity_missed
 @pytest.mark.parametrize("decoder_scaling", ["auto", 10.0])
 @pytest.mark.parametrize("max_iter", [1, 17])
 def test_zero_tol_still_runs_exactly_max_iter(X, decoder_scaling, max_iter):
@@ -214,6 +216,7 @@ def held_out_mask(n, fraction):
     return mask
 
 
+@ignore_sparsity_missed
 @pytest.mark.parametrize("raise_at", [3, 12])
 def test_interrupt_keeps_the_best_unscaled_weights(X, raise_at, monkeypatch):
     losses = []
@@ -286,6 +289,7 @@ def test_a_decoder_step_that_overflows_is_put_down_to_the_scaling(X):
     assert "Scale X" in _overflow_advice(cause, (0.0, 1.0))
 
 
+@ignore_sparsity_missed
 @ignore_convergence_warnings
 @pytest.mark.parametrize(
     "decoder_scaling, ratio",
@@ -315,6 +319,7 @@ def test_a_decoder_scaling_beyond_the_arithmetic_is_named(X, decoder_scaling, ra
         assert sae.n_iter_ == 1  # the silent stop this warning explains
 
 
+@ignore_sparsity_missed
 @ignore_convergence_warnings
 def test_auto_decoder_scaling_beyond_the_arithmetic_names_rho(X):
     params = dict(PARAMS, rho=1e-14)

@@ -116,6 +116,8 @@ def test_auto_alpha_uses_the_training_rows_of_early_stopping(solver):
     sae = SparseAutoencoderTransformer(
         n_components=3,
         solver=solver,
+        # Rows scaled past [0, 1]: the identity decoder reconstructs them.
+        decoder_activation="identity",
         max_iter=3,
         early_stopping=True,
         validation_fraction=0.25,
@@ -131,7 +133,9 @@ def test_auto_alpha_uses_the_training_rows_of_early_stopping(solver):
 
 def test_partial_fit_keeps_the_first_calls_alpha():
     X = _data(n_samples=100)
-    sae = SparseAutoencoderTransformer(n_components=3, solver="adam", random_state=0)
+    sae = SparseAutoencoderTransformer(
+        n_components=3, solver="adam", decoder_activation="identity", random_state=0
+    )
     sae.partial_fit(X[:50])
     first = sae.alpha_
     assert first == pytest.approx(_auto_alpha(X[:50]), rel=1e-12)

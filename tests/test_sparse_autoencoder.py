@@ -22,6 +22,7 @@ from ._helpers import (
     FITTED_ARRAYS,
     FITTED_ATTRIBUTES,
     ignore_convergence_warnings,
+    ignore_sparsity_missed,
     objective_at_fitted_weights,
 )
 
@@ -226,6 +227,7 @@ def test_sigmoid_decoder_warns_once_about_data_outside_unit_interval():
         )
 
 
+@ignore_sparsity_missed
 def test_convergence_warning_on_max_iter(small_data):
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
         sae = SparseAutoencoderTransformer(max_iter=2, random_state=0).fit(small_data)

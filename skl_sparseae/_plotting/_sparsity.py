@@ -378,7 +378,7 @@ class SparsityDisplay:
         'L-BFGS iteration'
         >>> display = SparsityDisplay.from_estimator(sae, X / 16.0)
         >>> print(display.ax_[0].get_legend().get_title().get_text())
-        1.21 of 16 units active per sample
+        2.26 of 16 units active per sample
         dead units: 0, dense units: 0
         """
         caller = f"{cls.__name__}.from_estimator"
