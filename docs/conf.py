@@ -34,6 +34,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_copybutton",
     "script_output",
 ]
 
@@ -115,6 +116,13 @@ plot_html_show_source_link = False
 plot_html_show_formats = False
 plot_formats = [("png", 200)]
 plot_rcparams = {"savefig.bbox": "tight"}
+
+# -- Copy button ---------------------------------------------------------------
+# The button on every code block copies the code without the ``>>> `` and
+# ``... `` prompts of the doctests, and without their output, so that it
+# pastes into a Python session as it is (scikit-learn's settings).
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
 
 # -- Math, offline -----------------------------------------------------------
 # MathJax 3.2.2 (tex-svg.js, from the npm package, Apache-2.0; see
