@@ -19,8 +19,7 @@ against time and the held-out score against iterations.
 # divided by their maximum, 16. Every setting except ``solver`` is left at
 # its default, except for SGD's step size: at the default
 # ``learning_rate_init`` plain SGD moves so slowly on these data that early
-# stopping ends its fit with about three times the held-out error of the
-# other two.
+# stopping ends its fit with a much larger held-out error than the other two.
 
 from time import perf_counter
 
