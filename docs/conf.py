@@ -34,6 +34,7 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
+    "sphinx_copybutton",
     "script_output",
 ]
 
@@ -116,6 +117,13 @@ plot_html_show_formats = False
 plot_formats = [("png", 200)]
 plot_rcparams = {"savefig.bbox": "tight"}
 
+# -- Copy button ---------------------------------------------------------------
+# The button on every code block copies the code without the ``>>> `` and
+# ``... `` prompts of the doctests, and without their output, so that it
+# pastes into a Python session as it is (scikit-learn's settings).
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+
 # -- Math, offline -----------------------------------------------------------
 # MathJax 3.2.2 (tex-svg.js, from the npm package, Apache-2.0; see
 # _static/mathjax/LICENSE) ships with the site: formulas render without a
@@ -131,12 +139,37 @@ html_css_files = ["custom.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
-    # The first four pages of the index's toctree in the top bar, the others
-    # under "More", in the order of the index page's list; with more, the
-    # search button wraps to a second row at 1280 px.
-    "header_links_before_dropdown": 4,
+    # The top bar lists HEADER_PAGES and puts the other pages of the index's
+    # toctree under "More" (_templates/navbar-header-links.html).
+    "navbar_center": ["navbar-header-links"],
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
+# The pages a scikit-learn user looks for first, in the top bar. The
+# toctree of the index page orders the guides before the examples and the
+# API reference, for the previous / next links at the foot of every page;
+# the theme's own top bar would show the first pages of that order instead.
+# With more than four links the search button wraps to a second row at
+# 1280 px.
+HEADER_PAGES = ["getting_started", "user_guide", "auto_examples/index", "api"]
+
+
+def add_header_links(app, pagename, templatename, context, doctree):
+    env = app.env
+    titles = {doc: env.titles[doc].astext() for doc in env.titles}
+    toctree = env.toctree_includes[app.config.root_doc]
+    context["header_pages"] = [(doc, titles[doc]) for doc in HEADER_PAGES]
+    context["more_pages"] = [
+        (doc, titles[doc]) for doc in toctree if doc not in HEADER_PAGES
+    ]
+    # The entry of the page and of each page above it in the toctrees.
+    relations = env.collect_relations()
+    current, doc = set(), pagename
+    while doc is not None:
+        current.add(doc)
+        doc = relations.get(doc, [None])[0]
+    context["header_current"] = current
+
+
 # No left sidebar on any page. Most pages have no sub-pages, and the theme
 # would show an empty "Section Navigation" heading there; the gallery's index
 # and the API reference list their sub-pages themselves, and the width goes to
@@ -179,3 +212,4 @@ def add_user_guide_link(app, what, name, obj, options, lines):
 
 def setup(app):
     app.connect("autodoc-process-docstring", add_user_guide_link)
+    app.connect("html-page-context", add_header_links)

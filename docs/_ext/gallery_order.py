@@ -9,6 +9,8 @@ by file name.
 ORDER = [
     "plot_natural_image_patches.py",  # one fit, its filters and sparsity
     "plot_dense_vs_sparse.py",  # what the penalty does to the codes
+    "plot_solvers.py",  # the three solvers, early stopping
+    "plot_identity_decoder.py",  # real-valued data, the linear decoder
     "plot_digits_grid_search.py",  # a pipeline tuned for classification
     "plot_unsupervised_model_selection.py",  # tuned without labels
     "plot_self_taught_learning.py",  # features from unlabelled data
