@@ -67,7 +67,7 @@ class SparseAutoencoderTransformer(
     beta : float, default=3.0
         Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
         plain autoencoder. Not to be confused with Adam's ``beta_1`` and
-        ``beta_2``. With ``beta > 0``, :meth:`fit` (not :meth:`partial_fit`)
+        ``beta_2``. With ``beta > 0``, :meth:`fit` (not ``partial_fit``)
         warns when the fitted mean activation, averaged over the hidden
         units, is more than 2.5 times ``rho`` or less than ``rho / 2.5``:
         raising ``beta`` is then the usual remedy.
@@ -78,7 +78,7 @@ class SparseAutoencoderTransformer(
         ``5e-5 * X.var(axis=0).sum()``, the sum of the features' variances
         over the rows the solver trains on (without the rows that
         ``early_stopping`` holds out), computed in float64. Constant data
-        gives 0. The first :meth:`partial_fit` call on an unfitted model
+        gives 0. The first ``partial_fit`` call on an unfitted model
         computes it from its rows, and later calls keep it. The value used
         is ``alpha_``.
 
