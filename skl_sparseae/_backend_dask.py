@@ -48,6 +48,7 @@ from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array
 
 from ._backend_numpy import rows_gradient_sums, value_range
@@ -171,16 +172,40 @@ def check_dask_array(X, estimator_name):
     )
 
 
+def _feature_moments(X_chunk):
+    """Rows, column means and sums of squares about them of one chunk (float64)."""
+    n_rows = X_chunk.shape[0]
+    if n_rows == 0:
+        return Statistics(0, None, None)
+    if sp.issparse(X_chunk):
+        means, variances = mean_variance_axis(sp.csr_matrix(X_chunk), axis=0)
+        means = means.astype(np.float64)
+        scatter = variances.astype(np.float64) * n_rows
+    else:
+        means = X_chunk.sum(axis=0, dtype=np.float64) / n_rows
+        deviations = np.subtract(X_chunk, means, dtype=np.float64)
+        scatter = np.einsum("ij,ij->j", deviations, deviations)
+    return Statistics(n_rows, 0.0, None, means, scatter, 0.0)
+
+
 def total_variance(X):
     """Sum over the features of the variance of dask array X's rows, in float64.
 
-    One pass over the chunks: dask reduces each chunk's moments and merges
-    them, without the row counts being known in advance.
+    One pass over the chunks: each chunk's moments are computed where it
+    lives, and merged here in chunk order. Row counts need not be known in
+    advance, and an array without rows gives 0, like an in-memory one (the
+    fit then refuses it with scikit-learn's 0-sample error).
     """
-    import dask.array as da
+    import dask
 
-    variances = da.var(X.astype(np.float64), axis=0)
-    return float(variances.sum().compute())
+    moments = dask.delayed(_feature_moments, pure=True)
+    parts = dask.compute(*(moments(chunk) for chunk in X.to_delayed().ravel()))
+    total = Statistics(0, None, None)
+    for part in parts:
+        total = combine_statistics(total, part)
+    if total.n_samples == 0:
+        return 0.0
+    return float(np.sum(total.feature_scatter)) / total.n_samples
 
 
 def current_client():

@@ -265,3 +265,22 @@ def test_a_plain_autoencoder_never_warns_of_a_missed_sparsity_target(digits):
         model.fit(digits)
     # beta=0 has no target to meet, and this one is missed.
     assert np.mean(model.mean_activation_) > 2.5 * 0.01
+
+
+def test_auto_alpha_of_dask_arrays_whose_row_counts_are_unknown():
+    # After a boolean mask dask knows the row counts only once the chunks are
+    # computed; a mask may leave no rows at all, or chunks without rows.
+    da = pytest.importorskip("dask.array")
+    from skl_sparseae._backend_dask import total_variance
+
+    X = _data(n_samples=60)
+    lazy = da.from_array(X, chunks=(16, X.shape[1]))
+    kept = X[:, 0] > 0.05
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert total_variance(lazy[lazy[:, 0] > 0.05]) == pytest.approx(
+            X[kept].var(axis=0).sum(), rel=1e-12
+        )
+        assert total_variance(lazy[lazy[:, 0] > 2]) == 0.0
+        sparse = lazy.map_blocks(sp.csr_matrix)
+        assert total_variance(sparse) == pytest.approx(X.var(axis=0).sum(), rel=1e-12)
