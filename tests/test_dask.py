@@ -10,7 +10,6 @@ import os
 import pickle
 import re
 import signal
-import subprocess
 import sys
 
 import numpy as np
@@ -37,6 +36,7 @@ from ._helpers import (  # noqa: E402
     assert_same_model,
     ignore_convergence_warnings,
     make_estimator,
+    run_python,
     uniform,
     wrap_objective,
 )
@@ -359,12 +359,7 @@ def test_core_package_works_without_dask():
         "est = SparseAutoencoderTransformer(max_iter=5).fit(X)\n"
         "print(est.transform(X).shape)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_python("-W", "ignore", "-c", code, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "(30, 1)"
 

@@ -1,8 +1,5 @@
 """Tests for the ONNX export (skl_sparseae.onnx)."""
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -13,7 +10,7 @@ from sklearn.preprocessing import MinMaxScaler
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
 
-from ._helpers import fit_quietly
+from ._helpers import fit_quietly, run_python
 
 # The export needs the optional 'onnx' extra; everything else in this module
 # runs without it. Where it is installed the tests below must pass, not skip.
@@ -245,9 +242,9 @@ def test_unfitted_detector(onnx_tools):
 
 
 def _run_python(code):
-    return subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_core_package_does_not_import_onnx_tools_and_names_the_extra():

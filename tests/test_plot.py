@@ -22,7 +22,7 @@ from skl_sparseae import (
 )
 from skl_sparseae.metrics import unit_activity
 
-from ._helpers import ignore_convergence_warnings
+from ._helpers import ignore_convergence_warnings, run_python
 
 # The model the displays draw is a short fit that stops on max_iter.
 pytestmark = ignore_convergence_warnings
@@ -508,15 +508,12 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, fitted_sae, call):
 def test_import_does_not_need_matplotlib():
     # The package must import without the optional extra; checked in a clean
     # interpreter so that earlier imports cannot hide a top-level import.
-    import subprocess
-
     code = (
         "import sys; sys.modules['matplotlib'] = None; "
         "import skl_sparseae; print(skl_sparseae.FilterDisplay.__name__)"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    result = run_python("-c", code)
+    assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "FilterDisplay"
 
 
