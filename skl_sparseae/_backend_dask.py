@@ -55,6 +55,7 @@ from ._backend_numpy import rows_gradient_sums, value_range
 from ._inference import (
     Statistics,
     combine_statistics,
+    dense_feature_moments,
     encode,
     model_statistics,
     reconstruct,
@@ -182,9 +183,7 @@ def _feature_moments(X_chunk):
         means = means.astype(np.float64)
         scatter = variances.astype(np.float64) * n_rows
     else:
-        means = X_chunk.sum(axis=0, dtype=np.float64) / n_rows
-        deviations = np.subtract(X_chunk, means, dtype=np.float64)
-        scatter = np.einsum("ij,ij->j", deviations, deviations)
+        means, scatter = dense_feature_moments(X_chunk)
     return Statistics(n_rows, 0.0, None, means, scatter, 0.0)
 
 

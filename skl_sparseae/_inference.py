@@ -311,6 +311,13 @@ def _csr_feature_moments(X_blk, n_features):
     return means, scatter
 
 
+def dense_feature_moments(X_blk):
+    """Column means and sums of squares about them of a dense block, in float64."""
+    means = X_blk.sum(axis=0, dtype=np.float64) / X_blk.shape[0]
+    deviations = np.subtract(X_blk, means, dtype=np.float64)
+    return means, np.einsum("ij,ij->j", deviations, deviations)
+
+
 def _block_statistics(X_blk, weights, decoder, name, threshold, reconstruction, xp):
     """:class:`Statistics` of one block of validated rows."""
     components, intercept_hidden, decoder_components, intercept_visible = weights
@@ -346,9 +353,7 @@ def _block_statistics(X_blk, weights, decoder, name, threshold, reconstruction, 
         if sp.issparse(X_blk):
             means, scatter = _csr_feature_moments(X_blk, n_features)
         else:
-            means = X_blk.sum(axis=0, dtype=np.float64) / n_rows
-            deviations = np.subtract(X_blk, means, dtype=np.float64)
-            scatter = np.einsum("ij,ij->j", deviations, deviations)
+            means, scatter = dense_feature_moments(X_blk)
     else:
         residual -= X_blk
         squared_errors = xp.sum(residual * residual, axis=0, dtype=dtype)
