@@ -18,10 +18,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
+from skl_sparseae._backends._placement import Placement
 from skl_sparseae._base import _check_finite_solution
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
 from skl_sparseae._stopping import BestIterate
 

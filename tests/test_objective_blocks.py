@@ -16,9 +16,9 @@ from scipy.special import expit
 from sklearn import config_context
 from threadpoolctl import threadpool_limits
 
-import skl_sparseae._backend_numpy as backend_module
+import skl_sparseae._backends._numpy as backend_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import (
+from skl_sparseae._backends._numpy import (
     MIN_BLOCK_ROWS,
     NumpyBackend,
     loss_and_gradient,

@@ -5,9 +5,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn import config_context
 
-from skl_sparseae._backend_array_api import ArrayAPIBackend
-from skl_sparseae._backend_numpy import NumpyBackend
-from skl_sparseae._placement import Placement, locate
+from skl_sparseae._backends._array_api import ArrayAPIBackend
+from skl_sparseae._backends._numpy import NumpyBackend
+from skl_sparseae._backends._placement import Placement, locate
 from skl_sparseae._stopping import BestIterate
 
 

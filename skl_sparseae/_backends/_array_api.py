@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.utils import gen_batches
 
-from ._objective import (
+from .._objective import (
     ACTIVE_THRESHOLD,
     FirstPass,
     add_block_gradient_sums,
@@ -37,7 +37,7 @@ from ._objective import (
     unpack,
     zero_gradient_sums,
 )
-from ._sklearn_compat import (
+from .._sklearn_compat import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
     check_same_namespace,

@@ -51,8 +51,7 @@ import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array
 
-from ._backend_numpy import rows_gradient_sums, value_range
-from ._inference import (
+from .._inference import (
     Statistics,
     combine_statistics,
     dense_feature_moments,
@@ -61,7 +60,7 @@ from ._inference import (
     reconstruct,
     score_rows,
 )
-from ._objective import (
+from .._objective import (
     ACTIVE_THRESHOLD,
     FirstPass,
     add_in_order,
@@ -70,8 +69,9 @@ from ._objective import (
     n_parameters,
     unpack,
 )
-from ._stochastic import EpochRunner
-from ._validation import FLOAT_DTYPES, check_sample_count
+from .._stochastic import EpochRunner
+from .._validation import FLOAT_DTYPES, check_sample_count
+from ._numpy import rows_gradient_sums, value_range
 
 # When there are more chunks than this, their gradient sums are added on the
 # workers, this many at a time, before the client receives them.

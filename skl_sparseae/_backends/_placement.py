@@ -10,7 +10,7 @@ module but this one and the backends asks what kind of array X is.
 - ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
   sparse matrices, validated by scikit-learn's ``validate_data``;
 - ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._backend_dask.check_dask_array`);
+  chunk (:func:`skl_sparseae._backends._dask.check_dask_array`);
 - ``"array_api"``: an Array API array other than NumPy's under
   ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
 
@@ -29,31 +29,31 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _backend_array_api, _backend_dask
-from ._backend_array_api import ArrayAPIBackend
-from ._backend_dask import (
-    ChunkRunner,
-    DaskBackend,
-    check_dask_array,
-    is_dask_collection,
-)
-from ._backend_numpy import NumpyBackend, block_rows, total_variance, value_range
-from ._inference import (
+from .._inference import (
     encode,
     mean_hidden_activation,
     model_statistics,
     reconstruct,
     score_rows,
 )
-from ._sklearn_compat import (
+from .._sklearn_compat import (
     _get_feature_names,
     _max_precision_float_dtype,
     get_namespace_and_device,
     move_to,
 )
-from ._sklearn_compat import move_estimator_to as _move_any_estimator_to
-from ._stochastic import EpochRunner, MinibatchState
-from ._validation import FLOAT_DTYPES
+from .._sklearn_compat import move_estimator_to as _move_any_estimator_to
+from .._stochastic import EpochRunner, MinibatchState
+from .._validation import FLOAT_DTYPES
+from . import _array_api, _dask
+from ._array_api import ArrayAPIBackend
+from ._dask import (
+    ChunkRunner,
+    DaskBackend,
+    check_dask_array,
+    is_dask_collection,
+)
+from ._numpy import NumpyBackend, block_rows, total_variance, value_range
 
 KINDS = ("numpy", "dask", "array_api")
 
@@ -91,7 +91,7 @@ class Placement:
 
     def float_dtypes(self):
         if self.on_device:
-            return _backend_array_api.float_dtypes(self.xp)
+            return _array_api.float_dtypes(self.xp)
         return FLOAT_DTYPES
 
     def feature_names(self, X):
@@ -124,7 +124,7 @@ class Placement:
             # are checked chunk by chunk when computed.
             validate_data(estimator, X, reset=False, skip_check_array=True)
             return check_dask_array(X, name)
-        _backend_array_api.check_namespace_of_fit(X, estimator, method)
+        _array_api.check_namespace_of_fit(X, estimator, method)
         return validate_data(
             estimator,
             X,
@@ -137,7 +137,7 @@ class Placement:
         """Hidden activations for ``inverse_transform`` (no feature names)."""
         if self.kind == "dask":
             return check_dask_array(A, type(estimator).__name__)
-        _backend_array_api.check_namespace_of_fit(A, estimator, "inverse_transform")
+        _array_api.check_namespace_of_fit(A, estimator, "inverse_transform")
         return check_array(A, input_name="X", dtype=self.float_dtypes())
 
     # ------------------------------------------------------------------
@@ -184,16 +184,16 @@ class Placement:
             if np.isnan(X.shape[0]):
                 # Slicing needs the row counts, which a boolean mask leaves
                 # unknown until the chunks are computed.
-                return _backend_dask.leading_rows(X, n_rows)
+                return _dask.leading_rows(X, n_rows)
             return X[:n_rows].compute()
         if self.on_device:
-            return _backend_array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
+            return _array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
         return X[:n_rows]
 
     def dtype(self, X):
         """The NumPy dtype of validated X's values: the fit's working dtype."""
         if self.on_device:
-            return _backend_array_api.numpy_dtype(self.xp, X.dtype)
+            return _array_api.numpy_dtype(self.xp, X.dtype)
         return np.dtype(X.dtype)
 
     def value_range(self, X):
@@ -205,15 +205,15 @@ class Placement:
         if self.kind == "dask":
             return None
         if self.on_device:
-            return _backend_array_api.value_range(self.xp, X)
+            return _array_api.value_range(self.xp, X)
         return value_range(X)
 
     def total_variance(self, X):
         """Sum over the features of the variance of validated X's rows (float64)."""
         if self.kind == "dask":
-            return _backend_dask.total_variance(X)
+            return _dask.total_variance(X)
         if self.on_device:
-            return _backend_array_api.total_variance(self.xp, X)
+            return _array_api.total_variance(self.xp, X)
         return total_variance(X)
 
     def epoch_runner(self, X, plan, *, estimator_name):
@@ -233,7 +233,7 @@ class Placement:
         """
         if self.kind == "dask":
             return (
-                _backend_dask.transform(X, np.ascontiguousarray(W1.T), b1, "")
+                _dask.transform(X, np.ascontiguousarray(W1.T), b1, "")
                 .mean(axis=0, dtype=np.float64)
                 .compute()
             )
@@ -244,7 +244,7 @@ class Placement:
     def to_data(self, array):
         """A fitted host array in the namespace and on the device of the data."""
         if self.on_device:
-            return _backend_array_api.to_device(array, self.xp, self.device)
+            return _array_api.to_device(array, self.xp, self.device)
         return array
 
     # ------------------------------------------------------------------
@@ -252,12 +252,12 @@ class Placement:
 
     def encode(self, X, components, intercept_hidden, name):
         if self.kind == "dask":
-            return _backend_dask.transform(X, components, intercept_hidden, name)
+            return _dask.transform(X, components, intercept_hidden, name)
         return encode(X, components, intercept_hidden, name, xp=self._xp())
 
     def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
         if self.kind == "dask":
-            return _backend_dask.inverse_transform(
+            return _dask.inverse_transform(
                 A, decoder_components, intercept_visible, decoder, name
             )
         return reconstruct(
@@ -271,7 +271,7 @@ class Placement:
         as the held-out score of early stopping must.
         """
         if self.kind == "dask":
-            return _backend_dask.score_samples(X, weights, decoder, name)
+            return _dask.score_samples(X, weights, decoder, name)
         batch_size = None
         if fit_blocks and not self.on_device:
             batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
@@ -285,7 +285,7 @@ class Placement:
         """
         options = {"threshold": threshold, "reconstruction": reconstruction}
         if self.kind == "dask":
-            return _backend_dask.statistics(X, weights, decoder, name, **options)
+            return _dask.statistics(X, weights, decoder, name, **options)
         return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
 
     def to_host(self, array):
@@ -296,7 +296,7 @@ class Placement:
         """
         if self.kind == "dask" and is_dask_collection(array):
             array = array.compute()
-        return _backend_array_api.to_numpy(array)
+        return _array_api.to_numpy(array)
 
     def result(self, array):
         """A host array of a result in the namespace and on the device of X.
@@ -308,7 +308,7 @@ class Placement:
             return array
         if array.dtype.kind == "f":
             widest = _max_precision_float_dtype(self.xp, self.device)
-            array = array.astype(_backend_array_api.numpy_dtype(self.xp, widest))
+            array = array.astype(_array_api.numpy_dtype(self.xp, widest))
         return self.to_data(array)
 
     def mean(self, values):
@@ -333,7 +333,7 @@ def locate(X, estimator_name):
     """The :class:`Placement` of X: asked once per public call."""
     if is_dask_collection(X):
         return Placement("dask")
-    namespace = _backend_array_api.input_namespace(X, estimator_name)
+    namespace = _array_api.input_namespace(X, estimator_name)
     if namespace is not None:
         return Placement("array_api", *namespace)
     return Placement("numpy")

@@ -21,8 +21,8 @@ import scipy.sparse as sp
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-from . import _blas
-from ._objective import (
+from .. import _blas
+from .._objective import (
     ACTIVE_THRESHOLD,
     BlockWorkspace,
     FirstPass,
