@@ -10,7 +10,7 @@ module but this one and the backends asks what kind of array X is.
 - ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
   sparse matrices, validated by scikit-learn's ``validate_data``;
 - ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._backends._dask.check_dask_array`);
+  chunk (:func:`skl_sparseae._backends._dask_fit.check_dask_array`);
 - ``"array_api"``: an Array API array other than NumPy's under
   ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
 
@@ -45,9 +45,9 @@ from .._sklearn_compat import (
 from .._sklearn_compat import move_estimator_to as _move_any_estimator_to
 from .._stochastic import EpochRunner, MinibatchState
 from .._validation import FLOAT_DTYPES
-from . import _array_api, _dask
+from . import _array_api, _dask_fit
 from ._array_api import ArrayAPIBackend
-from ._dask import (
+from ._dask_fit import (
     ChunkRunner,
     DaskBackend,
     check_dask_array,
@@ -184,7 +184,7 @@ class Placement:
             if np.isnan(X.shape[0]):
                 # Slicing needs the row counts, which a boolean mask leaves
                 # unknown until the chunks are computed.
-                return _dask.leading_rows(X, n_rows)
+                return _dask_fit.leading_rows(X, n_rows)
             return X[:n_rows].compute()
         if self.on_device:
             return _array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
@@ -211,7 +211,7 @@ class Placement:
     def total_variance(self, X):
         """Sum over the features of the variance of validated X's rows (float64)."""
         if self.kind == "dask":
-            return _dask.total_variance(X)
+            return _dask_fit.total_variance(X)
         if self.on_device:
             return _array_api.total_variance(self.xp, X)
         return total_variance(X)
@@ -233,7 +233,7 @@ class Placement:
         """
         if self.kind == "dask":
             return (
-                _dask.transform(X, np.ascontiguousarray(W1.T), b1, "")
+                _dask_fit.transform(X, np.ascontiguousarray(W1.T), b1, "")
                 .mean(axis=0, dtype=np.float64)
                 .compute()
             )
@@ -252,12 +252,12 @@ class Placement:
 
     def encode(self, X, components, intercept_hidden, name):
         if self.kind == "dask":
-            return _dask.transform(X, components, intercept_hidden, name)
+            return _dask_fit.transform(X, components, intercept_hidden, name)
         return encode(X, components, intercept_hidden, name, xp=self._xp())
 
     def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
         if self.kind == "dask":
-            return _dask.inverse_transform(
+            return _dask_fit.inverse_transform(
                 A, decoder_components, intercept_visible, decoder, name
             )
         return reconstruct(
@@ -271,7 +271,7 @@ class Placement:
         as the held-out score of early stopping must.
         """
         if self.kind == "dask":
-            return _dask.score_samples(X, weights, decoder, name)
+            return _dask_fit.score_samples(X, weights, decoder, name)
         batch_size = None
         if fit_blocks and not self.on_device:
             batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
@@ -285,7 +285,7 @@ class Placement:
         """
         options = {"threshold": threshold, "reconstruction": reconstruction}
         if self.kind == "dask":
-            return _dask.statistics(X, weights, decoder, name, **options)
+            return _dask_fit.statistics(X, weights, decoder, name, **options)
         return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
 
     def to_host(self, array):
