@@ -10,7 +10,7 @@ loop serves ``fit`` (epochs until the stopping rule or ``max_iter``) and
 optimizer's state).
 
 The epochs of a dask array are run chunk by chunk by the dask backend's
-:class:`~skl_sparseae._backends._dask_fit.ChunkRunner`, with this loop.
+:class:`~skl_sparseae._backends._dask_minibatch.ChunkRunner`, with this loop.
 
 Nothing here allocates per batch on NumPy: the order is a permutation of
 indices, a dense batch is gathered into a buffer with ``numpy.take(out=)``,

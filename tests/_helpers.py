@@ -280,7 +280,8 @@ def _dask_data(X, row_chunks):
 
 
 def _dask_evaluator(X, n_components, decoder_activation, row_chunks):
-    from skl_sparseae._backends._dask_fit import DaskBackend, check_dask_array
+    from skl_sparseae._backends._dask_checks import check_dask_array
+    from skl_sparseae._backends._dask_fit import DaskBackend
 
     X_dask = check_dask_array(_dask_data(X, row_chunks), "test")
     return DaskBackend(X_dask, n_components, decoder_activation)

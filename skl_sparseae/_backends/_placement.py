@@ -10,7 +10,7 @@ module but this one and the backends asks what kind of array X is.
 - ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
   sparse matrices, validated by scikit-learn's ``validate_data``;
 - ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._backends._dask_fit.check_dask_array`);
+  chunk (:func:`skl_sparseae._backends._dask_checks.check_dask_array`);
 - ``"array_api"``: an Array API array other than NumPy's under
   ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
 
@@ -45,14 +45,11 @@ from .._sklearn_compat import (
 from .._sklearn_compat import move_estimator_to as _move_any_estimator_to
 from .._stochastic import EpochRunner, MinibatchState
 from .._validation import FLOAT_DTYPES
-from . import _array_api, _dask_fit
+from . import _array_api, _dask_checks, _dask_fit, _dask_transform
 from ._array_api import ArrayAPIBackend
-from ._dask_fit import (
-    ChunkRunner,
-    DaskBackend,
-    check_dask_array,
-    is_dask_collection,
-)
+from ._dask_checks import check_dask_array, is_dask_collection
+from ._dask_fit import DaskBackend
+from ._dask_minibatch import ChunkRunner
 from ._numpy import NumpyBackend, block_rows, total_variance, value_range
 
 KINDS = ("numpy", "dask", "array_api")
@@ -184,7 +181,7 @@ class Placement:
             if np.isnan(X.shape[0]):
                 # Slicing needs the row counts, which a boolean mask leaves
                 # unknown until the chunks are computed.
-                return _dask_fit.leading_rows(X, n_rows)
+                return _dask_checks.leading_rows(X, n_rows)
             return X[:n_rows].compute()
         if self.on_device:
             return _array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
@@ -233,7 +230,7 @@ class Placement:
         """
         if self.kind == "dask":
             return (
-                _dask_fit.transform(X, np.ascontiguousarray(W1.T), b1, "")
+                _dask_transform.transform(X, np.ascontiguousarray(W1.T), b1, "")
                 .mean(axis=0, dtype=np.float64)
                 .compute()
             )
@@ -252,12 +249,12 @@ class Placement:
 
     def encode(self, X, components, intercept_hidden, name):
         if self.kind == "dask":
-            return _dask_fit.transform(X, components, intercept_hidden, name)
+            return _dask_transform.transform(X, components, intercept_hidden, name)
         return encode(X, components, intercept_hidden, name, xp=self._xp())
 
     def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
         if self.kind == "dask":
-            return _dask_fit.inverse_transform(
+            return _dask_transform.inverse_transform(
                 A, decoder_components, intercept_visible, decoder, name
             )
         return reconstruct(
@@ -271,7 +268,7 @@ class Placement:
         as the held-out score of early stopping must.
         """
         if self.kind == "dask":
-            return _dask_fit.score_samples(X, weights, decoder, name)
+            return _dask_transform.score_samples(X, weights, decoder, name)
         batch_size = None
         if fit_blocks and not self.on_device:
             batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
@@ -285,7 +282,7 @@ class Placement:
         """
         options = {"threshold": threshold, "reconstruction": reconstruction}
         if self.kind == "dask":
-            return _dask_fit.statistics(X, weights, decoder, name, **options)
+            return _dask_transform.statistics(X, weights, decoder, name, **options)
         return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
 
     def to_host(self, array):
