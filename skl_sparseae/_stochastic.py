@@ -40,13 +40,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from . import _blas
-from ._backends._array_api import to_numpy
 from ._inference import has_non_finite
 from ._objective import (
     Evaluation,
     MinibatchWorkspace,
     is_numpy,
     minibatch_loss_and_gradient,
+    to_numpy,
 )
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement

@@ -311,7 +311,7 @@ def _array_api_dispatch():
 
 
 def _device_to_host(array):
-    from skl_sparseae._backends._array_api import to_numpy
+    from skl_sparseae._objective import to_numpy
 
     with _array_api_dispatch():
         return to_numpy(array)

@@ -34,21 +34,16 @@ from .._objective import (
     add_block_gradient_sums,
     hidden_activations,
     n_parameters,
+    to_numpy,
     unpack,
     zero_gradient_sums,
 )
 from .._sklearn_compat import (
     _is_numpy_namespace,
-    _max_precision_float_dtype,
     check_same_namespace,
-    get_chunk_n_rows,
     get_namespace_and_device,
-    move_to,
 )
-
-# Rows per block are at least this many, so that small data still makes one
-# block of all its rows and large data keeps the device's kernels busy.
-MIN_BLOCK_ROWS = 1024
+from ._blocks import device_batch_size, sums_dtype
 
 
 def _is_device_sparse(X):
@@ -90,13 +85,6 @@ def check_namespace_of_fit(X, estimator, method):
         check_same_namespace(X, estimator, attribute="components_", method=method)
 
 
-def to_numpy(array):
-    """A host NumPy array of ``array`` (itself when it already is one)."""
-    if isinstance(array, np.ndarray):
-        return array
-    return move_to(array, xp=np, device="cpu")
-
-
 def to_device(array, xp, device):
     """A copy of the host array ``array`` in namespace ``xp`` on ``device``."""
     return xp.asarray(array, device=device)
@@ -110,12 +98,6 @@ def numpy_dtype(xp, dtype):
 def float_dtypes(xp):
     """The float dtypes ``check_array`` keeps, in namespace ``xp``."""
     return [xp.float64, xp.float32]
-
-
-def sums_dtype(xp, device, dtype):
-    """float64 for the reduced sums where the device has it, else ``dtype``."""
-    max_float = _max_precision_float_dtype(xp, device)
-    return xp.float64 if max_float == xp.float64 else dtype
 
 
 def value_range(xp, X):
@@ -138,23 +120,6 @@ def total_variance(xp, X):
     dtype = sums_dtype(xp, device, X.dtype)
     variances = xp.var(xp.astype(X, dtype), axis=0)
     return float(to_numpy(xp.sum(variances)))
-
-
-def device_batch_size(n_samples, n_features, n_components, itemsize, *, keep_hidden):
-    """Rows per block of an Array API evaluation.
-
-    A block allocates two (rows, d) arrays (reconstruction and residual) and
-    about three (rows, h) arrays. Their total is capped by scikit-learn's
-    ``working_memory`` and by half the size of X (the whole of it when the
-    hidden activations are not kept), so that the extra memory of an
-    evaluation stays below the size of X.
-    """
-    row_bytes = (2 * n_features + 3 * n_components) * itemsize
-    x_bytes = n_samples * n_features * itemsize
-    budget = x_bytes // 2 if keep_hidden else x_bytes
-    rows = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=n_samples)
-    rows = min(rows, max(MIN_BLOCK_ROWS, budget // row_bytes))
-    return max(1, min(rows, n_samples))
 
 
 class ArrayAPIBackend:

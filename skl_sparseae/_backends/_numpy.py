@@ -36,6 +36,7 @@ from .._objective import (
     unpack,
     zero_gradient_sums,
 )
+from ._blocks import block_rows
 
 # The blocks of a fit are grouped into at most this many shares, each with
 # its own gradient sums. A constant, not the machine's number of cores: the
@@ -46,31 +47,6 @@ MAX_SHARES = 16
 # ... and the shares' gradient sums take at most this fraction of the bytes
 # of X, so that wide models on few rows do not hold many parameter vectors.
 MAX_SHARE_SUMS_FRACTION = 1 / 8
-
-
-def block_row_bytes(n_features, n_components, itemsize):
-    """Bytes per row of a block's buffers: two (rows, d) and two (rows, h)."""
-    return (2 * n_features + 2 * n_components) * itemsize
-
-
-# A block of rows keeps its buffers near this many bytes: the blocks of an
-# evaluation, and the largest of a transform or a score.
-MAX_BLOCK_BYTES = 8 * 2**20
-MIN_BLOCK_ROWS = 64
-
-
-def block_rows(n_samples, n_features, n_components, itemsize):
-    """Rows per block from the data's shape alone.
-
-    A block holds two (rows, d) buffers and two (rows, h) buffers; the rows
-    keep them near ``MAX_BLOCK_BYTES`` (but at least ``MIN_BLOCK_ROWS``, at
-    most ``n_samples``). Block buffers of a few MiB are as fast as one block
-    of all rows, since each block still feeds the BLAS matrices with hundreds
-    of rows and its element-wise passes run on data that is still in cache.
-    """
-    row_bytes = block_row_bytes(n_features, n_components, itemsize)
-    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
-    return max(1, min(n_samples, cap))
 
 
 def data_bytes(X):

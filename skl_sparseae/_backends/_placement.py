@@ -36,6 +36,7 @@ from .._inference import (
     reconstruct,
     score_rows,
 )
+from .._objective import to_numpy
 from .._sklearn_compat import (
     _get_feature_names,
     _max_precision_float_dtype,
@@ -47,10 +48,11 @@ from .._stochastic import EpochRunner, MinibatchState
 from .._validation import FLOAT_DTYPES
 from . import _array_api, _dask_checks, _dask_fit, _dask_transform
 from ._array_api import ArrayAPIBackend
+from ._blocks import block_rows
 from ._dask_checks import check_dask_array, is_dask_collection
 from ._dask_fit import DaskBackend
 from ._dask_minibatch import ChunkRunner
-from ._numpy import NumpyBackend, block_rows, total_variance, value_range
+from ._numpy import NumpyBackend, total_variance, value_range
 
 KINDS = ("numpy", "dask", "array_api")
 
@@ -184,7 +186,7 @@ class Placement:
                 return _dask_checks.leading_rows(X, n_rows)
             return X[:n_rows].compute()
         if self.on_device:
-            return _array_api.to_numpy(X[: min(n_rows, X.shape[0]), ...])
+            return to_numpy(X[: min(n_rows, X.shape[0]), ...])
         return X[:n_rows]
 
     def dtype(self, X):
@@ -293,7 +295,7 @@ class Placement:
         """
         if self.kind == "dask" and is_dask_collection(array):
             array = array.compute()
-        return _array_api.to_numpy(array)
+        return to_numpy(array)
 
     def result(self, array):
         """A host array of a result in the namespace and on the device of X.
