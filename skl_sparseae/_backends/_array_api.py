@@ -19,6 +19,10 @@ Namespaces and devices come from scikit-learn's own helpers: they follow
 ``array_api_dispatch`` and give the same namespace objects as the
 scikit-learn estimators beside this one in a pipeline. NumPy input, sparse
 matrices and dask arrays never come here.
+
+:class:`ArrayAPIPlacement` answers the estimators' other questions about
+such data, as :class:`~skl_sparseae._backends._numpy.NumpyPlacement` does for
+NumPy data, in the data's namespace and on its device.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -28,6 +32,7 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.utils import gen_batches
 
+from .._inference import score_rows
 from .._objective import (
     ACTIVE_THRESHOLD,
     FirstPass,
@@ -40,10 +45,11 @@ from .._objective import (
 )
 from .._sklearn_compat import (
     _is_numpy_namespace,
-    check_same_namespace,
+    _max_precision_float_dtype,
     get_namespace_and_device,
 )
 from ._blocks import device_batch_size, sums_dtype
+from ._numpy import NumpyPlacement
 
 
 def _is_device_sparse(X):
@@ -77,12 +83,6 @@ def input_namespace(X, estimator_name):
     if not is_array_api or _is_numpy_namespace(xp):
         return None
     return xp, device
-
-
-def check_namespace_of_fit(X, estimator, method):
-    """scikit-learn's check that X lives where the fitted attributes do."""
-    if get_config()["array_api_dispatch"]:
-        check_same_namespace(X, estimator, attribute="components_", method=method)
 
 
 def to_device(array, xp, device):
@@ -266,3 +266,77 @@ class ArrayAPIBackend:
             f"{self.n_samples}x{self.n_features}, h={self.n_components}, "
             f"batch_size={self.batch_size}, keep_hidden={self.keep_hidden})"
         )
+
+
+# --------------------------------------------------------------------------
+# What the estimators ask of data on a device.
+
+
+class ArrayAPIPlacement(NumpyPlacement):
+    """Dense Array API data other than NumPy's, kept on its device.
+
+    Validated as NumPy data is, in the data's own namespace; the array maths
+    and the epochs run in namespace ``xp`` on ``device``.
+
+    Parameters
+    ----------
+    xp : namespace
+        The Array API namespace of the data.
+
+    device : device
+        The device of the data.
+    """
+
+    _accept_sparse = False
+
+    def __init__(self, xp, device):
+        self.xp = xp
+        self.device = device
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.xp.__name__}, {self.device!r})"
+
+    def _float_dtypes(self):
+        return float_dtypes(self.xp)
+
+    def backend(self, X, n_components, decoder_activation):
+        return ArrayAPIBackend(
+            X, n_components, decoder_activation, xp=self.xp, device=self.device
+        )
+
+    def take_rows(self, X, rows):
+        return self.xp.take(X, self.xp.asarray(rows, device=self.device), axis=0)
+
+    def first_rows(self, X, n_rows):
+        return to_numpy(X[: min(n_rows, X.shape[0]), ...])
+
+    def dtype(self, X):
+        return numpy_dtype(self.xp, X.dtype)
+
+    def value_range(self, X):
+        return value_range(self.xp, X)
+
+    def total_variance(self, X):
+        return total_variance(self.xp, X)
+
+    def to_data(self, array):
+        return to_device(array, self.xp, self.device)
+
+    def score_rows(self, X, weights, decoder, name, *, fit_blocks=False):
+        # A fit on a device sizes its blocks with working_memory too
+        # (device_batch_size): there are no shape-only blocks to match.
+        return score_rows(X, weights, decoder, name, None, xp=self.xp)
+
+    def result(self, array):
+        """Floats are float64 where the device has it, else its widest float."""
+        if array.dtype.kind == "f":
+            widest = _max_precision_float_dtype(self.xp, self.device)
+            array = array.astype(numpy_dtype(self.xp, widest))
+        return self.to_data(array)
+
+    def mean(self, values):
+        return float(self.xp.mean(values))
+
+    def inlier_labels(self, decision):
+        xp = self.xp
+        return 2 * xp.astype(decision >= 0, xp.int64) - 1

@@ -1,18 +1,21 @@
 """Where X lives, decided once per call: in memory, on a Dask cluster, on a device.
 
 Every public method of the estimators asks :func:`locate` once and then
-hands the returned :class:`Placement` everything that depends on where the
-data lives: validation and feature names, the checks of the training rows,
-the evaluation backend and the minibatch epochs, drawing held-out rows,
-bringing results to the host, and the array maths of a fitted model. No
-module but this one and the backends asks what kind of array X is.
+hands the returned :class:`~skl_sparseae._backends._protocol.Placement`
+everything that depends on where the data lives: validation and feature
+names, the checks of the training rows, the evaluation backend and the
+minibatch epochs, drawing held-out rows, bringing results to the host, and
+the array maths of a fitted model. No module outside the backends asks what
+kind of array X is.
 
-- ``"numpy"``: NumPy arrays, array-likes (lists, dataframes) and scipy
-  sparse matrices, validated by scikit-learn's ``validate_data``;
-- ``"dask"``: a row-chunked ``dask.array.Array``, validated lazily chunk by
-  chunk (:func:`skl_sparseae._backends._dask_checks.check_dask_array`);
-- ``"array_api"``: an Array API array other than NumPy's under
-  ``sklearn.set_config(array_api_dispatch=True)``, kept on its device.
+- :class:`~skl_sparseae._backends._numpy.NumpyPlacement`: NumPy arrays,
+  array-likes (lists, dataframes) and scipy sparse matrices, validated by
+  scikit-learn's ``validate_data``;
+- :class:`~skl_sparseae._backends._dask.DaskPlacement`: a row-chunked
+  ``dask.array.Array``, validated lazily chunk by chunk;
+- :class:`~skl_sparseae._backends._array_api.ArrayAPIPlacement`: an Array API
+  array other than NumPy's under ``sklearn.set_config(array_api_dispatch=True)``,
+  kept on its device.
 
 :func:`move_estimator_to` moves a fitted model (or a pipeline holding one)
 to another namespace or device: its weights and its minibatch solver state.
@@ -26,316 +29,27 @@ from functools import partial
 import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
-from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_array, validate_data
 
-from .._inference import (
-    encode,
-    mean_hidden_activation,
-    model_statistics,
-    reconstruct,
-    score_rows,
-)
-from .._objective import to_numpy
-from .._sklearn_compat import (
-    _get_feature_names,
-    _max_precision_float_dtype,
-    get_namespace_and_device,
-    move_to,
-)
+from .._sklearn_compat import get_namespace_and_device, move_to
 from .._sklearn_compat import move_estimator_to as _move_any_estimator_to
-from .._stochastic import EpochRunner, MinibatchState
-from .._validation import FLOAT_DTYPES
-from . import _array_api, _dask_checks, _dask_fit, _dask_transform
-from ._array_api import ArrayAPIBackend
-from ._blocks import block_rows
-from ._dask_checks import check_dask_array, is_dask_collection
-from ._dask_fit import DaskBackend
-from ._dask_minibatch import ChunkRunner
-from ._numpy import NumpyBackend, total_variance, value_range
-
-KINDS = ("numpy", "dask", "array_api")
-
-
-class Placement:
-    """Where X lives and what follows from it; see :func:`locate`.
-
-    Parameters
-    ----------
-    kind : {"numpy", "dask", "array_api"}
-        Where the rows live.
-
-    xp, device : namespace and device, default=None
-        The Array API namespace and device of ``"array_api"`` data.
-    """
-
-    def __init__(self, kind, xp=None, device=None):
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}.")
-        self.kind = kind
-        self.xp = xp
-        self.device = device
-
-    def __repr__(self):
-        if self.kind == "array_api":
-            return f"Placement('array_api', {self.xp.__name__}, {self.device!r})"
-        return f"Placement({self.kind!r})"
-
-    @property
-    def on_device(self):
-        return self.kind == "array_api"
-
-    # ------------------------------------------------------------------
-    # Validation.
-
-    def float_dtypes(self):
-        if self.on_device:
-            return _array_api.float_dtypes(self.xp)
-        return FLOAT_DTYPES
-
-    def feature_names(self, X):
-        """The column names of training data X before validation, or None.
-
-        A dask array has none; a dataframe's string column names are kept,
-        as scikit-learn keeps them.
-        """
-        if self.kind == "dask":
-            return None
-        return _get_feature_names(X)
-
-    def check_fit_input(self, X, estimator):
-        """Training data validated as ``check_array`` would (lazily for dask)."""
-        if self.kind == "dask":
-            return check_dask_array(X, type(estimator).__name__)
-        return check_array(
-            X,
-            accept_sparse="csr",
-            dtype=self.float_dtypes(),
-            estimator=estimator,
-            input_name="X",
-        )
-
-    def check_fitted_input(self, X, estimator, method):
-        """X for a fitted model's ``method``: features and names checked too."""
-        name = type(estimator).__name__
-        if self.kind == "dask":
-            # Feature count and names as validate_data checks them; the values
-            # are checked chunk by chunk when computed.
-            validate_data(estimator, X, reset=False, skip_check_array=True)
-            return check_dask_array(X, name)
-        _array_api.check_namespace_of_fit(X, estimator, method)
-        return validate_data(
-            estimator,
-            X,
-            accept_sparse=False if self.on_device else "csr",
-            reset=False,
-            dtype=self.float_dtypes(),
-        )
-
-    def check_hidden_input(self, A, estimator):
-        """Hidden activations for ``inverse_transform`` (no feature names)."""
-        if self.kind == "dask":
-            return check_dask_array(A, type(estimator).__name__)
-        _array_api.check_namespace_of_fit(A, estimator, "inverse_transform")
-        return check_array(A, input_name="X", dtype=self.float_dtypes())
-
-    # ------------------------------------------------------------------
-    # Fitting.
-
-    def backend(self, X, n_components, decoder_activation):
-        """The evaluation backend of validated X (a context manager)."""
-        if self.kind == "dask":
-            return DaskBackend(X, n_components, decoder_activation)
-        if self.on_device:
-            return ArrayAPIBackend(
-                X, n_components, decoder_activation, xp=self.xp, device=self.device
-            )
-        return NumpyBackend(X, n_components, decoder_activation)
-
-    def hold_out(self, X, fraction, random_state):
-        """``(training rows, held-out rows)`` of validated X for early stopping.
-
-        ``fraction`` of the rows are held out, drawn as ``train_test_split``
-        draws them from ``random_state``, each part in row order.
-        """
-        if self.kind == "dask":
-            raise ValueError(
-                "early_stopping=True is not supported for dask arrays: the "
-                "held-out rows would have to be drawn across the cluster. Hold "
-                "out a validation set yourself and compare score() after fits "
-                "with increasing max_iter, or fit with early_stopping=False."
-            )
-        train, val = train_test_split(
-            np.arange(X.shape[0]), test_size=fraction, random_state=random_state
-        )
-        train, val = np.sort(train), np.sort(val)
-        return self.take_rows(X, train), self.take_rows(X, val)
-
-    def take_rows(self, X, rows):
-        """The rows of validated X at the sorted host indices ``rows``."""
-        if self.on_device:
-            return self.xp.take(X, self.xp.asarray(rows, device=self.device), axis=0)
-        return X[rows]
-
-    def first_rows(self, X, n_rows):
-        """Up to ``n_rows`` leading rows of X as a host array (for checks)."""
-        if self.kind == "dask":
-            if np.isnan(X.shape[0]):
-                # Slicing needs the row counts, which a boolean mask leaves
-                # unknown until the chunks are computed.
-                return _dask_checks.leading_rows(X, n_rows)
-            return X[:n_rows].compute()
-        if self.on_device:
-            return to_numpy(X[: min(n_rows, X.shape[0]), ...])
-        return X[:n_rows]
-
-    def dtype(self, X):
-        """The NumPy dtype of validated X's values: the fit's working dtype."""
-        if self.on_device:
-            return _array_api.numpy_dtype(self.xp, X.dtype)
-        return np.dtype(X.dtype)
-
-    def value_range(self, X):
-        """Smallest and largest stored value of validated X, or None.
-
-        None when X stores no value and for a dask array, whose values are
-        checked chunk by chunk as a minibatch epoch streams them.
-        """
-        if self.kind == "dask":
-            return None
-        if self.on_device:
-            return _array_api.value_range(self.xp, X)
-        return value_range(X)
-
-    def total_variance(self, X):
-        """Sum over the features of the variance of validated X's rows (float64)."""
-        if self.kind == "dask":
-            return _dask_fit.total_variance(X)
-        if self.on_device:
-            return _array_api.total_variance(self.xp, X)
-        return total_variance(X)
-
-    def epoch_runner(self, X, plan, *, estimator_name):
-        """What runs one epoch of minibatch steps over validated X.
-
-        ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit.
-        """
-        if self.kind == "dask":
-            return ChunkRunner(X, plan, estimator_name=estimator_name)
-        return EpochRunner(X, plan, xp=self.xp, device=self.device)
-
-    def mean_activation(self, X, W1, b1):
-        """float64 mean hidden activation over the rows of X, block by block.
-
-        ``W1`` and ``b1`` are host arrays of the working dtype; a dask array is
-        reduced chunk by chunk where its chunks live.
-        """
-        if self.kind == "dask":
-            return (
-                _dask_transform.transform(X, np.ascontiguousarray(W1.T), b1, "")
-                .mean(axis=0, dtype=np.float64)
-                .compute()
-            )
-        xp = self._xp()
-        W1, b1 = self.to_data(W1), self.to_data(b1)
-        return mean_hidden_activation(X, W1, b1, xp=xp)
-
-    def to_data(self, array):
-        """A fitted host array in the namespace and on the device of the data."""
-        if self.on_device:
-            return _array_api.to_device(array, self.xp, self.device)
-        return array
-
-    # ------------------------------------------------------------------
-    # A fitted model's maths.
-
-    def encode(self, X, components, intercept_hidden, name):
-        if self.kind == "dask":
-            return _dask_transform.transform(X, components, intercept_hidden, name)
-        return encode(X, components, intercept_hidden, name, xp=self._xp())
-
-    def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
-        if self.kind == "dask":
-            return _dask_transform.inverse_transform(
-                A, decoder_components, intercept_visible, decoder, name
-            )
-        return reconstruct(
-            A, decoder_components, intercept_visible, decoder, name, xp=self._xp()
-        )
-
-    def score_rows(self, X, weights, decoder, name, *, fit_blocks=False):
-        """``score_samples`` of validated X; lazily for dask.
-
-        ``fit_blocks`` scores in the blocks a fit uses (from the shape alone),
-        as the held-out score of early stopping must.
-        """
-        if self.kind == "dask":
-            return _dask_transform.score_samples(X, weights, decoder, name)
-        batch_size = None
-        if fit_blocks and not self.on_device:
-            batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
-        return score_rows(X, weights, decoder, name, batch_size, xp=self._xp())
-
-    def statistics(self, X, weights, decoder, name, *, threshold, reconstruction):
-        """The :class:`~._inference.Statistics` of validated X, in one pass.
-
-        Computed where X lives: in blocks in memory or on the device, chunk
-        by chunk on the cluster for a dask array (then computed, not lazy).
-        """
-        options = {"threshold": threshold, "reconstruction": reconstruction}
-        if self.kind == "dask":
-            return _dask_transform.statistics(X, weights, decoder, name, **options)
-        return model_statistics(X, weights, decoder, name, xp=self._xp(), **options)
-
-    def to_host(self, array):
-        """A host NumPy array of an array of this placement, in its own dtype.
-
-        A lazy result of dask data is computed here (one more pass over its
-        chunks).
-        """
-        if self.kind == "dask" and is_dask_collection(array):
-            array = array.compute()
-        return to_numpy(array)
-
-    def result(self, array):
-        """A host array of a result in the namespace and on the device of X.
-
-        Floats are float64 where the device has it, else its widest float;
-        NumPy and dask data get the NumPy array itself.
-        """
-        if not self.on_device:
-            return array
-        if array.dtype.kind == "f":
-            widest = _max_precision_float_dtype(self.xp, self.device)
-            array = array.astype(_array_api.numpy_dtype(self.xp, widest))
-        return self.to_data(array)
-
-    def mean(self, values):
-        """The mean of a 1-d array of this placement, as a float."""
-        if self.on_device:
-            return float(self.xp.mean(values))
-        return float(np.mean(values))
-
-    def inlier_labels(self, decision):
-        """+1 where ``decision >= 0``, -1 elsewhere, as int64 where X lives."""
-        if self.on_device:
-            xp = self.xp
-            return 2 * xp.astype(decision >= 0, xp.int64) - 1
-        # Arithmetic rather than np.where, so that a dask array stays lazy.
-        return 2 * (decision >= 0).astype(np.int64) - 1
-
-    def _xp(self):
-        return self.xp if self.on_device else None
+from .._stochastic import MinibatchState
+from ._array_api import ArrayAPIPlacement, input_namespace
+from ._dask import DaskPlacement
+from ._dask_checks import is_dask_collection
+from ._numpy import NumpyPlacement
 
 
 def locate(X, estimator_name):
-    """The :class:`Placement` of X: asked once per public call."""
+    """The :class:`~skl_sparseae._backends._protocol.Placement` of X.
+
+    Asked once per public call.
+    """
     if is_dask_collection(X):
-        return Placement("dask")
-    namespace = _array_api.input_namespace(X, estimator_name)
+        return DaskPlacement()
+    namespace = input_namespace(X, estimator_name)
     if namespace is not None:
-        return Placement("array_api", *namespace)
-    return Placement("numpy")
+        return ArrayAPIPlacement(*namespace)
+    return NumpyPlacement()
 
 
 # ----------------------------------------------------------------------
