@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_info
 
 import skl_sparseae
 from skl_sparseae import _blas
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
 from skl_sparseae._objective import evaluate
 
 # Seconds to wait before each timed run; the scripts set it from --settle.

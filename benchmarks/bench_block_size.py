@@ -1,6 +1,6 @@
 """How the block size changes evaluation time and extra memory.
 
-Justifies the rule in ``skl_sparseae._backend_numpy.block_rows``: rows
+Justifies the rule in ``skl_sparseae._backends._blocks.block_rows``: rows
 per block are capped so that the block buffers stay near ``MAX_BLOCK_BYTES``.
 
     python benchmarks/bench_block_size.py [--rows 20000] [--repeats 3]

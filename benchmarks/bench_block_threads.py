@@ -26,7 +26,7 @@ from _common import (
 from sklearn.utils import gen_batches
 
 from skl_sparseae import _blas
-from skl_sparseae._backend_numpy import block_rows
+from skl_sparseae._backends._blocks import block_rows
 from skl_sparseae._objective import (
     BlockWorkspace,
     FirstPass,

@@ -45,8 +45,9 @@ def evaluation_times(X_dask, X, n_components, repeats):
 
     The cluster is the current ``distributed`` client's, as in a fit.
     """
-    from skl_sparseae._backend_dask import DaskBackend, check_dask_array
-    from skl_sparseae._backend_numpy import NumpyBackend
+    from skl_sparseae._backends._dask_checks import check_dask_array
+    from skl_sparseae._backends._dask_fit import DaskBackend
+    from skl_sparseae._backends._numpy import NumpyBackend
     from skl_sparseae._objective import initial_parameters
 
     theta = initial_parameters(X.shape[1], n_components, np.random.RandomState(0))

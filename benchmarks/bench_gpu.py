@@ -12,7 +12,7 @@ user guide; 20,000 x 784, h=196 with ``--quick``) and dtype, one run prints:
 * ``floor``: the five matrix products of one evaluation (X @ W1, A @ W2,
   A.T @ D, D @ W2.T, X.T @ H) on the device;
 * ``eval``: the project's evaluation (``_objective.evaluate`` over
-  :class:`~skl_sparseae._backend_array_api.ArrayAPIBackend`), theta to the
+  :class:`~skl_sparseae._backends._array_api.ArrayAPIBackend`), theta to the
   device and the gradient back included, and its ratio to the floor;
 * ``fit``: the estimator's fit under ``array_api_dispatch``, ms per L-BFGS
   iteration, and the share of a fit's time spent in L-BFGS-B itself (a
@@ -49,8 +49,8 @@ from sklearn import config_context  # noqa: E402
 
 import skl_sparseae  # noqa: E402
 from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
-from skl_sparseae._backend_array_api import ArrayAPIBackend  # noqa: E402
-from skl_sparseae._backend_numpy import NumpyBackend  # noqa: E402
+from skl_sparseae._backends._array_api import ArrayAPIBackend  # noqa: E402
+from skl_sparseae._backends._numpy import NumpyBackend  # noqa: E402
 from skl_sparseae._objective import evaluate, initial_parameters  # noqa: E402
 
 SIZES = [(60_000, 784, 196), (500_000, 784, 1024)]

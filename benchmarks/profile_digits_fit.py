@@ -26,7 +26,7 @@ from sklearn.neural_network import BernoulliRBM
 from threadpoolctl import threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer, _blas
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
 from skl_sparseae._inference import row_batch_size
 from skl_sparseae._objective import evaluate, initial_parameters
 

@@ -58,7 +58,7 @@ from sklearn.preprocessing import MinMaxScaler
 from sklearn.utils import check_array, check_random_state
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
 from skl_sparseae._lbfgs import lbfgs_scale, minimize_lbfgs
 from skl_sparseae._objective import Objective, initial_parameters, unpack
 from skl_sparseae._stopping import NoImprovement

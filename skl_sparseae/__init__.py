@@ -2,8 +2,8 @@
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from ._backends._placement import move_estimator_to
 from ._outlier_detector import SparseAutoencoderOutlierDetector
-from ._placement import move_estimator_to
 from ._plotting import FilterDisplay, SparsityDisplay
 from ._sparse_autoencoder import SparseAutoencoderTransformer
 

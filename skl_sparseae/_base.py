@@ -4,7 +4,7 @@
 and :class:`SparseAutoencoderOutlierDetector` share, as scikit-learn's
 ``BaseMultilayerPerceptron`` and ``_BaseSparseCoding`` do for theirs: the
 parameters and their constraints, where the data lives (decided once per
-call, :mod:`skl_sparseae._placement`), the choice of solver, the fit itself
+call, :mod:`skl_sparseae._backends._placement`), the choice of solver, the fit itself
 and the publication of its results, and the reconstruction scores. The
 public classes write out their own constructors and docstrings, and add
 their own methods.
@@ -24,16 +24,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from . import _backend_array_api, _blas
+from . import _blas
+from ._backends._placement import locate, moved_model
 from ._lbfgs import lbfgs_scale, minimize_lbfgs
 from ._memory import (
     check_fit_memory,
     optimiser_memory_bytes,
     stochastic_memory_bytes,
 )
-from ._objective import Objective, initial_parameters, pack, unpack
+from ._objective import Objective, initial_parameters, pack, to_numpy, unpack
 from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._placement import locate, moved_model
 from ._progress import Progress
 from ._sklearn_compat import Interval, StrOptions
 from ._stochastic import (
@@ -566,7 +566,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         )
         if not incremental:
             progress.stopped(result.n_iter, result.stop_reason)
-        theta = _backend_array_api.to_numpy(result.theta).astype(np.float64)
+        theta = to_numpy(result.theta).astype(np.float64)
         previous = list(getattr(self, "loss_curve_", [])) if continuing else []
         loss_curve = previous + result.loss_curve
         # The last completed epoch's loss; before any, that of the steps
@@ -714,7 +714,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 )
             return pack(
                 *(
-                    _backend_array_api.to_numpy(w)
+                    to_numpy(w)
                     for w in (
                         self.components_.T,
                         self.intercept_hidden_,
@@ -738,7 +738,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         dtype, n_features, n_components = model_shape
 
         def held_out_score(theta):
-            theta = _backend_array_api.to_numpy(theta)
+            theta = to_numpy(theta)
             W1, b1, W2, b2 = unpack(theta.astype(dtype), n_features, n_components)
             weights = [
                 placement.to_data(w) for w in (np.ascontiguousarray(W1.T), b1, W2, b2)

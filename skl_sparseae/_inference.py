@@ -17,8 +17,12 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils import gen_batches
 
-from ._backend_array_api import device_batch_size, sums_dtype, to_numpy
-from ._backend_numpy import block_row_bytes, block_rows
+from ._backends._blocks import (
+    block_row_bytes,
+    block_rows,
+    device_batch_size,
+    sums_dtype,
+)
 from ._objective import (
     canonical_csr,
     decode,
@@ -26,6 +30,7 @@ from ._objective import (
     is_numpy,
     row_squared_errors,
     subtract_csr,
+    to_numpy,
 )
 from ._sklearn_compat import get_chunk_n_rows
 
@@ -40,7 +45,7 @@ def row_batch_size(n_samples, n_features, n_components, itemsize, working_memory
     For transforms and scores, whose result for a row does not depend on how
     the rows are cut: the smaller of what ``working_memory`` (scikit-learn's
     setting when None) allows and the blocks of a fit
-    (:func:`~skl_sparseae._backend_numpy.block_rows`).
+    (:func:`~skl_sparseae._backends._blocks.block_rows`).
     """
     row_bytes = block_row_bytes(n_features, n_components, itemsize)
     rows = get_chunk_n_rows(
@@ -331,7 +336,7 @@ def _block_statistics(X_blk, weights, decoder, name, threshold, reconstruction, 
             active = np.count_nonzero(A > threshold, axis=0)
             active_counts = active.astype(np.float64)
     else:
-        from ._backend_array_api import sums_dtype
+        from ._backends._blocks import sums_dtype
 
         dtype = sums_dtype(xp, X_blk.device, X_blk.dtype)
         activation_sums = xp.sum(A, axis=0, dtype=dtype)
@@ -398,7 +403,7 @@ def model_statistics(
             n_samples, n_features, n_components, X.dtype.itemsize
         )
     else:
-        from ._backend_array_api import device_batch_size
+        from ._backends._blocks import device_batch_size
 
         batch_size = device_batch_size(
             n_samples, n_features, n_components, 8, keep_hidden=False

@@ -42,12 +42,19 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from ._sklearn_compat import _is_numpy_namespace
+from ._sklearn_compat import _is_numpy_namespace, move_to
 
 
 def is_numpy(xp):
     """Whether ``xp`` is NumPy, bare or wrapped; None stands for NumPy."""
     return xp is None or _is_numpy_namespace(xp)
+
+
+def to_numpy(array):
+    """A host NumPy array of ``array`` (itself when it already is one)."""
+    if isinstance(array, np.ndarray):
+        return array
+    return move_to(array, xp=np, device="cpu")
 
 
 # A hidden unit counts as active on a sample when its activation exceeds

@@ -5,8 +5,8 @@
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
+from ._backends._placement import locate
 from ._base import _BaseSparseAutoencoder, available_with_solvers
-from ._placement import locate
 from ._sklearn_compat import _fit_context
 
 

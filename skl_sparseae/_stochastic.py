@@ -10,7 +10,7 @@ loop serves ``fit`` (epochs until the stopping rule or ``max_iter``) and
 optimizer's state).
 
 The epochs of a dask array are run chunk by chunk by the dask backend's
-:class:`~skl_sparseae._backend_dask.ChunkRunner`, with this loop.
+:class:`~skl_sparseae._backends._dask_minibatch.ChunkRunner`, with this loop.
 
 Nothing here allocates per batch on NumPy: the order is a permutation of
 indices, a dense batch is gathered into a buffer with ``numpy.take(out=)``,
@@ -40,13 +40,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import gen_batches
 
 from . import _blas
-from ._backend_array_api import to_numpy
 from ._inference import has_non_finite
 from ._objective import (
     Evaluation,
     MinibatchWorkspace,
     is_numpy,
     minibatch_loss_and_gradient,
+    to_numpy,
 )
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement

@@ -1,7 +1,7 @@
 """Checks of parameters and training data that scikit-learn's helpers do not cover.
 
 Arrays themselves are validated where they live (see
-:mod:`skl_sparseae._placement`): by scikit-learn's ``check_array`` and
+:mod:`skl_sparseae._backends._placement`): by scikit-learn's ``check_array`` and
 ``validate_data``, or chunk by chunk for a dask array. The checks here
 work on what a fit has learnt of the data, whatever its placement: its row
 count, its value range, the saturation of the fitted hidden units.

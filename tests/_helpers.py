@@ -23,7 +23,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skl_sparseae
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
+from skl_sparseae._backends._numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import n_parameters, pack, unpack
 
 # Names of the estimator's fitted attributes, for the tests that compare
@@ -280,7 +280,8 @@ def _dask_data(X, row_chunks):
 
 
 def _dask_evaluator(X, n_components, decoder_activation, row_chunks):
-    from skl_sparseae._backend_dask import DaskBackend, check_dask_array
+    from skl_sparseae._backends._dask_checks import check_dask_array
+    from skl_sparseae._backends._dask_fit import DaskBackend
 
     X_dask = check_dask_array(_dask_data(X, row_chunks), "test")
     return DaskBackend(X_dask, n_components, decoder_activation)
@@ -294,7 +295,7 @@ def _device_data(X, row_chunks):
 
 
 def _device_evaluator(X, n_components, decoder_activation, row_chunks):
-    from skl_sparseae._backend_array_api import ArrayAPIBackend
+    from skl_sparseae._backends._array_api import ArrayAPIBackend
 
     X_device = _device_data(X, row_chunks)
     xps = pytest.importorskip("array_api_strict")
@@ -310,7 +311,7 @@ def _array_api_dispatch():
 
 
 def _device_to_host(array):
-    from skl_sparseae._backend_array_api import to_numpy
+    from skl_sparseae._objective import to_numpy
 
     with _array_api_dispatch():
         return to_numpy(array)

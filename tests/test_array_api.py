@@ -23,13 +23,10 @@ from sklearn.utils._testing import _array_api_for_tests
 from sklearn.utils.estimator_checks import check_array_api_input
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_array_api import (
-    ArrayAPIBackend,
-    device_batch_size,
-    to_numpy,
-)
-from skl_sparseae._backend_numpy import NumpyBackend
-from skl_sparseae._objective import evaluate, initial_parameters
+from skl_sparseae._backends._array_api import ArrayAPIBackend
+from skl_sparseae._backends._blocks import device_batch_size
+from skl_sparseae._backends._numpy import NumpyBackend
+from skl_sparseae._objective import evaluate, initial_parameters, to_numpy
 
 from ._helpers import FITTED_ARRAYS, array_api_combinations, ignore_convergence_warnings
 from ._helpers import fit_quietly as quiet_fit

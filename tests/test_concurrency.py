@@ -13,7 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from skl_sparseae import SparseAutoencoderTransformer, _blas
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
 
 from ._helpers import ignore_convergence_warnings, wrap_objective
 

@@ -18,7 +18,7 @@ from skl_sparseae import (
     SparseAutoencoderOutlierDetector,
     SparseAutoencoderTransformer,
 )
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend
 from skl_sparseae._base import _overflow_advice
 from skl_sparseae._lbfgs import (
     OverflowCause,
@@ -116,7 +116,7 @@ def test_lbfgs_starts_from_the_scaled_initial_weights(X, monkeypatch, decoder_sc
 
 
 def objective_at_weights(theta, X):
-    from skl_sparseae._backend_numpy import loss_and_gradient
+    from skl_sparseae._backends._numpy import loss_and_gradient
 
     return loss_and_gradient(
         theta,

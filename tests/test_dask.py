@@ -29,7 +29,8 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 
-from skl_sparseae import SparseAutoencoderTransformer, _backend_dask  # noqa: E402
+from skl_sparseae import SparseAutoencoderTransformer  # noqa: E402
+from skl_sparseae._backends import _dask_fit  # noqa: E402
 
 from ._helpers import (  # noqa: E402
     FITTED_ARRAYS,
@@ -68,14 +69,14 @@ def unit_data(n_samples=240, n_features=12, seed=0):
 )
 def test_plan_moves_gives_each_worker_its_share(rows, holders, n_threads, expected):
     holder_sets = [{address} for address in holders]
-    assert _backend_dask.plan_moves(rows, holder_sets, n_threads) == expected
+    assert _dask_fit.plan_moves(rows, holder_sets, n_threads) == expected
 
 
 def test_column_chunks_are_merged(two_workers):
     # Kept before the spread test below, as the in-memory comparisons were
     # before they moved to test_backends.py: on a cluster that has run no fit
     # yet, the spread test finds the moved chunks still held by the first
-    # worker as well (a known failure, to fix in _backend_dask).
+    # worker as well (a known failure, to fix in _backends._dask_fit).
     X = unit_data()
     reference = make_estimator().fit(X)
     fitted = make_estimator().fit(da.from_array(X, chunks=(80, 5)))
@@ -89,7 +90,7 @@ def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
     first = sorted(two_workers.scheduler_info()["workers"])[0]
     X_dask = two_workers.persist(da.from_array(X, chunks=(40, 12)), workers=[first])
     distributed.wait(X_dask)
-    chunks = _backend_dask._ClusterChunks(two_workers, X_dask, 60.0)
+    chunks = _dask_fit._ClusterChunks(two_workers, X_dask, 60.0)
     try:
         chunks.summaries()
         who_has = two_workers.who_has(chunks.chunks)
@@ -115,9 +116,9 @@ def test_chunks_held_by_one_worker_are_spread_before_fitting(two_workers):
 def test_tree_reduction_of_many_groups(two_workers, monkeypatch):
     # Large clusters have more groups (worker threads) than the fan-in: the
     # partial sums are then added on the workers first.
-    monkeypatch.setattr(_backend_dask, "REDUCTION_FAN_IN", 2)
+    monkeypatch.setattr(_dask_fit, "REDUCTION_FAN_IN", 2)
     monkeypatch.setattr(
-        _backend_dask._ClusterChunks,
+        _dask_fit._ClusterChunks,
         "_co_located_groups",
         lambda self: [[index] for index in range(len(self.chunks))],
     )
@@ -151,7 +152,7 @@ def test_integer_input_becomes_float64(two_workers):
 
 def test_fit_without_client_uses_local_scheduler(monkeypatch):
     # No distributed client: the same map-reduce runs over chunks in this process.
-    monkeypatch.setattr(_backend_dask, "current_client", lambda: None)
+    monkeypatch.setattr(_dask_fit, "current_client", lambda: None)
     X = unit_data()
     reference = make_estimator().fit(X)
     fitted = make_estimator().fit(da.from_array(X, chunks=((100, 7, 133), 12)))
@@ -267,7 +268,7 @@ def test_invalid_no_workers_timeout_setting_is_named(two_workers, value):
 
     estimator = make_estimator(max_iter=3).fit(unit_data())
     components = estimator.components_.copy()
-    with dask.config.set({_backend_dask.NO_WORKERS_TIMEOUT_KEY: value}):
+    with dask.config.set({_dask_fit.NO_WORKERS_TIMEOUT_KEY: value}):
         with pytest.raises(
             ValueError,
             match=r"'skl_sparseae\.no-workers-timeout' must be a non-negative "
@@ -281,11 +282,9 @@ def test_invalid_no_workers_timeout_setting_is_named(two_workers, value):
 def test_valid_no_workers_timeout_settings(value, seconds):
     import dask
 
-    with dask.config.set({_backend_dask.NO_WORKERS_TIMEOUT_KEY: value}):
-        assert _backend_dask._no_workers_timeout() == seconds
-    assert (
-        _backend_dask._no_workers_timeout() == _backend_dask.DEFAULT_NO_WORKERS_TIMEOUT
-    )
+    with dask.config.set({_dask_fit.NO_WORKERS_TIMEOUT_KEY: value}):
+        assert _dask_fit._no_workers_timeout() == seconds
+    assert _dask_fit._no_workers_timeout() == _dask_fit.DEFAULT_NO_WORKERS_TIMEOUT
 
 
 def test_sigmoid_decoder_warns_outside_unit_interval(two_workers):
@@ -440,7 +439,7 @@ def test_lazy_dask_results_keep_the_weights_they_were_built_with():
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 def test_dask_evaluation_fails_when_the_cluster_has_no_workers(monkeypatch):
     pytest.importorskip("distributed", reason="needs the dask extra")
-    from skl_sparseae._backend_dask import _ClusterChunks
+    from skl_sparseae._backends._dask_fit import _ClusterChunks
 
     class NoWorkers:
         def nthreads(self):

@@ -271,7 +271,7 @@ def test_auto_alpha_of_dask_arrays_whose_row_counts_are_unknown():
     # After a boolean mask dask knows the row counts only once the chunks are
     # computed; a mask may leave no rows at all, or chunks without rows.
     da = pytest.importorskip("dask.array")
-    from skl_sparseae._backend_dask import total_variance
+    from skl_sparseae._backends._dask_fit import total_variance
 
     X = _data(n_samples=60)
     lazy = da.from_array(X, chunks=(16, X.shape[1]))

@@ -18,10 +18,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import NumpyBackend
+from skl_sparseae._backends._numpy import NumpyBackend, NumpyPlacement
 from skl_sparseae._base import _check_finite_solution
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._placement import Placement
 from skl_sparseae._progress import Progress
 from skl_sparseae._stopping import BestIterate
 
@@ -206,7 +205,7 @@ def test_failure_after_the_optimisation_leaves_the_previous_fit_intact(X, monkey
         raise MemoryError
 
     # the last step of a fit, after the optimisation
-    monkeypatch.setattr(Placement, "to_data", out_of_memory)
+    monkeypatch.setattr(NumpyPlacement, "to_data", out_of_memory)
     with pytest.raises(MemoryError):
         sae.fit(X[:, :6])
     assert _state(sae) == before
@@ -534,7 +533,7 @@ def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
             monkeypatch, NumpyBackend, "activation_sums", lambda: not evaluating
         )
     else:
-        _ctrl_c_on_call(monkeypatch, Placement, "mean_activation")
+        _ctrl_c_on_call(monkeypatch, NumpyPlacement, "mean_activation")
     sae = SparseAutoencoderTransformer(**params)
     with pytest.warns(
         UserWarning, match=AFTER_THE_SOLVER + ", while the mean"
@@ -549,7 +548,7 @@ def test_a_ctrl_c_while_the_mean_activations_are_measured_keeps_the_fit(
 def test_a_ctrl_c_while_the_saturation_is_checked_keeps_the_fit(X_rows, monkeypatch):
     params = dict(n_components=4, max_iter=3, tol=0, random_state=0)
     reference = SparseAutoencoderTransformer(**params).fit(X_rows)
-    _ctrl_c_on_call(monkeypatch, Placement, "first_rows")
+    _ctrl_c_on_call(monkeypatch, NumpyPlacement, "first_rows")
     sae = SparseAutoencoderTransformer(**params)
     with pytest.warns(UserWarning, match=AFTER_THE_SOLVER + ", while the hidden"):
         _fit_keeping(sae, "fit", X_rows)

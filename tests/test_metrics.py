@@ -304,7 +304,7 @@ def test_dask_array_without_rows(dask_array):
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_array_api_device(estimator_class, dtype):
     xps = pytest.importorskip("array_api_strict")
-    from skl_sparseae._backend_array_api import to_numpy
+    from skl_sparseae._objective import to_numpy
 
     device = xps.Device("device1")
     X = make_data().astype(dtype)

@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 import skl_sparseae._inference as inference_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._backends._numpy import loss_and_gradient
 
 from ._helpers import (
     FITTED_ARRAYS,

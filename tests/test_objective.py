@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from skl_sparseae._backend_numpy import NumpyBackend, loss_and_gradient
+from skl_sparseae._backends._numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._objective import (
     evaluate,
     initial_parameters,

@@ -16,13 +16,10 @@ from scipy.special import expit
 from sklearn import config_context
 from threadpoolctl import threadpool_limits
 
-import skl_sparseae._backend_numpy as backend_module
+import skl_sparseae._backends._numpy as backend_module
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import (
-    MIN_BLOCK_ROWS,
-    NumpyBackend,
-    loss_and_gradient,
-)
+from skl_sparseae._backends._blocks import MIN_BLOCK_ROWS
+from skl_sparseae._backends._numpy import NumpyBackend, loss_and_gradient
 from skl_sparseae._inference import row_batch_size, squared_reconstruction_error
 from skl_sparseae._objective import (
     BlockWorkspace,

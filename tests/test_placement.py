@@ -1,13 +1,20 @@
-"""``_placement.locate``: where X lives, asked once per call."""
+"""``locate``: where X lives, asked once per call, and the backends' protocol."""
+
+import inspect
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn import config_context
 
-from skl_sparseae._backend_array_api import ArrayAPIBackend
-from skl_sparseae._backend_numpy import NumpyBackend
-from skl_sparseae._placement import Placement, locate
+import skl_sparseae
+from skl_sparseae._backends._array_api import ArrayAPIBackend, ArrayAPIPlacement
+from skl_sparseae._backends._dask import DaskPlacement
+from skl_sparseae._backends._numpy import NumpyBackend, NumpyPlacement
+from skl_sparseae._backends._placement import locate
+from skl_sparseae._backends._protocol import Placement
 from skl_sparseae._stopping import BestIterate
 
 
@@ -16,23 +23,23 @@ from skl_sparseae._stopping import BestIterate
 )
 def test_in_memory_data_is_numpy(X):
     placement = locate(X, "Est")
-    assert placement.kind == "numpy" and not placement.on_device
+    assert type(placement) is NumpyPlacement
     backend = placement.backend(placement.check_fit_input(X, None), 1, "sigmoid")
     assert isinstance(backend, NumpyBackend)
 
 
 def test_a_dask_array_is_dask():
     da = pytest.importorskip("dask.array")
-    assert locate(da.ones((4, 2), chunks=2), "Est").kind == "dask"
+    assert type(locate(da.ones((4, 2), chunks=2), "Est")) is DaskPlacement
 
 
 def test_a_device_array_is_array_api_only_under_dispatch():
     xps = pytest.importorskip("array_api_strict")
     X = xps.ones((4, 2), device=xps.Device("device1"))
-    assert locate(X, "Est").kind == "numpy"
+    assert type(locate(X, "Est")) is NumpyPlacement
     with config_context(array_api_dispatch=True):
         placement = locate(X, "Est")
-        assert placement.kind == "array_api"
+        assert type(placement) is ArrayAPIPlacement
         assert placement.device == X.device
         backend = placement.backend(X, 1, "sigmoid")
         assert isinstance(backend, ArrayAPIBackend)
@@ -68,9 +75,34 @@ def test_a_dask_placement_answers_without_computing_x():
     np.testing.assert_array_equal(host, [2.0, 2.0, 2.0, 2.0])
 
 
-def test_an_unknown_kind_is_refused():
-    with pytest.raises(ValueError, match="kind must be one of"):
-        Placement("gpu")
+@pytest.mark.parametrize(
+    "placement", [NumpyPlacement(), ArrayAPIPlacement(np, "cpu"), DaskPlacement()]
+)
+def test_every_backend_answers_the_whole_protocol(placement):
+    # Instantiating above would fail on a missing method; this also refuses
+    # public methods that only one backend has.
+    protocol = {
+        name for name, _ in inspect.getmembers(Placement) if not name.startswith("_")
+    }
+    public = {
+        name
+        for name, _ in inspect.getmembers(type(placement))
+        if not name.startswith("_")
+    }
+    assert public == protocol
+    with pytest.raises(TypeError, match="abstract"):
+        Placement()
+
+
+def test_the_estimators_ask_only_the_protocol():
+    package = Path(skl_sparseae.__file__).parent
+    asked = set()
+    for path in package.glob("*.py"):
+        asked.update(re.findall(r"\bplacement\.(\w+)", path.read_text()))
+    protocol = {
+        name for name, _ in inspect.getmembers(Placement) if not name.startswith("_")
+    }
+    assert asked and asked <= protocol
 
 
 def test_best_iterate_keeps_a_copy_of_the_best():

@@ -17,7 +17,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.exceptions import ConvergenceWarning
 
 from skl_sparseae import SparseAutoencoderTransformer
-from skl_sparseae._backend_numpy import loss_and_gradient
+from skl_sparseae._backends._numpy import loss_and_gradient
 from skl_sparseae._objective import n_parameters
 
 from ._helpers import (

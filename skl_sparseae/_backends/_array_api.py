@@ -19,6 +19,10 @@ Namespaces and devices come from scikit-learn's own helpers: they follow
 ``array_api_dispatch`` and give the same namespace objects as the
 scikit-learn estimators beside this one in a pipeline. NumPy input, sparse
 matrices and dask arrays never come here.
+
+:class:`ArrayAPIPlacement` answers the estimators' other questions about
+such data, as :class:`~skl_sparseae._backends._numpy.NumpyPlacement` does for
+NumPy data, in the data's namespace and on its device.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -28,27 +32,24 @@ import scipy.sparse as sp
 from sklearn import get_config
 from sklearn.utils import gen_batches
 
-from ._objective import (
+from .._inference import score_rows
+from .._objective import (
     ACTIVE_THRESHOLD,
     FirstPass,
     add_block_gradient_sums,
     hidden_activations,
     n_parameters,
+    to_numpy,
     unpack,
     zero_gradient_sums,
 )
-from ._sklearn_compat import (
+from .._sklearn_compat import (
     _is_numpy_namespace,
     _max_precision_float_dtype,
-    check_same_namespace,
-    get_chunk_n_rows,
     get_namespace_and_device,
-    move_to,
 )
-
-# Rows per block are at least this many, so that small data still makes one
-# block of all its rows and large data keeps the device's kernels busy.
-MIN_BLOCK_ROWS = 1024
+from ._blocks import device_batch_size, sums_dtype
+from ._numpy import NumpyPlacement
 
 
 def _is_device_sparse(X):
@@ -84,19 +85,6 @@ def input_namespace(X, estimator_name):
     return xp, device
 
 
-def check_namespace_of_fit(X, estimator, method):
-    """scikit-learn's check that X lives where the fitted attributes do."""
-    if get_config()["array_api_dispatch"]:
-        check_same_namespace(X, estimator, attribute="components_", method=method)
-
-
-def to_numpy(array):
-    """A host NumPy array of ``array`` (itself when it already is one)."""
-    if isinstance(array, np.ndarray):
-        return array
-    return move_to(array, xp=np, device="cpu")
-
-
 def to_device(array, xp, device):
     """A copy of the host array ``array`` in namespace ``xp`` on ``device``."""
     return xp.asarray(array, device=device)
@@ -110,12 +98,6 @@ def numpy_dtype(xp, dtype):
 def float_dtypes(xp):
     """The float dtypes ``check_array`` keeps, in namespace ``xp``."""
     return [xp.float64, xp.float32]
-
-
-def sums_dtype(xp, device, dtype):
-    """float64 for the reduced sums where the device has it, else ``dtype``."""
-    max_float = _max_precision_float_dtype(xp, device)
-    return xp.float64 if max_float == xp.float64 else dtype
 
 
 def value_range(xp, X):
@@ -138,23 +120,6 @@ def total_variance(xp, X):
     dtype = sums_dtype(xp, device, X.dtype)
     variances = xp.var(xp.astype(X, dtype), axis=0)
     return float(to_numpy(xp.sum(variances)))
-
-
-def device_batch_size(n_samples, n_features, n_components, itemsize, *, keep_hidden):
-    """Rows per block of an Array API evaluation.
-
-    A block allocates two (rows, d) arrays (reconstruction and residual) and
-    about three (rows, h) arrays. Their total is capped by scikit-learn's
-    ``working_memory`` and by half the size of X (the whole of it when the
-    hidden activations are not kept), so that the extra memory of an
-    evaluation stays below the size of X.
-    """
-    row_bytes = (2 * n_features + 3 * n_components) * itemsize
-    x_bytes = n_samples * n_features * itemsize
-    budget = x_bytes // 2 if keep_hidden else x_bytes
-    rows = get_chunk_n_rows(row_bytes=row_bytes, max_n_rows=n_samples)
-    rows = min(rows, max(MIN_BLOCK_ROWS, budget // row_bytes))
-    return max(1, min(rows, n_samples))
 
 
 class ArrayAPIBackend:
@@ -301,3 +266,77 @@ class ArrayAPIBackend:
             f"{self.n_samples}x{self.n_features}, h={self.n_components}, "
             f"batch_size={self.batch_size}, keep_hidden={self.keep_hidden})"
         )
+
+
+# --------------------------------------------------------------------------
+# What the estimators ask of data on a device.
+
+
+class ArrayAPIPlacement(NumpyPlacement):
+    """Dense Array API data other than NumPy's, kept on its device.
+
+    Validated as NumPy data is, in the data's own namespace; the array maths
+    and the epochs run in namespace ``xp`` on ``device``.
+
+    Parameters
+    ----------
+    xp : namespace
+        The Array API namespace of the data.
+
+    device : device
+        The device of the data.
+    """
+
+    _accept_sparse = False
+
+    def __init__(self, xp, device):
+        self.xp = xp
+        self.device = device
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.xp.__name__}, {self.device!r})"
+
+    def _float_dtypes(self):
+        return float_dtypes(self.xp)
+
+    def backend(self, X, n_components, decoder_activation):
+        return ArrayAPIBackend(
+            X, n_components, decoder_activation, xp=self.xp, device=self.device
+        )
+
+    def take_rows(self, X, rows):
+        return self.xp.take(X, self.xp.asarray(rows, device=self.device), axis=0)
+
+    def first_rows(self, X, n_rows):
+        return to_numpy(X[: min(n_rows, X.shape[0]), ...])
+
+    def dtype(self, X):
+        return numpy_dtype(self.xp, X.dtype)
+
+    def value_range(self, X):
+        return value_range(self.xp, X)
+
+    def total_variance(self, X):
+        return total_variance(self.xp, X)
+
+    def to_data(self, array):
+        return to_device(array, self.xp, self.device)
+
+    def score_rows(self, X, weights, decoder, name, *, fit_blocks=False):
+        # A fit on a device sizes its blocks with working_memory too
+        # (device_batch_size): there are no shape-only blocks to match.
+        return score_rows(X, weights, decoder, name, None, xp=self.xp)
+
+    def result(self, array):
+        """Floats are float64 where the device has it, else its widest float."""
+        if array.dtype.kind == "f":
+            widest = _max_precision_float_dtype(self.xp, self.device)
+            array = array.astype(numpy_dtype(self.xp, widest))
+        return self.to_data(array)
+
+    def mean(self, values):
+        return float(self.xp.mean(values))
+
+    def inlier_labels(self, decision):
+        xp = self.xp
+        return 2 * xp.astype(decision >= 0, xp.int64) - 1

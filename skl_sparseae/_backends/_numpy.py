@@ -1,4 +1,4 @@
-"""Evaluate the objective on data held in memory: NumPy arrays and CSR matrices.
+"""Data held in memory, NumPy arrays and CSR matrices: evaluations and placement.
 
 The rows are cut into equal, contiguous *shares*, and each share into
 blocks of at most ``batch_size`` rows; how many of each depends on the data's
@@ -9,6 +9,9 @@ threads only decide which share is computed when, never how the sums are
 grouped. Each thread holds one set of block buffers (a
 :class:`~skl_sparseae._objective.BlockWorkspace`), allocated on the first
 evaluation and reused by every later one.
+
+:class:`NumpyPlacement` answers the estimators' other questions about such
+data: its validation, held-out rows, epochs and a fitted model's maths.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -18,11 +21,21 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn import get_config
+from sklearn.model_selection import train_test_split
 from sklearn.utils import gen_batches
 from sklearn.utils.sparsefuncs import mean_variance_axis
+from sklearn.utils.validation import check_array, validate_data
 
-from . import _blas
-from ._objective import (
+from .. import _blas
+from .._inference import (
+    encode,
+    mean_hidden_activation,
+    model_statistics,
+    reconstruct,
+    score_rows,
+)
+from .._objective import (
     ACTIVE_THRESHOLD,
     BlockWorkspace,
     FirstPass,
@@ -33,9 +46,15 @@ from ._objective import (
     evaluate,
     hidden_activations,
     n_parameters,
+    to_numpy,
     unpack,
     zero_gradient_sums,
 )
+from .._sklearn_compat import _get_feature_names, check_same_namespace
+from .._stochastic import EpochRunner
+from .._validation import FLOAT_DTYPES
+from ._blocks import block_rows
+from ._protocol import Placement
 
 # The blocks of a fit are grouped into at most this many shares, each with
 # its own gradient sums. A constant, not the machine's number of cores: the
@@ -46,31 +65,6 @@ MAX_SHARES = 16
 # ... and the shares' gradient sums take at most this fraction of the bytes
 # of X, so that wide models on few rows do not hold many parameter vectors.
 MAX_SHARE_SUMS_FRACTION = 1 / 8
-
-
-def block_row_bytes(n_features, n_components, itemsize):
-    """Bytes per row of a block's buffers: two (rows, d) and two (rows, h)."""
-    return (2 * n_features + 2 * n_components) * itemsize
-
-
-# A block of rows keeps its buffers near this many bytes: the blocks of an
-# evaluation, and the largest of a transform or a score.
-MAX_BLOCK_BYTES = 8 * 2**20
-MIN_BLOCK_ROWS = 64
-
-
-def block_rows(n_samples, n_features, n_components, itemsize):
-    """Rows per block from the data's shape alone.
-
-    A block holds two (rows, d) buffers and two (rows, h) buffers; the rows
-    keep them near ``MAX_BLOCK_BYTES`` (but at least ``MIN_BLOCK_ROWS``, at
-    most ``n_samples``). Block buffers of a few MiB are as fast as one block
-    of all rows, since each block still feeds the BLAS matrices with hundreds
-    of rows and its element-wise passes run on data that is still in cache.
-    """
-    row_bytes = block_row_bytes(n_features, n_components, itemsize)
-    cap = max(MIN_BLOCK_ROWS, MAX_BLOCK_BYTES // row_bytes)
-    return max(1, min(n_samples, cap))
 
 
 def data_bytes(X):
@@ -352,3 +346,107 @@ def loss_and_gradient(
     ) as backend:
         result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
     return result.loss, result.gradient
+
+
+# --------------------------------------------------------------------------
+# What the estimators ask of data in memory.
+
+
+def check_namespace_of_fit(X, estimator, method):
+    """scikit-learn's check that X lives where the fitted attributes do."""
+    if get_config()["array_api_dispatch"]:
+        check_same_namespace(X, estimator, attribute="components_", method=method)
+
+
+class NumpyPlacement(Placement):
+    """NumPy arrays, array-likes and scipy sparse matrices, held in memory.
+
+    Validated by scikit-learn's ``check_array`` and ``validate_data``; the
+    array maths of :mod:`skl_sparseae._inference` and the minibatch epochs
+    run in the namespace ``xp`` (None: NumPy), which
+    :class:`~skl_sparseae._backends._array_api.ArrayAPIPlacement` sets for
+    data on a device.
+    """
+
+    # Sparse input a fitted model accepts (CSR, converted from any format).
+    _accept_sparse = "csr"
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    def _float_dtypes(self):
+        """The float dtypes ``check_array`` keeps."""
+        return FLOAT_DTYPES
+
+    def feature_names(self, X):
+        return _get_feature_names(X)
+
+    def check_fit_input(self, X, estimator):
+        return check_array(
+            X,
+            accept_sparse="csr",
+            dtype=self._float_dtypes(),
+            estimator=estimator,
+            input_name="X",
+        )
+
+    def check_fitted_input(self, X, estimator, method):
+        check_namespace_of_fit(X, estimator, method)
+        return validate_data(
+            estimator,
+            X,
+            accept_sparse=self._accept_sparse,
+            reset=False,
+            dtype=self._float_dtypes(),
+        )
+
+    def check_hidden_input(self, A, estimator):
+        check_namespace_of_fit(A, estimator, "inverse_transform")
+        return check_array(A, input_name="X", dtype=self._float_dtypes())
+
+    def backend(self, X, n_components, decoder_activation):
+        return NumpyBackend(X, n_components, decoder_activation)
+
+    def hold_out(self, X, fraction, random_state):
+        train, val = train_test_split(
+            np.arange(X.shape[0]), test_size=fraction, random_state=random_state
+        )
+        train, val = np.sort(train), np.sort(val)
+        return self.take_rows(X, train), self.take_rows(X, val)
+
+    def first_rows(self, X, n_rows):
+        return X[:n_rows]
+
+    def value_range(self, X):
+        return value_range(X)
+
+    def total_variance(self, X):
+        return total_variance(X)
+
+    def epoch_runner(self, X, plan, *, estimator_name):
+        return EpochRunner(X, plan, xp=self.xp, device=self.device)
+
+    def mean_activation(self, X, W1, b1):
+        W1, b1 = self.to_data(W1), self.to_data(b1)
+        return mean_hidden_activation(X, W1, b1, xp=self.xp)
+
+    def encode(self, X, components, intercept_hidden, name):
+        return encode(X, components, intercept_hidden, name, xp=self.xp)
+
+    def reconstruct(self, A, decoder_components, intercept_visible, decoder, name):
+        return reconstruct(
+            A, decoder_components, intercept_visible, decoder, name, xp=self.xp
+        )
+
+    def score_rows(self, X, weights, decoder, name, *, fit_blocks=False):
+        batch_size = None
+        if fit_blocks:
+            batch_size = block_rows(*X.shape, weights[0].shape[0], X.dtype.itemsize)
+        return score_rows(X, weights, decoder, name, batch_size, xp=self.xp)
+
+    def statistics(self, X, weights, decoder, name, *, threshold, reconstruction):
+        options = {"threshold": threshold, "reconstruction": reconstruction}
+        return model_statistics(X, weights, decoder, name, xp=self.xp, **options)
+
+    def to_host(self, array):
+        return to_numpy(array)

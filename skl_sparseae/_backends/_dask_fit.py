@@ -1,4 +1,4 @@
-"""Everything that works on a dask array: checks, evaluations, epochs, transforms.
+"""The fit backend of a dask array: the two passes of an evaluation over its chunks.
 
 The L-BFGS loop stays in the calling process (the client); each pass of an
 evaluation is a map over the chunks of X, computed on the workers that hold
@@ -20,22 +20,6 @@ only the parameter vector.
 Without a ``dask.distributed`` client, the chunks are computed by dask's
 local scheduler and the same functions run in this process.
 
-A dask array is checked as ``check_array`` checks in-memory data, without
-computing it: its shape and dtype at once, and each chunk's values (finite,
-numeric, sparse format) lazily, on the worker that computes the chunk
-(:func:`check_dask_array`).
-
-The minibatch solvers stream a dask array (:class:`ChunkRunner`): each epoch
-gathers its chunks to this process one at a time, in chunk order, and runs
-the batches of each chunk; at most one chunk is held here at once.
-
-The lazy ``transform``, ``inverse_transform`` and ``score_samples`` map the
-array functions of :mod:`skl_sparseae._inference` over the chunks, with
-copies of the weights: a result computed later belongs to the model it came
-from, whatever happens to the estimator meanwhile. The statistics behind
-:mod:`skl_sparseae.metrics` are computed chunk by chunk where the chunks
-are, in one pass, and combined in chunk order.
-
 Nothing here imports dask at module level: the core package works without it.
 """
 
@@ -49,19 +33,13 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import check_array
 
-from ._backend_numpy import rows_gradient_sums, value_range
-from ._inference import (
+from .._inference import (
     Statistics,
     combine_statistics,
     dense_feature_moments,
-    encode,
-    model_statistics,
-    reconstruct,
-    score_rows,
 )
-from ._objective import (
+from .._objective import (
     ACTIVE_THRESHOLD,
     FirstPass,
     add_in_order,
@@ -70,8 +48,7 @@ from ._objective import (
     n_parameters,
     unpack,
 )
-from ._stochastic import EpochRunner
-from ._validation import FLOAT_DTYPES, check_sample_count
+from ._numpy import rows_gradient_sums, value_range
 
 # When there are more chunks than this, their gradient sums are added on the
 # workers, this many at a time, before the client receives them.
@@ -81,96 +58,6 @@ REDUCTION_FAN_IN = 8
 # it fails (seconds). Read from dask's configuration when set there.
 NO_WORKERS_TIMEOUT_KEY = "skl_sparseae.no-workers-timeout"
 DEFAULT_NO_WORKERS_TIMEOUT = 60.0
-
-
-def is_dask_collection(X):
-    """Whether X is a dask collection, decided without importing dask."""
-    return hasattr(type(X), "__dask_graph__") and any(
-        cls.__module__.partition(".")[0] in ("dask", "dask_expr")
-        for cls in type(X).__mro__
-    )
-
-
-def is_dask_array(X):
-    """Whether X is a ``dask.array.Array``, decided without importing dask."""
-    return any(
-        cls.__name__ == "Array" and cls.__module__.partition(".")[0] == "dask"
-        for cls in type(X).__mro__
-    )
-
-
-INSTALL_DASK_HINT = 'pip install "dask[array]" distributed'
-
-
-def import_dask():
-    """Import dask.array, or fail with the command that installs the extra."""
-    try:
-        import dask
-        import dask.array  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "Fitting or transforming a dask array needs the optional dependencies "
-            f"dask[array] and distributed; install them with: {INSTALL_DASK_HINT}"
-        ) from exc
-    return dask
-
-
-def check_chunk(X_chunk, estimator_name, dtype):
-    """``check_array`` on one chunk of a dask array, where it is computed."""
-    return check_array(
-        X_chunk,
-        accept_sparse="csr",
-        dtype=dtype,
-        ensure_min_samples=0,
-        estimator=estimator_name,
-        input_name="X",
-    )
-
-
-def check_dask_array(X, estimator_name):
-    """Check a dask array's shape and dtype now, and its values lazily.
-
-    Follows ``check_array(dtype=(float64, float32))``: float32 and float64
-    are kept, other numeric types become float64. Returns a dask array with
-    whole rows in each chunk whose chunks are validated when computed.
-    """
-    import_dask()
-    if not is_dask_array(X):
-        raise TypeError(
-            f"{estimator_name} accepts a dask array, not a {type(X).__module__}."
-            f"{type(X).__qualname__}. Convert it first, for instance with "
-            "dask_dataframe.to_dask_array(lengths=True)."
-        )
-    if X.ndim != 2:
-        if X.ndim < 2:
-            raise ValueError(
-                f"Expected 2D array, got {X.ndim}D array instead. Reshape your "
-                "data either using array.reshape(-1, 1) if your data has a single "
-                "feature or array.reshape(1, -1) if it contains a single sample."
-            )
-        raise ValueError(
-            f"Found array with dim {X.ndim}. {estimator_name} expected <= 2."
-        )
-    if np.isnan(X.shape[1]):
-        raise ValueError(
-            f"{estimator_name} needs the number of columns of the dask array; it "
-            "is unknown. Call X.compute_chunk_sizes() first."
-        )
-    if X.shape[1] < 1:
-        raise ValueError(
-            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of "
-            f"1 is required by {estimator_name}."
-        )
-    if X.dtype.kind == "c":
-        raise ValueError("Complex data not supported")
-    if X.dtype not in FLOAT_DTYPES:
-        X = X.astype(np.float64)
-    if len(X.chunks[1]) > 1:
-        # The objective needs whole rows in each chunk.
-        X = X.rechunk({1: -1})
-    return X.map_blocks(
-        check_chunk, estimator_name, X.dtype, dtype=X.dtype, meta=X._meta
-    )
 
 
 def _feature_moments(X_chunk):
@@ -665,191 +552,3 @@ class DaskBackend:
 
     def __exit__(self, *exc_info):
         self.close()
-
-
-def leading_rows(X, n_rows):
-    """Up to ``n_rows`` leading rows of a dask array, computed chunk by chunk.
-
-    For a validated array (whole rows in each chunk) whose row counts dask
-    does not know (after a boolean mask), which cannot be sliced: the
-    leading chunks are computed one at a time until they hold ``n_rows``
-    rows.
-    """
-    import dask
-
-    pieces, rows = [], 0
-    for chunk in X.to_delayed().ravel():
-        (piece,) = dask.compute(chunk)
-        pieces.append(piece)
-        rows += piece.shape[0]
-        if rows >= n_rows:
-            break
-    if sp.issparse(pieces[0]):
-        return sp.vstack(pieces, format="csr")[:n_rows]
-    return np.concatenate(pieces)[:n_rows]
-
-
-# --------------------------------------------------------------------------
-# Minibatch epochs, streamed chunk by chunk.
-
-
-class ChunkRunner:
-    """Epochs over the chunks of a dask array, gathered here one at a time.
-
-    Each chunk is computed (validated by its graph), its batches run as by
-    :class:`EpochRunner` with ``plan``, and it is dropped before the next is
-    computed. The chunks come in chunk order; the plan's ``shuffle`` orders
-    the rows within each.
-    ``estimator_name`` names the estimator in the error for an array whose
-    chunks hold no rows (its row count may be unknown until they are
-    computed).
-    """
-
-    xp = None
-
-    def __init__(self, X, plan, *, estimator_name):
-        self.chunks = X.to_delayed().ravel().tolist()
-        self.n_features = X.shape[1]
-        self.plan = plan
-        self.estimator_name = estimator_name
-        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
-
-    def run(self, theta, state, *, guard=None, terms=None):
-        import dask
-
-        self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
-        for chunk in self.chunks:
-            (X_chunk,) = dask.compute(chunk)
-            if X_chunk.shape[0] == 0:
-                continue
-            batch_size = min(self.plan.batch_size, X_chunk.shape[0])
-            self._chunk = EpochRunner(
-                X_chunk, self.plan._replace(batch_size=batch_size)
-            )
-            mean = self._chunk.run(
-                theta, state, guard=guard, terms=terms, count_epoch=False
-            )
-            self.loss_done += mean * X_chunk.shape[0]
-            self.rows_done += X_chunk.shape[0]
-            self._chunk = None
-        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
-        state.n_epochs += 1
-        state.optimizer.iteration_ends(state.n_samples_seen)
-        return self.loss_done / self.rows_done
-
-    def completed(self):
-        """``(rows, summed loss)`` of the steps completed in the current epoch."""
-        rows, total = self.rows_done, self.loss_done
-        if self._chunk is not None:
-            chunk_rows, chunk_total = self._chunk.completed()
-            rows, total = rows + chunk_rows, total + chunk_total
-        return rows, total
-
-
-# --------------------------------------------------------------------------
-# Lazy transform, inverse transform and score_samples.
-
-
-def _copies(*arrays):
-    # Copied into the graph, so that refitting the estimator before the
-    # result is computed cannot change it.
-    return tuple(np.array(a, copy=True) for a in arrays)
-
-
-def _map_row_chunks(function, X, *args, dtype, n_columns=None):
-    """``function(chunk, *args)`` over X's row chunks, lazily.
-
-    ``n_columns`` is the width of each output chunk; None means one value
-    per row.
-    """
-    if n_columns is None:
-        layout = {"drop_axis": 1, "chunks": (X.chunks[0],)}
-    else:
-        layout = {"chunks": (X.chunks[0], (n_columns,))}
-    meta = np.empty((0,) * len(layout["chunks"]), dtype=dtype)
-    return X.map_blocks(function, *args, **layout, dtype=dtype, meta=meta)
-
-
-def transform(X, components, intercept_hidden, estimator_name):
-    """Hidden activations of the validated dask array X, lazily."""
-    components, intercept_hidden = _copies(components, intercept_hidden)
-    dtype = np.result_type(X.dtype, components.dtype)
-    return _map_row_chunks(
-        encode,
-        X,
-        components,
-        intercept_hidden,
-        estimator_name,
-        dtype=dtype,
-        n_columns=components.shape[0],
-    )
-
-
-def _dense_reconstruction(A, decoder_components, intercept_visible, decoder, name):
-    if sp.issparse(A):
-        A = A.toarray()
-    return reconstruct(A, decoder_components, intercept_visible, decoder, name)
-
-
-def inverse_transform(
-    A, decoder_components, intercept_visible, decoder_activation, estimator_name
-):
-    """Reconstruction of the validated dask array of activations A, lazily."""
-    W2, b2 = _copies(decoder_components, intercept_visible)
-    return _map_row_chunks(
-        _dense_reconstruction,
-        A,
-        W2,
-        b2,
-        decoder_activation,
-        estimator_name,
-        dtype=np.result_type(A.dtype, W2.dtype),
-        n_columns=W2.shape[1],
-    )
-
-
-def score_samples(X, weights, decoder_activation, estimator_name):
-    """Negative half squared reconstruction error per row of X, lazily."""
-    weights = _copies(*weights)
-    return _map_row_chunks(
-        score_rows,
-        X,
-        weights,
-        decoder_activation,
-        estimator_name,
-        dtype=np.result_type(X.dtype, weights[0].dtype),
-    )
-
-
-def statistics(
-    X, weights, decoder_activation, estimator_name, *, threshold, reconstruction
-):
-    """The :class:`~skl_sparseae._inference.Statistics` of the validated dask array X.
-
-    One task per chunk computes the chunk's statistics where it lives (with
-    the active ``dask.distributed`` client, else dask's local scheduler);
-    a single ``compute`` reads each chunk once, and only the small per-chunk
-    sums come back, combined here in chunk order.
-    """
-    import dask
-
-    # One key for the weights, shared by every chunk's task.
-    weights = dask.delayed(_copies(*weights), traverse=False)
-    chunk_statistics = dask.delayed(model_statistics, pure=True)
-    parts = dask.compute(
-        *(
-            chunk_statistics(
-                chunk,
-                weights,
-                decoder_activation,
-                estimator_name,
-                threshold=threshold,
-                reconstruction=reconstruction,
-            )
-            for chunk in X.to_delayed().ravel()
-        )
-    )
-    result = Statistics(0, None, None)
-    for part in parts:
-        result = combine_statistics(result, part)
-    return result
