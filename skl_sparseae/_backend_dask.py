@@ -622,6 +622,8 @@ class DaskBackend:
             self.close()
             raise
         self.n_samples = sum(rows for rows, _ in summaries)
+        # Sample weights are refused for dask arrays before a backend exists.
+        self.total_weight = self.n_samples
         ranges = [r for _, r in summaries if r is not None]
         self._value_range = (
             (min(low for low, _ in ranges), max(high for _, high in ranges))

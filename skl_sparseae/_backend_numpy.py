@@ -104,24 +104,43 @@ def value_range(X):
     return float(values.min()), float(values.max())
 
 
-def total_variance(X):
+def total_variance(X, sample_weight=None):
     """Sum over the features of the variance of X's rows, in float64.
 
     Sparse X counts its implicit zeros, with scikit-learn's
     ``mean_variance_axis``; dense X is read in blocks of rows, so that the
-    float64 work arrays stay small next to X.
+    float64 work arrays stay small next to X. With ``sample_weight`` the
+    means and variances are weighted (row i counts ``w_i`` times), so that
+    integer weights give the variance of the repeated rows.
     """
     if X.shape[0] == 0:
         return 0.0
     if sp.issparse(X):
-        _, variances = mean_variance_axis(sp.csr_matrix(X), axis=0)
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        _, variances = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=weights)
         return float(np.sum(variances, dtype=np.float64))
+    if sample_weight is not None:
+        return _weighted_total_variance(X, np.asarray(sample_weight, dtype=np.float64))
     mean = np.mean(X, axis=0, dtype=np.float64)
     total = 0.0
     for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
         centred = X[rows].astype(np.float64) - mean
         total += float(np.einsum("ij,ij->", centred, centred))
     return total / X.shape[0]
+
+
+def _weighted_total_variance(X, weights):
+    """:func:`total_variance` of dense X with float64 sample ``weights``."""
+    weight_sum = float(np.sum(weights))
+    mean = np.zeros(X.shape[1], dtype=np.float64)
+    for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
+        mean += weights[rows] @ X[rows].astype(np.float64)
+    mean /= weight_sum
+    total = 0.0
+    for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
+        centred = X[rows].astype(np.float64) - mean
+        total += float(weights[rows] @ np.einsum("ij,ij->i", centred, centred))
+    return total / weight_sum
 
 
 class NumpyBackend:
@@ -148,15 +167,33 @@ class NumpyBackend:
         created (so ``threadpoolctl.threadpool_limits`` around a fit is
         respected), never more than there are shares. The result does not
         depend on it.
+
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Validated sample weights of X's dtype, with a positive sum: the
+        passes return weighted sums and ``total_weight`` is their sum. None
+        weighs every row 1, on the unweighted code path.
     """
 
     def __init__(
-        self, X, n_components, decoder_activation, *, batch_size=None, n_threads=None
+        self,
+        X,
+        n_components,
+        decoder_activation,
+        *,
+        batch_size=None,
+        n_threads=None,
+        sample_weight=None,
     ):
         if sp.issparse(X):
             X = canonical_csr(X)
         self.X = X
         self.n_samples, self.n_features = X.shape
+        self.sample_weight = sample_weight
+        self.total_weight = (
+            self.n_samples
+            if sample_weight is None
+            else float(np.sum(sample_weight, dtype=np.float64))
+        )
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         self.dtype = X.dtype
@@ -250,14 +287,22 @@ class NumpyBackend:
             self._allocate()
         W1, b1, _, _ = self._weights(theta)
         A = self._hidden
+        weights = self.sample_weight
 
         def share_sums(index, share):
             total = np.zeros(self.n_components, dtype=np.float64)
             active = 0
             for rows in share:
                 block = hidden_activations(self.X[rows], W1, b1, out=A[rows])
-                total += block.sum(axis=0, dtype=np.float64)
-                active += np.count_nonzero(block > ACTIVE_THRESHOLD)
+                if weights is None:
+                    total += block.sum(axis=0, dtype=np.float64)
+                    active += np.count_nonzero(block > ACTIVE_THRESHOLD)
+                else:
+                    w = weights[rows].astype(np.float64)
+                    total += w @ block
+                    active += float(
+                        w @ np.count_nonzero(block > ACTIVE_THRESHOLD, axis=1)
+                    )
             return total, active
 
         shares = self._map_shares(share_sums)
@@ -285,6 +330,7 @@ class NumpyBackend:
                     self.decoder_activation,
                     sums,
                     workspace,
+                    self.sample_weight,
                 )
             finally:
                 self._workspaces.put(workspace)
@@ -294,16 +340,25 @@ class NumpyBackend:
 
 
 def add_blocks_gradient_sums(
-    X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+    X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace, weights=None
 ):
     """Add the gradient sums of the row ``blocks`` of X, in order; their squared error.
 
-    ``A`` holds the hidden activations of X's rows.
+    ``A`` holds the hidden activations of X's rows; ``weights``, when given,
+    the sample weight of each row.
     """
     squared_error = 0.0
     for rows in blocks:
         squared_error += add_block_gradient_sums(
-            X[rows], A[rows], W2, b2, kl_slope, decoder_activation, sums, workspace
+            X[rows],
+            A[rows],
+            W2,
+            b2,
+            kl_slope,
+            decoder_activation,
+            sums,
+            workspace,
+            weights=None if weights is None else weights[rows],
         )
     return squared_error
 
@@ -345,10 +400,16 @@ def loss_and_gradient(
     decoder_activation="sigmoid",
     batch_size=None,
     n_threads=None,
+    sample_weight=None,
 ):
     """Sparse autoencoder objective J(theta) and its float64 gradient on X."""
     with NumpyBackend(
-        X, n_components, decoder_activation, batch_size=batch_size, n_threads=n_threads
+        X,
+        n_components,
+        decoder_activation,
+        batch_size=batch_size,
+        n_threads=n_threads,
+        sample_weight=sample_weight,
     ) as backend:
         result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
     return result.loss, result.gradient

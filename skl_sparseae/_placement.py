@@ -46,6 +46,7 @@ from ._inference import (
     score_rows,
 )
 from ._sklearn_compat import (
+    _check_sample_weight,
     _get_feature_names,
     _max_precision_float_dtype,
     get_namespace_and_device,
@@ -133,6 +134,26 @@ class Placement:
             dtype=self.float_dtypes(),
         )
 
+    def check_sample_weight(self, sample_weight, X, estimator):
+        """Sample weights for validated X, as scikit-learn's estimators check them.
+
+        scikit-learn's ``_check_sample_weight``: one finite, non-negative
+        weight per row, not all zero, converted to X's dtype (and, for an
+        Array API array, moved to X's device) only where they differ. Dask
+        arrays take none.
+        """
+        if self.kind == "dask":
+            raise ValueError(
+                f"{type(estimator).__name__} does not support sample_weight "
+                "with a dask array: the weights would have to be chunked and "
+                "validated across the cluster with X. Fit on a NumPy array, a "
+                "scipy sparse matrix or an Array API array, or repeat or drop "
+                "rows of X to weight them."
+            )
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+
     def check_hidden_input(self, A, estimator):
         """Hidden activations for ``inverse_transform`` (no feature names)."""
         if self.kind == "dask":
@@ -143,15 +164,25 @@ class Placement:
     # ------------------------------------------------------------------
     # Fitting.
 
-    def backend(self, X, n_components, decoder_activation):
-        """The evaluation backend of validated X (a context manager)."""
+    def backend(self, X, n_components, decoder_activation, sample_weight=None):
+        """The evaluation backend of validated X (a context manager).
+
+        ``sample_weight`` (validated, never for a dask array) weighs the rows.
+        """
         if self.kind == "dask":
             return DaskBackend(X, n_components, decoder_activation)
         if self.on_device:
             return ArrayAPIBackend(
-                X, n_components, decoder_activation, xp=self.xp, device=self.device
+                X,
+                n_components,
+                decoder_activation,
+                xp=self.xp,
+                device=self.device,
+                sample_weight=sample_weight,
             )
-        return NumpyBackend(X, n_components, decoder_activation)
+        return NumpyBackend(
+            X, n_components, decoder_activation, sample_weight=sample_weight
+        )
 
     def hold_out(self, X, fraction, random_state):
         """``(training rows, held-out rows)`` of validated X for early stopping.
@@ -166,14 +197,19 @@ class Placement:
                 "out a validation set yourself and compare score() after fits "
                 "with increasing max_iter, or fit with early_stopping=False."
             )
-        train, val = train_test_split(
-            np.arange(X.shape[0]), test_size=fraction, random_state=random_state
-        )
-        train, val = np.sort(train), np.sort(val)
+        train, val = self.held_out_indices(X.shape[0], fraction, random_state)
         return self.take_rows(X, train), self.take_rows(X, val)
 
+    @staticmethod
+    def held_out_indices(n_samples, fraction, random_state):
+        """Sorted host indices ``(training rows, held-out rows)`` of a hold-out."""
+        train, val = train_test_split(
+            np.arange(n_samples), test_size=fraction, random_state=random_state
+        )
+        return np.sort(train), np.sort(val)
+
     def take_rows(self, X, rows):
-        """The rows of validated X at the sorted host indices ``rows``."""
+        """The rows of validated X (or the entries of 1-d weights) at host ``rows``."""
         if self.on_device:
             return self.xp.take(X, self.xp.asarray(rows, device=self.device), axis=0)
         return X[rows]
@@ -208,28 +244,35 @@ class Placement:
             return _backend_array_api.value_range(self.xp, X)
         return value_range(X)
 
-    def total_variance(self, X):
-        """Sum over the features of the variance of validated X's rows (float64)."""
+    def total_variance(self, X, sample_weight=None):
+        """Sum over the features of the variance of validated X's rows (float64).
+
+        Weighted by ``sample_weight`` when given (never for a dask array).
+        """
         if self.kind == "dask":
             return _backend_dask.total_variance(X)
         if self.on_device:
-            return _backend_array_api.total_variance(self.xp, X)
-        return total_variance(X)
+            return _backend_array_api.total_variance(self.xp, X, sample_weight)
+        return total_variance(X, sample_weight)
 
-    def epoch_runner(self, X, plan, *, estimator_name):
+    def epoch_runner(self, X, plan, *, estimator_name, sample_weight=None):
         """What runs one epoch of minibatch steps over validated X.
 
-        ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit.
+        ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit;
+        ``sample_weight`` (never for a dask array) weighs the rows.
         """
         if self.kind == "dask":
             return ChunkRunner(X, plan, estimator_name=estimator_name)
-        return EpochRunner(X, plan, xp=self.xp, device=self.device)
+        return EpochRunner(
+            X, plan, xp=self.xp, device=self.device, sample_weight=sample_weight
+        )
 
-    def mean_activation(self, X, W1, b1):
+    def mean_activation(self, X, W1, b1, sample_weight=None):
         """float64 mean hidden activation over the rows of X, block by block.
 
         ``W1`` and ``b1`` are host arrays of the working dtype; a dask array is
-        reduced chunk by chunk where its chunks live.
+        reduced chunk by chunk where its chunks live. Weighted by
+        ``sample_weight`` when given (never for a dask array).
         """
         if self.kind == "dask":
             return (
@@ -239,7 +282,7 @@ class Placement:
             )
         xp = self._xp()
         W1, b1 = self.to_data(W1), self.to_data(b1)
-        return mean_hidden_activation(X, W1, b1, xp=xp)
+        return mean_hidden_activation(X, W1, b1, xp=xp, sample_weight=sample_weight)
 
     def to_data(self, array):
         """A fitted host array in the namespace and on the device of the data."""
@@ -311,8 +354,17 @@ class Placement:
             array = array.astype(_backend_array_api.numpy_dtype(self.xp, widest))
         return self.to_data(array)
 
-    def mean(self, values):
-        """The mean of a 1-d array of this placement, as a float."""
+    def mean(self, values, weights=None):
+        """The mean of a 1-d array of this placement, as a float.
+
+        Weighted by ``weights`` (an array of the same placement) when given.
+        """
+        if weights is not None:
+            if self.on_device:
+                xp = self.xp
+                weights = xp.astype(weights, values.dtype)
+                return float(xp.sum(values * weights) / xp.sum(weights))
+            return float(np.average(values, weights=weights))
         if self.on_device:
             return float(self.xp.mean(values))
         return float(np.mean(values))
