@@ -349,17 +349,22 @@ def add_blocks_gradient_sums(
     """
     squared_error = 0.0
     for rows in blocks:
-        squared_error += add_block_gradient_sums(
-            X[rows],
-            A[rows],
-            W2,
-            b2,
-            kl_slope,
-            decoder_activation,
-            sums,
-            workspace,
-            weights=None if weights is None else weights[rows],
-        )
+        if weights is None:
+            squared_error += add_block_gradient_sums(
+                X[rows], A[rows], W2, b2, kl_slope, decoder_activation, sums, workspace
+            )
+        else:
+            squared_error += add_block_gradient_sums(
+                X[rows],
+                A[rows],
+                W2,
+                b2,
+                kl_slope,
+                decoder_activation,
+                sums,
+                workspace,
+                weights=weights[rows],
+            )
     return squared_error
 
 

@@ -447,20 +447,16 @@ class SparseAutoencoderTransformer(
             Not used, present for API consistency by convention.
 
         sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sample: finite, non-negative and not all zero.
-            The objective's means over the samples (of the squared
-            reconstruction errors and, in the sparsity term, of the hidden
-            activations) are weighted means, so that with
-            ``solver="lbfgs"`` an integer weight counts a sample that many
-            times and a zero weight drops it. The minibatch steps weigh
-            each minibatch's rows by their weights, as
-            :class:`~sklearn.neural_network.MLPRegressor` does. None weighs
-            every sample 1. Supported for NumPy arrays, scipy sparse
-            matrices and Array API arrays (the weights are moved to X's
-            device), (a dask array with sample weights
-            raises a ValueError). The weights of
-            one call are those of its rows only: each call normalises its
-            minibatches by their own weight sums.
+            Weight of each of the call's samples: finite, non-negative and
+            not all zero. Each minibatch's means over its rows (of the
+            squared reconstruction errors and, in the sparsity term, of the
+            hidden activations) are weighted by the rows' weights and
+            divided by their sum, as
+            :class:`~sklearn.neural_network.MLPRegressor` does; a batch
+            whose weights are all zero takes no step. None weighs every
+            sample 1. Supported for NumPy arrays, scipy sparse matrices and
+            Array API arrays (the weights are moved to X's device); a dask
+            array with sample weights raises a ValueError.
 
         Returns
         -------
