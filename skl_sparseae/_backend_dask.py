@@ -49,7 +49,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_non_negative
 
 from ._backend_numpy import rows_gradient_sums, value_range
 from ._inference import (
@@ -174,7 +174,13 @@ def check_dask_array(X, estimator_name):
 
 
 def _feature_moments(X_chunk):
-    """Rows, column means and sums of squares about them of one chunk (float64)."""
+    """Rows, column means and sums of squares about them of one chunk (float64).
+
+    A :class:`WeightedChunk` gives its weight sum and weighted moments.
+    """
+    X_chunk, weights = _rows_and_weights(X_chunk)
+    if weights is not None:
+        return _weighted_feature_moments(X_chunk, weights)
     n_rows = X_chunk.shape[0]
     if n_rows == 0:
         return Statistics(0, None, None)
@@ -187,24 +193,186 @@ def _feature_moments(X_chunk):
     return Statistics(n_rows, 0.0, None, means, scatter, 0.0)
 
 
-def total_variance(X):
+def _weighted_feature_moments(X_chunk, weights):
+    weights = np.asarray(weights, dtype=np.float64)
+    weight_sum = float(np.sum(weights))
+    if weight_sum == 0:
+        return Statistics(0, None, None)
+    if sp.issparse(X_chunk):
+        means, variances = mean_variance_axis(
+            sp.csr_matrix(X_chunk), axis=0, weights=weights
+        )
+        means = means.astype(np.float64)
+        scatter = variances.astype(np.float64) * weight_sum
+    else:
+        means = (weights @ X_chunk.astype(np.float64)) / weight_sum
+        deviations = np.subtract(X_chunk, means, dtype=np.float64)
+        scatter = weights @ (deviations * deviations)
+    return Statistics(weight_sum, 0.0, None, means, scatter, 0.0)
+
+
+def total_variance(X, sample_weight=None):
     """Sum over the features of the variance of dask array X's rows, in float64.
 
     One pass over the chunks: each chunk's moments are computed where it
     lives, and merged here in chunk order. Row counts need not be known in
     advance, and an array without rows gives 0, like an in-memory one (the
-    fit then refuses it with scikit-learn's 0-sample error).
+    fit then refuses it with scikit-learn's 0-sample error). With
+    ``sample_weight`` (validated by :func:`check_sample_weight`) the moments
+    are weighted.
     """
     import dask
 
     moments = dask.delayed(_feature_moments, pure=True)
-    parts = dask.compute(*(moments(chunk) for chunk in X.to_delayed().ravel()))
+    parts = dask.compute(*(moments(chunk) for chunk in chunk_items(X, sample_weight)))
     total = Statistics(0, None, None)
     for part in parts:
         total = combine_statistics(total, part)
     if total.n_samples == 0:
         return 0.0
     return float(np.sum(total.feature_scatter)) / total.n_samples
+
+
+# --------------------------------------------------------------------------
+# Sample weights: a 1-d dask array with the row chunks of X.
+
+
+class WeightedChunk(NamedTuple):
+    """A chunk of X's rows with their sample weights, as the tasks receive it."""
+
+    X: object
+    weights: np.ndarray
+
+
+def _rows_and_weights(chunk):
+    """``(rows, weights)`` of a chunk item; the weights are None without any."""
+    if isinstance(chunk, WeightedChunk):
+        return chunk.X, chunk.weights
+    return chunk, None
+
+
+def _weighted_chunk(X_chunk, weights):
+    if weights.shape[0] != X_chunk.shape[0]:
+        raise ValueError(
+            f"A chunk of sample_weight has {weights.shape[0]} entries where the "
+            f"chunk of X has {X_chunk.shape[0]} rows: give sample_weight the row "
+            "chunks of X (for instance sample_weight.rechunk((X.chunks[0],)))."
+        )
+    return WeightedChunk(X_chunk, weights)
+
+
+def chunk_items(X, sample_weight=None):
+    """X's row chunks as delayed objects, paired with their weights if given."""
+    chunks = X.to_delayed().ravel().tolist()
+    if sample_weight is None:
+        return chunks
+    import dask
+
+    pair = dask.delayed(_weighted_chunk, pure=True)
+    return [
+        pair(chunk, weights)
+        for chunk, weights in zip(chunks, sample_weight.to_delayed().ravel())
+    ]
+
+
+def _check_weight_chunk(weights, dtype):
+    """``_check_sample_weight``'s value checks on one chunk of weights."""
+    weights = check_array(
+        weights,
+        ensure_2d=False,
+        dtype=dtype,
+        ensure_min_samples=0,
+        input_name="sample_weight",
+    )
+    if weights.size:
+        check_non_negative(weights, "`sample_weight`")
+    return weights
+
+
+def check_sample_weight(sample_weight, X, estimator_name):
+    """Sample weights for the validated dask array X, with X's row chunks.
+
+    A NumPy array (or array-like) is checked as scikit-learn's
+    ``_check_sample_weight`` checks it and cut into X's row chunks; a dask
+    array is rechunked like X where both row counts are known, and its
+    values are checked chunk by chunk. The weights are summed now (one pass
+    over them, which checks every chunk's values), so that all-zero weights
+    are an error before the fit. Returns ``(weights, their float sum)``.
+    """
+    import dask.array as da
+
+    n_rows = X.shape[0]
+    if is_dask_array(sample_weight):
+        if sample_weight.ndim != 1:
+            raise ValueError(
+                "Sample weights must be 1D array or scalar, got "
+                f"{sample_weight.ndim}D array."
+            )
+        known = not (np.isnan(n_rows) or np.isnan(sample_weight.shape[0]))
+        if known and sample_weight.shape[0] != n_rows:
+            raise ValueError(
+                f"sample_weight.shape == {sample_weight.shape}, expected ({n_rows},)!"
+            )
+        if known:
+            sample_weight = sample_weight.rechunk((X.chunks[0],))
+        elif len(sample_weight.chunks[0]) != len(X.chunks[0]):
+            raise ValueError(
+                f"{estimator_name} needs sample_weight in the row chunks of X, "
+                f"whose sizes are unknown: X has {len(X.chunks[0])} row chunks "
+                f"and sample_weight {len(sample_weight.chunks[0])}. Build both "
+                "from the same rows, or call X.compute_chunk_sizes() first."
+            )
+        sample_weight = sample_weight.map_blocks(
+            _check_weight_chunk, X.dtype, dtype=X.dtype
+        )
+    else:
+        if np.isnan(n_rows):
+            raise ValueError(
+                f"{estimator_name} cannot cut sample_weight into the row chunks "
+                "of X: their sizes are unknown. Pass sample_weight as a dask "
+                "array with the row chunks of X, or call X.compute_chunk_sizes() "
+                "first."
+            )
+        weights = _check_weight_chunk(sample_weight, X.dtype)
+        if weights.ndim != 1:
+            raise ValueError(
+                "Sample weights must be 1D array or scalar, got "
+                f"{weights.ndim}D array. Expected either a scalar value or a "
+                f"1D array of length {n_rows}."
+            )
+        if weights.shape != (n_rows,):
+            raise ValueError(
+                f"sample_weight.shape == {weights.shape}, expected ({n_rows},)!"
+            )
+        sample_weight = da.from_array(weights, chunks=(X.chunks[0],))
+    total = float(sample_weight.sum(dtype=np.float64).compute())
+    if total == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight, total
+
+
+def weighted_mean_activation(X, sample_weight, W1, b1):
+    """float64 weighted mean hidden activation of dask array X's rows.
+
+    ``sample_weight`` is from :func:`check_sample_weight`; one pass over the
+    chunks, whose sums are added here in chunk order.
+    """
+    import dask
+
+    parts = dask.compute(
+        *(
+            dask.delayed(_weighted_activation_sums, pure=True)(item, W1, b1)
+            for item in chunk_items(X, sample_weight)
+        )
+    )
+    weight_sum, column_sums = add_in_order(list(parts))
+    return column_sums / weight_sum
+
+
+def _weighted_activation_sums(item, W1, b1):
+    X_chunk, weights = _rows_and_weights(item)
+    weights = weights.astype(np.float64)
+    return np.sum(weights), weights @ hidden_activations(X_chunk, W1, b1)
 
 
 def current_client():
@@ -225,6 +393,7 @@ def current_client():
 
 def _chunk_summary(X_chunk):
     """Number of rows and the value range (or None) of one chunk."""
+    X_chunk, _ = _rows_and_weights(X_chunk)
     return X_chunk.shape[0], value_range(X_chunk)
 
 
@@ -242,15 +411,25 @@ def _group_activations(theta, model, *X_chunks):
     A group is the chunks that one worker thread holds: one task per group
     instead of one per chunk keeps the scheduler's share of an evaluation
     small. A chunk's sums are its float64 column sums and its number of
-    activations above ``ACTIVE_THRESHOLD``.
+    activations above ``ACTIVE_THRESHOLD``; of a :class:`WeightedChunk`, the
+    weighted sums.
     """
     W1, b1, _, _ = unpack(theta, model.n_features, model.n_components)
-    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
+    items = [_rows_and_weights(chunk) for chunk in X_chunks]
+    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk, _ in items]
     sums = [
         (A.sum(axis=0, dtype=np.float64), np.count_nonzero(A > ACTIVE_THRESHOLD))
-        for A in activations
+        if weights is None
+        else _weighted_sums(A, weights)
+        for A, (_, weights) in zip(activations, items)
     ]
     return activations, sums
+
+
+def _weighted_sums(A, weights):
+    weights = weights.astype(np.float64)
+    active = float(weights @ np.count_nonzero(A > ACTIVE_THRESHOLD, axis=1))
+    return weights @ A, active
 
 
 def _pin(value):
@@ -267,10 +446,13 @@ def _group_gradient_sums(group_activations, theta, kl_slope, model, *X_chunks):
     activations, _ = group_activations
     _, _, W2, b2 = unpack(theta, model.n_features, model.n_components)
     decoder = model.decoder_activation
-    return [
-        rows_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder)
-        for X_chunk, A_chunk in zip(X_chunks, activations)
-    ]
+    results = []
+    for chunk, A_chunk in zip(X_chunks, activations):
+        X_chunk, weights = _rows_and_weights(chunk)
+        results.append(
+            rows_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder, weights)
+        )
+    return results
 
 
 def _add_selected(picks, *group_results):
@@ -289,12 +471,12 @@ def _add_reduced(*partials):
 class _ClusterChunks:
     """Chunks of X persisted on the workers of a dask.distributed cluster."""
 
-    def __init__(self, client, X, no_workers_timeout):
+    def __init__(self, client, X, no_workers_timeout, sample_weight=None):
         self.client = client
         self.no_workers_timeout = no_workers_timeout
         # One future per chunk, in row order; the tasks keep their lineage,
         # so the scheduler recomputes a chunk whose worker is lost.
-        self.chunks = client.compute(X.to_delayed().ravel().tolist())
+        self.chunks = client.compute(chunk_items(X, sample_weight))
         self.groups = [list(range(len(self.chunks)))]
 
     def summaries(self):
@@ -490,10 +672,10 @@ class _ClusterChunks:
 class _LocalChunks:
     """Chunks of X computed by dask's local scheduler, held in this process."""
 
-    def __init__(self, X):
+    def __init__(self, X, sample_weight=None):
         import dask
 
-        self.chunks = list(dask.compute(*X.to_delayed().ravel().tolist()))
+        self.chunks = list(dask.compute(*chunk_items(X, sample_weight)))
 
     def summaries(self):
         return [_chunk_summary(chunk) for chunk in self.chunks]
@@ -603,27 +785,36 @@ class DaskBackend:
 
     decoder_activation : {"sigmoid", "identity"}
         The output non-linearity.
+
+    sample_weight : dask.array.Array of shape (n_samples,), default=None
+        Weights from :func:`check_sample_weight`, with X's row chunks; each
+        chunk is persisted with its rows, and the passes return weighted
+        sums.
     """
 
-    def __init__(self, X, n_components, decoder_activation):
+    def __init__(self, X, n_components, decoder_activation, sample_weight=None):
         self.n_features = X.shape[1]
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         self.dtype = np.dtype(X.dtype)
         self._model = _Model(self.n_features, n_components, decoder_activation)
+        self.weighted = sample_weight is not None
         client = current_client()
         if client is None:
-            self._chunks = _LocalChunks(X)
+            self._chunks = _LocalChunks(X, sample_weight)
         else:
-            self._chunks = _ClusterChunks(client, X, _no_workers_timeout())
+            self._chunks = _ClusterChunks(
+                client, X, _no_workers_timeout(), sample_weight
+            )
         try:
             summaries = self._chunks.summaries()
         except BaseException:
             self.close()
             raise
         self.n_samples = sum(rows for rows, _ in summaries)
-        # Sample weights are refused for dask arrays before a backend exists.
         self.total_weight = self.n_samples
+        if self.weighted:
+            self.total_weight = float(sample_weight.sum(dtype=np.float64).compute())
         ranges = [r for _, r in summaries if r is not None]
         self._value_range = (
             (min(low for low, _ in ranges), max(high for _, high in ranges))
@@ -652,7 +843,8 @@ class DaskBackend:
         params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
         activations, chunk_sums = self._chunks.activations(params, self._model)
         column_sums, active_count = add_in_order(chunk_sums)
-        return FirstPass(column_sums, (activations, params), int(active_count))
+        active_count = float(active_count) if self.weighted else int(active_count)
+        return FirstPass(column_sums, (activations, params), active_count)
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and gradient sums, using pass 1's activations."""
@@ -705,12 +897,17 @@ class ChunkRunner:
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are
     computed).
+
+    With ``sample_weight`` (from :func:`check_sample_weight`) each chunk's
+    weights come with it, its batches are weighted, a chunk whose weights
+    are all zero is passed over, and the epoch's loss is weighted by the
+    chunks' weight sums.
     """
 
     xp = None
 
-    def __init__(self, X, plan, *, estimator_name):
-        self.chunks = X.to_delayed().ravel().tolist()
+    def __init__(self, X, plan, *, estimator_name, sample_weight=None):
+        self.chunks = chunk_items(X, sample_weight)
         self.n_features = X.shape[1]
         self.plan = plan
         self.estimator_name = estimator_name
@@ -720,27 +917,41 @@ class ChunkRunner:
         import dask
 
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+        n_rows = 0
         for chunk in self.chunks:
-            (X_chunk,) = dask.compute(chunk)
+            (item,) = dask.compute(chunk)
+            X_chunk, weights = _rows_and_weights(item)
+            n_rows += X_chunk.shape[0]
             if X_chunk.shape[0] == 0:
                 continue
+            weight_sum = X_chunk.shape[0]
+            if weights is not None:
+                weight_sum = float(np.sum(weights, dtype=np.float64))
+                if weight_sum == 0:
+                    state.n_samples_seen += X_chunk.shape[0]
+                    continue
             batch_size = min(self.plan.batch_size, X_chunk.shape[0])
             self._chunk = EpochRunner(
-                X_chunk, self.plan._replace(batch_size=batch_size)
+                X_chunk,
+                self.plan._replace(batch_size=batch_size),
+                sample_weight=weights,
             )
             mean = self._chunk.run(
                 theta, state, guard=guard, terms=terms, count_epoch=False
             )
-            self.loss_done += mean * X_chunk.shape[0]
-            self.rows_done += X_chunk.shape[0]
+            self.loss_done += mean * weight_sum
+            self.rows_done += weight_sum
             self._chunk = None
-        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
+        check_sample_count(n_rows, self.n_features, self.estimator_name)
         state.n_epochs += 1
         state.optimizer.iteration_ends(state.n_samples_seen)
         return self.loss_done / self.rows_done
 
     def completed(self):
-        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        """``(rows, summed loss)`` of the steps completed in the current epoch.
+
+        With sample weights, their sum in place of the rows.
+        """
         rows, total = self.rows_done, self.loss_done
         if self._chunk is not None:
             chunk_rows, chunk_total = self._chunk.completed()

@@ -368,13 +368,14 @@ def add_blocks_gradient_sums(
     return squared_error
 
 
-def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation):
+def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation, weights=None):
     """Squared error and gradient sums of all the rows of X, in row blocks.
 
     For rows held elsewhere (a dask chunk on a worker): the blocks are sized
     from X's shape as in :class:`NumpyBackend`, so that the sums never hold
     more than one block's temporaries and do not depend on the
     ``working_memory`` setting of the process that computes them.
+    ``weights``, when given, are the rows' sample weights.
     """
     n_rows, n_features = X.shape
     n_components = A.shape[1]
@@ -389,7 +390,7 @@ def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation):
     )
     blocks = gen_batches(n_rows, batch_size)
     squared_error = add_blocks_gradient_sums(
-        X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+        X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace, weights
     )
     return squared_error, sums
 

@@ -448,10 +448,9 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
             times and a zero weight drops it. The minibatch solvers weigh
             each minibatch's rows by their weights, as
             :class:`~sklearn.neural_network.MLPRegressor` does. None weighs
-            every sample 1. Supported for NumPy arrays, scipy sparse
-            matrices and Array API arrays (the weights are moved to X's
-            device), with every solver; a dask array with sample weights
-            raises a ValueError.
+            every sample 1. For an Array API array X the weights are moved
+            to X's device; for a dask array X they are a dask array (given
+            X's row chunks) or a NumPy array (cut into them).
 
         Returns
         -------

@@ -139,17 +139,13 @@ class Placement:
 
         scikit-learn's ``_check_sample_weight``: one finite, non-negative
         weight per row, not all zero, converted to X's dtype (and, for an
-        Array API array, moved to X's device) only where they differ. Dask
-        arrays take none.
+        Array API array, moved to X's device) only where they differ. For a
+        dask array X, a dask array of weights with X's row chunks
+        (:func:`~._backend_dask.check_sample_weight`).
         """
         if self.kind == "dask":
-            raise ValueError(
-                f"{type(estimator).__name__} does not support sample_weight "
-                "with a dask array: the weights would have to be chunked and "
-                "validated across the cluster with X. Fit on a NumPy array, a "
-                "scipy sparse matrix or an Array API array, or repeat or drop "
-                "rows of X to weight them."
-            )
+            name = type(estimator).__name__
+            return _backend_dask.check_sample_weight(sample_weight, X, name)[0]
         return _check_sample_weight(
             sample_weight, X, dtype=X.dtype, ensure_non_negative=True
         )
@@ -167,10 +163,10 @@ class Placement:
     def backend(self, X, n_components, decoder_activation, sample_weight=None):
         """The evaluation backend of validated X (a context manager).
 
-        ``sample_weight`` (validated, never for a dask array) weighs the rows.
+        ``sample_weight`` (validated) weighs the rows.
         """
         if self.kind == "dask":
-            return DaskBackend(X, n_components, decoder_activation)
+            return DaskBackend(X, n_components, decoder_activation, sample_weight)
         if self.on_device:
             return ArrayAPIBackend(
                 X,
@@ -200,9 +196,11 @@ class Placement:
         train, val = self.held_out_indices(X.shape[0], fraction, random_state)
         return self.take_rows(X, train), self.take_rows(X, val)
 
-    @staticmethod
-    def held_out_indices(n_samples, fraction, random_state):
+    def held_out_indices(self, n_samples, fraction, random_state):
         """Sorted host indices ``(training rows, held-out rows)`` of a hold-out."""
+        if self.kind == "dask":
+            # The error of hold_out, which names the remedies.
+            self.hold_out(None, fraction, random_state)
         train, val = train_test_split(
             np.arange(n_samples), test_size=fraction, random_state=random_state
         )
@@ -247,10 +245,10 @@ class Placement:
     def total_variance(self, X, sample_weight=None):
         """Sum over the features of the variance of validated X's rows (float64).
 
-        Weighted by ``sample_weight`` when given (never for a dask array).
+        Weighted by ``sample_weight`` when given.
         """
         if self.kind == "dask":
-            return _backend_dask.total_variance(X)
+            return _backend_dask.total_variance(X, sample_weight)
         if self.on_device:
             return _backend_array_api.total_variance(self.xp, X, sample_weight)
         return total_variance(X, sample_weight)
@@ -259,10 +257,12 @@ class Placement:
         """What runs one epoch of minibatch steps over validated X.
 
         ``plan`` is the :class:`~._stochastic.MinibatchPlan` of the fit;
-        ``sample_weight`` (never for a dask array) weighs the rows.
+        ``sample_weight`` (validated) weighs the rows.
         """
         if self.kind == "dask":
-            return ChunkRunner(X, plan, estimator_name=estimator_name)
+            return ChunkRunner(
+                X, plan, estimator_name=estimator_name, sample_weight=sample_weight
+            )
         return EpochRunner(
             X, plan, xp=self.xp, device=self.device, sample_weight=sample_weight
         )
@@ -272,8 +272,10 @@ class Placement:
 
         ``W1`` and ``b1`` are host arrays of the working dtype; a dask array is
         reduced chunk by chunk where its chunks live. Weighted by
-        ``sample_weight`` when given (never for a dask array).
+        ``sample_weight`` when given.
         """
+        if self.kind == "dask" and sample_weight is not None:
+            return _backend_dask.weighted_mean_activation(X, sample_weight, W1, b1)
         if self.kind == "dask":
             return (
                 _backend_dask.transform(X, np.ascontiguousarray(W1.T), b1, "")
@@ -360,6 +362,9 @@ class Placement:
         Weighted by ``weights`` (an array of the same placement) when given.
         """
         if weights is not None:
+            if self.kind == "dask":
+                values, weights = (self.to_host(a) for a in (values, weights))
+                return float(np.average(values, weights=weights))
             if self.on_device:
                 xp = self.xp
                 weights = xp.astype(weights, values.dtype)

@@ -385,7 +385,7 @@ def test_held_out_rows_take_their_weights():
     )
     est.fit(X, sample_weight=w)
     # The held-out rows are those train_test_split draws from the same seed.
-    _, val = Placement.held_out_indices(60, 0.25, np.random.RandomState(0))
+    _, val = Placement("numpy").held_out_indices(60, 0.25, np.random.RandomState(0))
     # The model keeps the weights of the best held-out score.
     scores = est.score_samples(X[val])
     assert est.best_validation_score_ == pytest.approx(
@@ -396,7 +396,7 @@ def test_held_out_rows_take_their_weights():
 
 def test_all_zero_held_out_weights_are_refused():
     X = uniform((20, 4))
-    _, val = Placement.held_out_indices(20, 0.2, np.random.RandomState(0))
+    _, val = Placement("numpy").held_out_indices(20, 0.2, np.random.RandomState(0))
     w = np.ones(20)
     w[val] = 0
     est = SparseAutoencoderTransformer(
@@ -521,7 +521,7 @@ def test_partial_fit_requests_sample_weight(routing):
 
 
 # --------------------------------------------------------------------------
-# Bad weights and backends without them.
+# Bad weights.
 
 
 @pytest.mark.parametrize(
@@ -545,17 +545,6 @@ def test_bad_weights_are_refused_before_fitting(Estimator, solver, weights, mess
     with pytest.raises(ValueError, match=message):
         est.fit(X, sample_weight=weights)
     assert not hasattr(est, "components_")
-
-
-def test_dask_arrays_refuse_sample_weight():
-    da = pytest.importorskip("dask.array")
-    X = da.from_array(uniform((20, 4)), chunks=(10, 4))
-    for est in (
-        SparseAutoencoderTransformer(n_components=2),
-        SparseAutoencoderOutlierDetector(n_components=2),
-    ):
-        with pytest.raises(ValueError, match="sample_weight with a dask array"):
-            est.fit(X, sample_weight=np.ones(20))
 
 
 # --------------------------------------------------------------------------
@@ -611,3 +600,129 @@ def test_the_parameter_is_documented_alike_in_both_fits():
         ],
         include_params=["y", "sample_weight"],
     )
+
+
+# --------------------------------------------------------------------------
+# Dask arrays: weights in the row chunks of X. The tests with a cluster come
+# last: their client stays the default one until the module ends.
+
+
+def _dask_problem(chunks=(13, 8)):
+    da = pytest.importorskip("dask.array")
+    X = uniform((40, 8))
+    w = weights_for(40)
+    return da, X, w, da.from_array(X, chunks=chunks)
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
+@pytest.mark.parametrize(
+    "Estimator", [SparseAutoencoderTransformer, SparseAutoencoderOutlierDetector]
+)
+@pytest.mark.parametrize("as_dask", [False, True], ids=["numpy-w", "dask-w"])
+def test_dask_weighted_lbfgs_fit_equals_the_numpy_fit(Estimator, as_dask):
+    da, X, w, X_dask = _dask_problem()
+    # Weights as a dask array are rechunked like X; NumPy ones are cut alike.
+    weights = da.from_array(w, chunks=7) if as_dask else w
+    est = Estimator(n_components=3, random_state=0, **SHORT_LBFGS)
+    on_dask = clone(est).fit(X_dask, sample_weight=weights)
+    in_memory = clone(est).fit(X, sample_weight=w)
+    assert_close_fits(on_dask, in_memory)
+    assert on_dask.alpha_ == pytest.approx(in_memory.alpha_, rel=1e-12)
+    if Estimator is SparseAutoencoderOutlierDetector:
+        assert on_dask.offset_ == pytest.approx(in_memory.offset_, rel=1e-7)
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
+def test_dask_weighted_sparse_chunks_and_zero_weights():
+    da, X, w, _ = _dask_problem()
+    X[X < 0.5] = 0
+    X_sparse = da.from_array(X, chunks=(13, 8)).map_blocks(sp.csr_matrix)
+    est = SparseAutoencoderTransformer(n_components=3, random_state=0, **SHORT_LBFGS)
+    on_dask = clone(est).fit(X_sparse, sample_weight=w)
+    dropped = clone(est).fit(sp.csr_matrix(X[w > 0]), sample_weight=w[w > 0])
+    assert_close_fits(on_dask, dropped)
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_dask_minibatch_unit_weights_fit_as_no_weights(solver):
+    da, X, _, X_dask = _dask_problem()
+    est = SparseAutoencoderTransformer(
+        n_components=3,
+        solver=solver,
+        max_iter=3,
+        tol=0,
+        batch_size=8,
+        random_state=0,
+    )
+    a = clone(est).fit(X_dask, sample_weight=da.ones(40, chunks=20))
+    b = clone(est).fit(X_dask)
+    assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-12)
+    assert_allclose(a.components_, b.components_, rtol=1e-10, atol=1e-13)
+    # A chunk whose weights are all zero is passed over, its rows counted.
+    w = np.ones(40)
+    w[13:26] = 0
+    c = clone(est).partial_fit(X_dask, sample_weight=w)
+    d = clone(est).partial_fit(da.concatenate([X_dask[:13], X_dask[26:]]))
+    assert_allclose(c.components_, d.components_, rtol=1e-10, atol=1e-13)
+    assert c.t_ == 40 and d.t_ == 27
+
+
+def test_dask_bad_weights_are_refused_before_fitting():
+    da, X, w, X_dask = _dask_problem()
+    est = SparseAutoencoderTransformer(n_components=2)
+    with pytest.raises(ValueError, match=re.escape("expected (40,)")):
+        est.fit(X_dask, sample_weight=w[:39])
+    with pytest.raises(ValueError, match=re.escape("expected (40,)")):
+        est.fit(X_dask, sample_weight=da.from_array(w[:39]))
+    with pytest.raises(ValueError, match="Negative values"):
+        est.fit(X_dask, sample_weight=da.from_array(-w, chunks=9))
+    with pytest.raises(ValueError, match="at least one non-zero"):
+        est.fit(X_dask, sample_weight=np.zeros(40))
+    with pytest.raises(ValueError, match="early_stopping=True is not supported"):
+        SparseAutoencoderTransformer(n_components=2, early_stopping=True).fit(
+            X_dask, sample_weight=w
+        )
+    # Unknown row chunks: NumPy weights cannot be cut alike; dask weights
+    # built from the same rows can.
+    masked = X_dask[X_dask[:, 0] > 0.3]
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        est.fit(masked, sample_weight=np.ones(int((X[:, 0] > 0.3).sum())))
+    keep = X[:, 0] > 0.3
+    other_chunks = da.from_array(w, chunks=20)[da.from_array(keep, chunks=20)]
+    with pytest.raises(ValueError, match="row chunks of X"):
+        est.fit(masked, sample_weight=other_chunks)
+    assert not hasattr(est, "components_")
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
+def test_dask_weights_of_unknown_chunk_sizes_follow_their_rows():
+    da, X, w, X_dask = _dask_problem()
+    keep = X[:, 0] > 0.3
+    mask = X_dask[:, 0] > 0.3
+    est = SparseAutoencoderTransformer(n_components=3, random_state=0, **SHORT_LBFGS)
+    on_dask = clone(est).fit(
+        X_dask[mask], sample_weight=da.from_array(w, chunks=13)[mask]
+    )
+    in_memory = clone(est).fit(X[keep], sample_weight=w[keep])
+    assert_close_fits(on_dask, in_memory)
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
+def test_dask_weighted_fit_on_a_cluster_equals_the_local_one(two_workers):
+    da, X, w, X_dask = _dask_problem()
+    est = SparseAutoencoderOutlierDetector(n_components=3, random_state=0, max_iter=10)
+    on_cluster = clone(est).fit(X_dask, sample_weight=da.from_array(w, chunks=13))
+    in_memory = clone(est).fit(X, sample_weight=w)
+    assert_close_fits(on_cluster, in_memory)
+    assert on_cluster.offset_ == pytest.approx(in_memory.offset_, rel=1e-7)
+    adam = SparseAutoencoderTransformer(
+        n_components=3, solver="adam", max_iter=2, tol=0, random_state=0
+    )
+    adam.fit(X_dask, sample_weight=w)
+    assert np.all(np.isfinite(adam.components_))
