@@ -333,6 +333,9 @@ def check_sample_weight(sample_weight, X, estimator_name):
                 "array with the row chunks of X, or call X.compute_chunk_sizes() "
                 "first."
             )
+        if np.ndim(sample_weight) == 0:
+            # A number weighs every row alike, as in _check_sample_weight.
+            sample_weight = np.full(int(n_rows), sample_weight, dtype=X.dtype)
         weights = _check_weight_chunk(sample_weight, X.dtype)
         if weights.ndim != 1:
             raise ValueError(

@@ -700,6 +700,17 @@ def test_dask_bad_weights_are_refused_before_fitting():
 
 @ignore_convergence_warnings
 @ignore_sparsity_missed
+def test_a_number_weighs_every_row_alike():
+    da, X, _, X_dask = _dask_problem()
+    est = SparseAutoencoderTransformer(n_components=3, random_state=0, max_iter=10)
+    for data in (X, X_dask):
+        assert_close_fits(
+            clone(est).fit(data, sample_weight=2.5), clone(est).fit(X), rtol=1e-9
+        )
+
+
+@ignore_convergence_warnings
+@ignore_sparsity_missed
 def test_dask_weights_of_unknown_chunk_sizes_follow_their_rows():
     da, X, w, X_dask = _dask_problem()
     keep = X[:, 0] > 0.3
