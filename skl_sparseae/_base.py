@@ -337,13 +337,14 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
     # ------------------------------------------------------------------
     # Fitting.
 
-    def _fit_model(self, X, incremental=False):
+    def _fit_model(self, X, sample_weight=None, incremental=False):
         """Fit on X without touching the estimator.
 
         ``incremental`` (``partial_fit``) runs one epoch of a stochastic
         solver, continuing the previous call's weights and optimizer state.
-        Returns ``(fitted, X, placement)``: the fitted attributes as a dict
-        (published by :meth:`_publish`), the validated X and its placement.
+        Returns ``(fitted, X, placement, sample_weight)``: the fitted
+        attributes as a dict (published by :meth:`_publish`), the validated
+        X, its placement and the validated sample weights (None without).
         """
         name = type(self).__name__
         placement = locate(X, name)
@@ -356,17 +357,25 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         else:
             feature_names = placement.feature_names(X)
             X = placement.check_fit_input(X, self)
+        if sample_weight is not None:
+            sample_weight = placement.check_sample_weight(sample_weight, X, self)
         n_features = X.shape[1]
         n_components = (
             max(1, n_features // 4) if self.n_components is None else self.n_components
         )
         if self.solver == "lbfgs":
             solution, dtype, X_train = self._fit_lbfgs(
-                X, placement, n_features, n_components
+                X, sample_weight, placement, n_features, n_components
             )
         else:
             solution, dtype, X_train = self._fit_stochastic(
-                X, placement, n_features, n_components, incremental, continuing
+                X,
+                sample_weight,
+                placement,
+                n_features,
+                n_components,
+                incremental,
+                continuing,
             )
         W1, b1, W2, b2 = (
             np.array(w, dtype=dtype, order="C")
@@ -412,7 +421,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         else:
             fitted["validation_scores_"] = None
             fitted["best_validation_score_"] = None
-        return fitted, X, placement
+        return fitted, X, placement, sample_weight
 
     def _check_training_rows(self, n_samples, n_features, value_range, dtype):
         check_sample_count(n_samples, n_features, type(self).__name__)
@@ -420,13 +429,15 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         if self.decoder_activation == "sigmoid":
             warn_if_outside_unit_interval(value_range, dtype)
 
-    def _fit_lbfgs(self, X, placement, n_features, n_components):
+    def _fit_lbfgs(self, X, sample_weight, placement, n_features, n_components):
         """L-BFGS on all of X; ``(_Solution, working dtype, training rows)``."""
         name = type(self).__name__
         rng = check_random_state(self.random_state)
-        X_train, X_val = self._split_validation(X, rng, placement)
+        X_train, X_val, w_train, w_val = self._split_validation(
+            X, rng, placement, sample_weight
+        )
         with placement.backend(
-            X_train, n_components, self.decoder_activation
+            X_train, n_components, self.decoder_activation, sample_weight=w_train
         ) as backend:
             value_range = backend.value_range()
             self._check_training_rows(
@@ -441,10 +452,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             warn_if_decoder_scaling_extreme(
                 self.decoder_scaling, self.rho, self.decoder_activation
             )
-            alpha = self._resolve_alpha(X_train, placement)
+            alpha = self._resolve_alpha(X_train, placement, w_train)
             theta0 = self._initial_theta(n_features, n_components, rng)
             held_out_score = self._held_out_scorer(
-                X_val, (backend.dtype, n_features, n_components), placement
+                X_val, (backend.dtype, n_features, n_components), placement, w_val
             )
             objective = self._objective(backend, alpha)
             progress = Progress(name, self.verbose)
@@ -479,13 +490,20 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 result.loss_curve,
                 result.n_iter,
                 result.validation_scores,
-                column_sums / backend.n_samples,
+                column_sums / backend.total_weight,
                 alpha=alpha,
             )
             return solution, backend.dtype, X_train
 
     def _fit_stochastic(
-        self, X, placement, n_features, n_components, incremental, continuing
+        self,
+        X,
+        sample_weight,
+        placement,
+        n_features,
+        n_components,
+        incremental,
+        continuing,
     ):
         """Minibatch epochs (SGD or Adam); ``(_Solution, dtype, training rows)``."""
         name = type(self).__name__
@@ -495,8 +513,10 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             state = self._minibatch_state.copy()
         rng = check_random_state(self.random_state)
         # partial_fit has no held-out rows: each call brings its own rows.
-        X_train, X_val = (
-            (X, None) if incremental else self._split_validation(X, rng, placement)
+        X_train, X_val, w_train, w_val = (
+            (X, None, sample_weight, None)
+            if incremental
+            else self._split_validation(X, rng, placement, sample_weight)
         )
         dtype = placement.dtype(X_train)
         n_samples = X_train.shape[0]
@@ -532,7 +552,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         alpha = (
             self.alpha_
             if continuing and self.alpha == "auto"
-            else self._resolve_alpha(X_train, placement)
+            else self._resolve_alpha(X_train, placement, w_train)
         )
         # The solver's vector: the working dtype, where the data lives.
         theta = placement.to_data(theta0.astype(dtype))
@@ -545,9 +565,11 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             resolve_batch_size(self.batch_size, n_samples),
             self.shuffle,
         )
-        runner = placement.epoch_runner(X_train, plan, estimator_name=name)
+        runner = placement.epoch_runner(
+            X_train, plan, estimator_name=name, sample_weight=w_train
+        )
         held_out_score = self._held_out_scorer(
-            X_val, (dtype, n_features, n_components), placement
+            X_val, (dtype, n_features, n_components), placement, w_val
         )
         progress = Progress(name, self.verbose, unit="Epoch")
         # Epochs are numbered as n_iter_ counts them, on from a previous fit.
@@ -575,7 +597,9 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         _check_finite_solution(theta, loss)
         W1, b1, _, _ = unpack(theta.astype(dtype), n_features, n_components)
         with FinishingPass("the mean hidden activations were measured"):
-            mean_activation = placement.mean_activation(X_train, W1, b1)
+            mean_activation = placement.mean_activation(
+                X_train, W1, b1, sample_weight=w_train
+            )
         solution = _Solution(
             theta,
             loss,
@@ -658,11 +682,15 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 and outside_unit_interval(value_range, dtype),
             )
 
-    def _resolve_alpha(self, X_train, placement):
-        """The fit's weight decay: ``alpha``, or "auto"'s from the training rows."""
+    def _resolve_alpha(self, X_train, placement, sample_weight=None):
+        """The fit's weight decay: ``alpha``, or "auto"'s from the training rows.
+
+        With sample weights "auto" takes the weighted variances, so that
+        integer weights give the decay of the repeated rows.
+        """
         if self.alpha != "auto":
             return float(self.alpha)
-        return AUTO_ALPHA_FACTOR * placement.total_variance(X_train)
+        return AUTO_ALPHA_FACTOR * placement.total_variance(X_train, sample_weight)
 
     def _objective(self, backend, alpha):
         """The objective that the solver minimises on ``backend``'s data.
@@ -675,11 +703,38 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         """
         return Objective(backend, rho=self.rho, beta=self.beta, alpha=alpha)
 
-    def _split_validation(self, X, rng, placement):
-        """Training rows and held-out rows (None without early stopping)."""
+    def _split_validation(self, X, rng, placement, sample_weight=None):
+        """``(X_train, X_val, w_train, w_val)``: the held-out rows and their weights.
+
+        ``X_val`` is None without early stopping, the weights None without
+        ``sample_weight``. The weights follow their rows, and each part
+        needs a positive weight sum.
+        """
         if not self.early_stopping:
-            return X, None
-        return placement.hold_out(X, self.validation_fraction, rng)
+            return X, None, sample_weight, None
+        if sample_weight is None:
+            return (*placement.hold_out(X, self.validation_fraction, rng), None, None)
+        train, val = placement.held_out_indices(
+            X.shape[0], self.validation_fraction, rng
+        )
+        parts = [
+            placement.take_rows(a, rows)
+            for a in (X, sample_weight)
+            for rows in (train, val)
+        ]
+        X_train, X_val, w_train, w_val = parts
+        for weights, which in ((w_train, "training"), (w_val, "held-out")):
+            if placement.mean(weights) == 0:
+                raise ValueError(
+                    f"The sample weights of the {which} rows are all zero: "
+                    "early_stopping holds out validation_fraction="
+                    f"{self.validation_fraction} of the rows at random "
+                    "(random_state), and a part without weight cannot be "
+                    "trained on or scored. Give more rows a positive weight, "
+                    "change validation_fraction or random_state, or set "
+                    "early_stopping=False."
+                )
+        return X_train, X_val, w_train, w_val
 
     def _initial_theta(
         self, n_features, n_components, rng, from_fitted=False, hidden_bias=0.0
@@ -725,12 +780,13 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
             )
         return initial_parameters(n_features, n_components, rng, hidden_bias)
 
-    def _held_out_scorer(self, X_val, model_shape, placement):
+    def _held_out_scorer(self, X_val, model_shape, placement, sample_weight=None):
         """``theta -> mean score_samples of X_val``, computed where X_val lives.
 
         None without held-out rows (``X_val`` None). ``model_shape`` is
         ``(working dtype, n_features, n_components)``; ``theta`` may be the
-        host vector or the solver's own.
+        host vector or the solver's own. The mean is weighted by the held-out
+        rows' ``sample_weight`` when given.
         """
         if X_val is None:
             return None
@@ -752,7 +808,7 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 scores = placement.score_rows(
                     X_val, weights, self.decoder_activation, name, fit_blocks=True
                 )
-                return placement.mean(scores)
+                return placement.mean(scores, sample_weight)
 
         return held_out_score
 

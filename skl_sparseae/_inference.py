@@ -132,10 +132,11 @@ def reconstruct(
     )
 
 
-def mean_hidden_activation(X, W1, b1, xp=None):
+def mean_hidden_activation(X, W1, b1, xp=None, sample_weight=None):
     """float64 mean over the rows of X of ``sigmoid(X @ W1 + b1)``, in blocks.
 
-    No more than one block of activations is held at a time.
+    No more than one block of activations is held at a time. With
+    ``sample_weight`` (an array where X lives) the mean is weighted.
     """
     n_samples, n_features = X.shape
     n_components = W1.shape[1]
@@ -146,8 +147,13 @@ def mean_hidden_activation(X, W1, b1, xp=None):
         for rows in gen_batches(n_samples, batch_size):
             k = rows.stop - rows.start
             A = hidden_activations(X[rows], W1, b1, out=buffer[:k])
-            total += A.sum(axis=0, dtype=np.float64)
-        return total / n_samples
+            if sample_weight is None:
+                total += A.sum(axis=0, dtype=np.float64)
+            else:
+                total += sample_weight[rows].astype(np.float64) @ A
+        if sample_weight is None:
+            return total / n_samples
+        return total / np.sum(sample_weight, dtype=np.float64)
     batch_size = device_batch_size(
         n_samples, n_features, n_components, DEVICE_ITEMSIZE, keep_hidden=False
     )
@@ -155,8 +161,14 @@ def mean_hidden_activation(X, W1, b1, xp=None):
     total = xp.zeros(n_components, dtype=dtype, device=X.device)
     for rows in gen_batches(n_samples, batch_size):
         A = hidden_activations(X[rows, ...], W1, b1, xp=xp)
-        total += xp.sum(A, axis=0, dtype=dtype)
-    return to_numpy(total).astype(np.float64) / n_samples
+        if sample_weight is None:
+            total += xp.sum(A, axis=0, dtype=dtype)
+        else:
+            total += xp.astype(sample_weight[rows], dtype) @ xp.astype(A, dtype)
+    if sample_weight is None:
+        return to_numpy(total).astype(np.float64) / n_samples
+    weight_sum = float(to_numpy(xp.sum(xp.astype(sample_weight, dtype))))
+    return to_numpy(total).astype(np.float64) / weight_sum
 
 
 def squared_reconstruction_error(

@@ -16,8 +16,11 @@ For data ``X`` of shape (m, d) and ``h`` hidden units::
             + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
             + beta * sum_j KL(rho || mean_i A_ij)
 
-with ``g`` the sigmoid or the identity. The flattened parameter vector holds
-``W1`` (d, h), ``b1`` (h,), ``W2`` (h, d) and ``b2`` (d,), in that order.
+with ``g`` the sigmoid or the identity. With sample weights ``w`` both means
+over the rows are weighted: ``m`` becomes ``sum_i w_i``, each squared error
+counts ``w_i`` times, and ``mean_i A_ij`` is ``sum_i w_i A_ij / sum_i w_i``.
+The flattened parameter vector holds ``W1`` (d, h), ``b1`` (h,), ``W2``
+(h, d) and ``b2`` (d,), in that order.
 
 An evaluation needs two passes over the rows, because the sparsity term's
 slope needs the mean activation over *all* rows before any row's gradient:
@@ -294,6 +297,13 @@ def _add_transposed_product(out, left, right, scratch):
         out += np.dot(left.T, right, out=scratch)
 
 
+def _squared_error(residual, weights, xp):
+    """Sum of the squared residuals on another namespace, weighted by row if given."""
+    if weights is None:
+        return xp.tensordot(residual, residual, axes=2)
+    return xp.sum(xp.vecdot(residual, residual, axis=-1) * weights)
+
+
 def _add_product(out, left, right):
     """``out += left @ right`` on another namespace, fused where it can (addmm_)."""
     if hasattr(out, "addmm_"):
@@ -308,7 +318,16 @@ def _column_sums(M, ones):
 
 
 def add_block_gradient_sums(
-    X_blk, A_blk, W2, b2, kl_slope, decoder_activation, sums, workspace=None, xp=None
+    X_blk,
+    A_blk,
+    W2,
+    b2,
+    kl_slope,
+    decoder_activation,
+    sums,
+    workspace=None,
+    xp=None,
+    weights=None,
 ):
     """Add one block's un-normalised gradient sums in place; return its squared error.
 
@@ -324,6 +343,12 @@ def add_block_gradient_sums(
     squared error is a float; on another namespace ``xp`` the block's
     temporaries are that namespace's arrays on its device, and the squared
     error is a 0-d array there, so that nothing waits for the device.
+
+    ``weights``, when given, are the block's sample weights (of the working
+    dtype, where ``X_blk`` lives): each row's squared error and its
+    gradients, the sparsity slope's included, count ``w_i`` times, and the
+    returned squared error is the weighted sum. None is the unweighted sum,
+    on its own code path.
     """
     sum_W1, sum_b1, sum_W2, sum_b2 = sums
     if not is_numpy(xp):
@@ -332,19 +357,24 @@ def add_block_gradient_sums(
             # (x - x_hat) * x_hat * (x_hat - 1) is (x_hat - x) * g'(z): three
             # in-place passes and no (rows, d) array beyond the residual.
             out_delta = X_blk - X_hat
-            squared_error = xp.tensordot(out_delta, out_delta, axes=2)
+            squared_error = _squared_error(out_delta, weights, xp)
             out_delta *= X_hat
             X_hat -= 1
             out_delta *= X_hat
         else:
             out_delta = X_hat - X_blk
-            squared_error = xp.tensordot(out_delta, out_delta, axes=2)
+            squared_error = _squared_error(out_delta, weights, xp)
         del X_hat
+        if weights is not None:
+            out_delta *= weights[:, None]
         _add_product(sum_W2, A_blk.T, out_delta)
         sum_b2 += xp.sum(out_delta, axis=0)
         delta = out_delta @ W2.T
         del out_delta
-        delta += kl_slope
+        if weights is None:
+            delta += kl_slope
+        else:
+            delta += weights[:, None] * kl_slope
         slope = 1 - A_blk
         slope *= A_blk
         delta *= slope
@@ -364,19 +394,32 @@ def add_block_gradient_sums(
         subtract_csr(out_delta, X_blk)
     else:
         np.subtract(X_hat, X_blk, out=out_delta)
-    squared_error = float(np.vdot(out_delta, out_delta))
+    if weights is None:
+        squared_error = float(np.vdot(out_delta, out_delta))
+    else:
+        squared_error = float(
+            np.dot(np.einsum("ij,ij->i", out_delta, out_delta), weights)
+        )
     if decoder_activation == "sigmoid":
         # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
         out_delta *= X_hat
         np.subtract(1, X_hat, out=X_hat)
         out_delta *= X_hat
+    if weights is not None:
+        # Row i's error counts w_i times, in the decoder's gradient and, back
+        # through W2, in the encoder's.
+        out_delta *= weights[:, None]
     _add_transposed_product(sum_W2, A_blk, out_delta, workspace.product_hd)
     sum_b2 += _column_sums(out_delta, workspace.ones)
 
     # The sparsity gradient joins the back-propagated error before the
     # hidden units' derivative, so it costs one broadcast add per block.
     delta = np.dot(out_delta, W2.T, out=workspace.hidden_delta[:k])
-    delta += kl_slope
+    if weights is None:
+        delta += kl_slope
+    else:
+        # Row i's activations enter the weighted mean activation w_i times.
+        delta += np.multiply.outer(weights, kl_slope, out=workspace.hidden_slope[:k])
     delta *= A_blk
     delta *= np.subtract(1, A_blk, out=workspace.hidden_slope[:k])
     _add_transposed_product(sum_W1, X_blk, delta, workspace.product_dh)
@@ -576,6 +619,113 @@ def minibatch_loss_and_gradient(
     return loss, grad
 
 
+def weighted_minibatch_loss_and_gradient(
+    theta,
+    X_batch,
+    weights,
+    weight_sum,
+    grad,
+    *,
+    n_features,
+    n_components,
+    rho,
+    beta,
+    alpha,
+    decoder_activation,
+    workspace=None,
+    xp=None,
+    terms=None,
+):
+    """J on one minibatch with sample weights, and its gradient.
+
+    The weighted form of :func:`minibatch_loss_and_gradient`, whose
+    arguments and return values it shares. With ``weights`` the batch's
+    sample weights (the working dtype, where ``X_batch`` lives) and
+    ``weight_sum`` their float sum ``W_B``, which must be positive::
+
+        J_B = 1 / (2 W_B) * sum_{i in B} w_i ||x_i - x_hat_i||^2
+              + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
+              + beta * sum_j KL(rho || sum_{i in B} w_i A_ij / W_B)
+
+    so a batch's weighted loss is normalised by its weight sum, as
+    scikit-learn's ``MLPRegressor`` normalises its minibatches. ``terms``
+    receives ``W_B`` in place of the row count, and the weighted sums.
+    """
+    k = X_batch.shape[0]
+    inv_w = 1.0 / weight_sum
+    if not is_numpy(xp):
+        W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
+        A = hidden_activations(X_batch, W1, b1, xp=xp)
+        working = np.float32 if A.dtype == xp.float32 else np.float64
+        eps_low, eps_high = activation_bounds(working)
+        column_sums = weights @ A
+        rho_hat = xp.clip(column_sums * inv_w, min=float(eps_low), max=float(eps_high))
+        kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
+        kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
+        sums = (
+            (alpha * weight_sum) * W1,
+            xp.zeros_like(b1),
+            (alpha * weight_sum) * W2,
+            xp.zeros_like(b2),
+        )
+        squared_error = add_block_gradient_sums(
+            X_batch,
+            A,
+            W2,
+            b2,
+            kl_slope,
+            decoder_activation,
+            sums,
+            xp=xp,
+            weights=weights,
+        )
+        gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
+        gradient *= inv_w
+        decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
+        loss = (0.5 * inv_w) * squared_error + (0.5 * alpha) * decay + beta * kl_term
+        if terms is not None:
+            active = weights @ xp.sum(xp.astype(A > ACTIVE_THRESHOLD, A.dtype), axis=1)
+            terms.add(weight_sum, squared_error, beta * kl_term, column_sums, active)
+        return loss, gradient
+
+    if workspace is None or workspace.hidden.shape[0] < k:
+        workspace = MinibatchWorkspace(
+            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
+        )
+    W1, b1, W2, b2 = unpack(theta, n_features, n_components)
+    gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
+    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
+    np.dot(weights.astype(np.float64), A, out=workspace.column_sums)
+    _, kl_term, kl_slope = sparsity_terms(
+        workspace.column_sums * inv_w, rho, beta, theta.dtype
+    )
+    np.multiply(W1, alpha * weight_sum, out=gW1)
+    gb1.fill(0)
+    np.multiply(W2, alpha * weight_sum, out=gW2)
+    gb2.fill(0)
+    squared_error = add_block_gradient_sums(
+        X_batch,
+        A,
+        W2,
+        b2,
+        kl_slope,
+        decoder_activation,
+        (gW1, gb1, gW2, gb2),
+        workspace.block,
+        weights=weights,
+    )
+    grad *= inv_w
+    loss, _ = loss_terms(
+        squared_error, kl_term, W1, W2, weight_sum, alpha=alpha, beta=beta
+    )
+    if terms is not None:
+        active = float(np.dot(np.count_nonzero(A > ACTIVE_THRESHOLD, axis=1), weights))
+        terms.add(
+            weight_sum, squared_error, beta * kl_term, workspace.column_sums, active
+        )
+    return loss, grad
+
+
 class FirstPass(NamedTuple):
     """What pass 1 of an evaluation hands to pass 2 of the same evaluation.
 
@@ -598,9 +748,13 @@ class Backend(Protocol):
     A backend is a context manager; leaving it frees its buffers, threads or
     cluster data. ``dtype`` is the working precision (NumPy's float32 or
     float64) and ``theta`` is always the float64 host parameter vector.
+    ``total_weight`` is what the objective's means over the rows divide by:
+    ``n_samples``, or the sum of the sample weights of a weighted fit, whose
+    passes then return weighted sums.
     """
 
     n_samples: int
+    total_weight: float
     n_features: int
     n_components: int
     dtype: np.dtype
@@ -633,7 +787,8 @@ class Evaluation(NamedTuple):
     """One evaluation of the objective: what a solver needs, and its parts.
 
     ``mean_active_units`` is the mean number of hidden units per row whose
-    activation exceeds :data:`ACTIVE_THRESHOLD` (None when not counted).
+    activation exceeds :data:`ACTIVE_THRESHOLD` (None when not counted),
+    weighted as the objective's means are.
     """
 
     loss: float
@@ -650,7 +805,7 @@ def evaluate(backend, theta, *, rho, beta, alpha):
     ``backend`` follows :class:`Backend`. The weight decay uses the weights
     in the working precision, as the passes do.
     """
-    m = backend.n_samples
+    m = backend.total_weight
     first_pass = backend.activation_sums(theta)
     rho_hat, kl_term, kl_slope = sparsity_terms(
         first_pass.column_sums / m, rho, beta, backend.dtype

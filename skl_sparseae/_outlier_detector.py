@@ -8,16 +8,56 @@ import numpy as np
 from sklearn.base import OutlierMixin
 
 from ._base import WEIGHT_ATTRIBUTES, FinishingPass, _BaseSparseAutoencoder
-from ._sklearn_compat import Interval, StrOptions, _fit_context
+from ._sklearn_compat import Interval, StrOptions, _fit_context, _weighted_percentile
 
 # Tukey's fences: k = 1.5 interquartile ranges beyond the quartiles.
 _TUKEY_K = 1.5
 
 
-def tukey_lower_fence(scores):
-    """Tukey's lower fence ``Q1 - 1.5 * IQR`` of ``scores``, as a float."""
-    q1, q3 = np.percentile(scores, [25, 75])
+def tukey_lower_fence(scores, sample_weight=None):
+    """Tukey's lower fence ``Q1 - 1.5 * IQR`` of ``scores``, as a float.
+
+    With ``sample_weight`` the quartiles are :func:`weighted_percentile`'s.
+    """
+    if sample_weight is None:
+        q1, q3 = np.percentile(scores, [25, 75])
+    else:
+        q1, q3 = (weighted_percentile(scores, sample_weight, q) for q in (25, 75))
     return float(q1 - _TUKEY_K * (q3 - q1))
+
+
+def weighted_percentile(values, sample_weight, q):
+    """The ``q``-th percentile of ``values`` repeated by their weights, as a float.
+
+    NumPy's default ("linear") percentile of the sorted values in which
+    value i appears ``sample_weight[i]`` times: for integer weights it
+    equals ``np.percentile(np.repeat(values, sample_weight), q)`` (to
+    rounding), and for unit weights ``np.percentile(values, q)``, which the
+    unweighted ``offset_`` takes; real weights are fractional repetitions.
+    The position ``(W - 1) * q / 100`` among the ``W = sum(w)`` repeated
+    values falls between two of them, which scikit-learn's
+    ``_weighted_percentile`` (the inverted CDF) finds, and the percentile
+    interpolates linearly between them.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    total = float(np.sum(weights))
+    position = max(total - 1.0, 0.0) * (q / 100.0)
+    below = float(np.floor(position))
+    fraction = position - below
+
+    def value_at(index):
+        # The repeated value at 0-based index: the one whose run of weight
+        # covers index + 1/2 (no rounding can move a half-integer rank
+        # across an integer cumulative weight); 100 is the largest value
+        # of positive weight.
+        percent = min(100.0 * (index + 0.5) / total, 100.0)
+        return float(_weighted_percentile(values, weights, percent))
+
+    low = value_at(below)
+    if fraction == 0:
+        return low
+    return low + fraction * (value_at(below + 1) - low)
 
 
 class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
@@ -377,12 +417,14 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         self.contamination = contamination
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the autoencoder to X and set ``offset_`` from its scores.
 
         The autoencoder is fitted exactly as by
         :meth:`SparseAutoencoderTransformer.fit`. If anything fails the
-        detector is left as it was.
+        detector is left as it was. With ``sample_weight`` the percentiles
+        that set ``offset_`` are those of the training scores repeated by
+        their weights (fractional repetitions for real weights).
 
         Parameters
         ----------
@@ -397,22 +439,41 @@ class SparseAutoencoderOutlierDetector(OutlierMixin, _BaseSparseAutoencoder):
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample: finite, non-negative and not all zero.
+            The objective's means over the samples (of the squared
+            reconstruction errors and, in the sparsity term, of the hidden
+            activations) are weighted means, so that with
+            ``solver="lbfgs"`` an integer weight counts a sample that many
+            times and a zero weight drops it. The minibatch solvers weigh
+            each minibatch's rows by their weights, as
+            :class:`~sklearn.neural_network.MLPRegressor` does. None weighs
+            every sample 1. For an Array API array X the weights are moved
+            to X's device; for a dask array X they are a dask array (given
+            X's row chunks) or a NumPy array (cut into them).
+
         Returns
         -------
         self : object
             The fitted detector, with ``offset_`` set from the training
             scores.
         """
-        fitted, X, placement = self._fit_model(X)
+        fitted, X, placement, sample_weight = self._fit_model(X, sample_weight)
         weights = tuple(fitted[name] for name in WEIGHT_ATTRIBUTES)
         with FinishingPass("the training scores that set offset_ were computed"):
             scores = placement.to_host(
                 self._reconstruction_scores(X, weights, placement)
             )
+        if sample_weight is not None:
+            sample_weight = placement.to_host(sample_weight)
         if self.contamination == "auto":
-            offset = tukey_lower_fence(scores)
-        else:
+            offset = tukey_lower_fence(scores, sample_weight)
+        elif sample_weight is None:
             offset = float(np.percentile(scores, 100.0 * self.contamination))
+        else:
+            offset = weighted_percentile(
+                scores, sample_weight, 100.0 * self.contamination
+            )
         self._publish({**fitted, "offset_": offset})
         return self
 

@@ -28,16 +28,19 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
     validate_params,
 )
-from sklearn.utils.validation import _get_feature_names
+from sklearn.utils.stats import _weighted_percentile
+from sklearn.utils.validation import _check_sample_weight, _get_feature_names
 
 __all__ = [
     "Interval",
     "InvalidParameterError",
     "StrOptions",
+    "_check_sample_weight",
     "_fit_context",
     "_get_feature_names",
     "_is_numpy_namespace",
     "_max_precision_float_dtype",
+    "_weighted_percentile",
     "array_namespace",
     "check_matplotlib_support",
     "check_same_namespace",

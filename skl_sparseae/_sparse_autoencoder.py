@@ -359,7 +359,7 @@ class SparseAutoencoderTransformer(
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the autoencoder to X.
 
         A fit is never lost and never leaves a half-updated estimator: the
@@ -390,18 +390,31 @@ class SparseAutoencoderTransformer(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sample: finite, non-negative and not all zero.
+            The objective's means over the samples (of the squared
+            reconstruction errors and, in the sparsity term, of the hidden
+            activations) are weighted means, so that with
+            ``solver="lbfgs"`` an integer weight counts a sample that many
+            times and a zero weight drops it. The minibatch solvers weigh
+            each minibatch's rows by their weights, as
+            :class:`~sklearn.neural_network.MLPRegressor` does. None weighs
+            every sample 1. For an Array API array X the weights are moved
+            to X's device; for a dask array X they are a dask array (given
+            X's row chunks) or a NumPy array (cut into them).
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        fitted, _, _ = self._fit_model(X)
+        fitted, _, _, _ = self._fit_model(X, sample_weight)
         self._publish(fitted)
         return self
 
     @available_with_solvers("sgd", "adam")
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None):
+    def partial_fit(self, X, y=None, sample_weight=None):
         """Update the model with one epoch of minibatch steps over X.
 
         The first call starts from new random weights (or, on a fitted model,
@@ -432,12 +445,24 @@ class SparseAutoencoderTransformer(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each of the call's samples: finite, non-negative and
+            not all zero. Each minibatch's means over its rows (of the
+            squared reconstruction errors and, in the sparsity term, of the
+            hidden activations) are weighted by the rows' weights and
+            divided by their sum, as
+            :class:`~sklearn.neural_network.MLPRegressor` does; a batch
+            whose weights are all zero takes no step. None weighs every
+            sample 1. For an Array API array X the weights are moved to X's
+            device; for a dask array X they are a dask array (given X's row
+            chunks) or a NumPy array (cut into them).
+
         Returns
         -------
         self : object
             The updated estimator.
         """
-        fitted, _, _ = self._fit_model(X, incremental=True)
+        fitted, _, _, _ = self._fit_model(X, sample_weight, incremental=True)
         self._publish(fitted)
         return self
 
@@ -492,7 +517,7 @@ class SparseAutoencoderTransformer(
             name,
         )
 
-    def score(self, X, y=None):
+    def score(self, X, y=None, sample_weight=None):
         """Mean of :meth:`score_samples` over X.
 
         Parameters
@@ -503,13 +528,22 @@ class SparseAutoencoderTransformer(
         y : Ignored
             Not used, present for API consistency by convention.
 
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples' scores in the mean, checked as
+            :meth:`fit` checks its ``sample_weight``. None weighs every
+            sample 1.
+
         Returns
         -------
         score : float
-            Mean negative half squared reconstruction error.
+            Mean negative half squared reconstruction error, weighted by
+            ``sample_weight`` when given.
         """
         X, placement = self._validated(X, "score_samples")
-        return placement.mean(self._reconstruction_scores(X, placement=placement))
+        scores = self._reconstruction_scores(X, placement=placement)
+        if sample_weight is not None:
+            sample_weight = placement.check_sample_weight(sample_weight, X, self)
+        return placement.mean(scores, sample_weight)
 
     @property
     def _n_features_out(self):

@@ -47,6 +47,7 @@ from ._objective import (
     is_numpy,
     minibatch_loss_and_gradient,
     to_numpy,
+    weighted_minibatch_loss_and_gradient,
 )
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
@@ -204,7 +205,7 @@ class EpochTerms:
             0.5 * float(self.squared_error) / m,
             float(self.sparsity) / m,
             np.asarray(to_numpy(self.column_sums), dtype=np.float64) / m,
-            int(self.active) / m,
+            float(self.active) / m,
         )
 
 
@@ -263,11 +264,23 @@ class EpochRunner:
 
     xp, device : namespace and device, default=None
         Those of Array API data; None for NumPy and scipy.sparse.
+
+    sample_weight : array of shape (n_samples,), default=None
+        Validated sample weights where X lives, of X's dtype, with a
+        positive sum. Each batch's loss and gradient are then weighted
+        (:func:`~skl_sparseae._objective.weighted_minibatch_loss_and_gradient`),
+        a batch whose weights are all zero takes no step, and the epoch's
+        loss is the mean of the batches' losses weighted by their weight
+        sums.
     """
 
-    def __init__(self, X, plan, xp=None, device=None):
+    def __init__(self, X, plan, xp=None, device=None, sample_weight=None):
         self.X = X
         self.n_samples, self.n_features = X.shape
+        self.sample_weight = sample_weight
+        self.total_weight = self.n_samples
+        if sample_weight is not None:
+            self.total_weight = float(to_numpy(sample_weight).sum(dtype=np.float64))
         (
             self.n_components,
             self.params,
@@ -333,15 +346,20 @@ class EpochRunner:
         self.rows_done, self.loss_done = 0, 0.0
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
+        steps = self._steps if self.sample_weight is None else self._weighted_steps
         with _blas.one_thread() if self.xp is None else nullcontext():
-            self._steps(theta, batches, order, state, guard or InterruptGuard(), terms)
+            steps(theta, batches, order, state, guard or InterruptGuard(), terms)
         if count_epoch:
             state.n_epochs += 1
             optimizer.iteration_ends(state.n_samples_seen)
-        return float(self.loss_done) / self.n_samples
+        return float(self.loss_done) / self.total_weight
 
     def completed(self):
-        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        """``(rows, summed loss)`` of the steps completed in the current epoch.
+
+        With sample weights, the rows' weight sum and the summed loss of the
+        batches weighted by their weight sums.
+        """
         return self.rows_done, float(self.loss_done)
 
     def _steps(self, theta, batches, order, state, guard, terms):
@@ -366,6 +384,50 @@ class EpochRunner:
             # Weighted by the batch's rows: the mean over the epoch's samples.
             self.loss_done = self.loss_done + loss * rows
             self.rows_done += rows
+            state.n_samples_seen += rows
+            guard.release()
+
+    def _batch_weights(self, batch, order):
+        """The sample weights of a batch's rows, and their float sum."""
+        if order is None:
+            weights = self.sample_weight[batch]
+        elif self.xp is not None:
+            weights = self.xp.take(self.sample_weight, order[batch], axis=0)
+        else:
+            weights = self.sample_weight[order[batch]]
+        if self.xp is not None:
+            return weights, float(to_numpy(self.xp.sum(weights)))
+        return weights, float(np.sum(weights, dtype=np.float64))
+
+    def _weighted_steps(self, theta, batches, order, state, guard, terms):
+        optimizer = state.optimizer
+        for batch in batches:
+            weights, weight_sum = self._batch_weights(batch, order)
+            rows = weights.shape[0]
+            if weight_sum == 0:
+                # A batch of zero-weight rows is no data: no step.
+                with guard.held():
+                    state.n_samples_seen += rows
+                continue
+            X_batch = self._rows(batch, order)
+            loss, grad = weighted_minibatch_loss_and_gradient(
+                theta,
+                X_batch,
+                weights,
+                weight_sum,
+                self.grad,
+                n_features=self.n_features,
+                n_components=self.n_components,
+                decoder_activation=self.decoder_activation,
+                workspace=None if self.xp is not None else self.workspace,
+                xp=self.xp,
+                terms=terms,
+                **self.params,
+            )
+            guard.hold()
+            optimizer.update_params(theta, grad)
+            self.loss_done = self.loss_done + loss * weight_sum
+            self.rows_done += weight_sum
             state.n_samples_seen += rows
             guard.release()
 

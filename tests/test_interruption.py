@@ -387,8 +387,8 @@ def test_a_ctrl_c_during_an_update_is_held_until_the_step_ends(X_rows, monkeypat
 class _InterruptedHeldOutScore(SparseAutoencoderTransformer):
     """Ctrl-C during the third held-out scoring (the third epoch's)."""
 
-    def _held_out_scorer(self, X_val, model_shape, placement):
-        score = super()._held_out_scorer(X_val, model_shape, placement)
+    def _held_out_scorer(self, *args, **kwargs):
+        score = super()._held_out_scorer(*args, **kwargs)
         calls = []
 
         def interrupting(theta):

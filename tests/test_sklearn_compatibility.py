@@ -1,8 +1,10 @@
 """scikit-learn's estimator checks, for both estimators and every solver."""
 
 import re
+from functools import partial
 
 import pytest
+from sklearn.base import clone
 from sklearn.utils.estimator_checks import (
     check_dataframe_column_names_consistency,
     check_get_feature_names_out_error,
@@ -46,9 +48,46 @@ DETECTORS = [
 ]
 
 
+SAMPLE_WEIGHT_EQUIVALENCE = (
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+)
+# These checks compare a fit with integer weights to a fit on the repeated
+# rows at rtol=1e-7. The two evaluate the same objective with sums grouped
+# differently, and L-BFGS on a non-convex objective amplifies those
+# round-off differences from iteration to iteration: they stay near 1e-9
+# over 50 iterations but reach about 1e-4 by the default stopping rule's
+# 100-odd. The L-BFGS instances run them on a fixed budget of 50
+# iterations, as scikit-learn gives MLPRegressor its own parameters for this
+# check (PER_ESTIMATOR_CHECK_PARAMS).
+EQUIVALENCE_BUDGET = {"max_iter": 50, "tol": 0}
+
+
+def expected_failed_checks(estimator):
+    if estimator.solver == "lbfgs":
+        return {}
+    # As scikit-learn marks SGDRegressor and SGDClassifier. Not strict: where
+    # one batch holds every row and no row is held out (the Adam detector on
+    # the check's 15 rows) the two fits take the same steps, and it passes.
+    reason = (
+        "sample_weight is not equivalent to removing/repeating samples with "
+        "the minibatch solvers: repeated rows change the batches (and the "
+        "held-out rows of early stopping), so the steps differ."
+    )
+    return dict.fromkeys(SAMPLE_WEIGHT_EQUIVALENCE, reason)
+
+
+def _check_name(check):
+    return (check.func if isinstance(check, partial) else check).__name__
+
+
 @ignore_estimator_check_warnings
-@parametrize_with_checks(TRANSFORMERS + DETECTORS)
+@parametrize_with_checks(
+    TRANSFORMERS + DETECTORS, expected_failed_checks=expected_failed_checks
+)
 def test_sklearn_compatible_estimator(estimator, check):
+    if estimator.solver == "lbfgs" and _check_name(check) in SAMPLE_WEIGHT_EQUIVALENCE:
+        estimator = clone(estimator).set_params(**EQUIVALENCE_BUDGET)
     check(estimator)
 
 

@@ -43,6 +43,8 @@ SKLEARN_TERMS = [
     "outlier detector",
     "feature",
     "sample",
+    # The set_*_request methods that scikit-learn adds for sample_weight.
+    "meta-estimator",
 ]
 # Labels that the docstrings of scikit-learn's mixins (inherited by our
 # estimator and shown in its API page) refer to with :ref:.

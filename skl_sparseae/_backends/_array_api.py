@@ -108,18 +108,26 @@ def value_range(xp, X):
     return float(low), float(high)
 
 
-def total_variance(xp, X):
+def total_variance(xp, X, sample_weight=None):
     """Sum over the features of the variance of device array X's rows.
 
     Computed on X's device in float64 where the device has it (its widest
-    float otherwise), and brought back as one number.
+    float otherwise), and brought back as one number. With
+    ``sample_weight`` (an array on X's device) the means and variances are
+    weighted.
     """
     if X.shape[0] == 0:
         return 0.0
     _, _, device = get_namespace_and_device(X)
     dtype = sums_dtype(xp, device, X.dtype)
-    variances = xp.var(xp.astype(X, dtype), axis=0)
-    return float(to_numpy(xp.sum(variances)))
+    if sample_weight is None:
+        variances = xp.var(xp.astype(X, dtype), axis=0)
+        return float(to_numpy(xp.sum(variances)))
+    X = xp.astype(X, dtype)
+    weights = xp.astype(sample_weight, dtype)
+    weight_sum = xp.sum(weights)
+    centred = X - (weights @ X) / weight_sum
+    return float(to_numpy(weights @ xp.sum(centred * centred, axis=1) / weight_sum))
 
 
 class ArrayAPIBackend:
@@ -147,6 +155,11 @@ class ArrayAPIBackend:
         Whether pass 1 keeps the hidden activations of all rows for pass 2
         (one product fewer) instead of recomputing them block by block.
         None keeps them when they take at most half the size of X.
+
+    sample_weight : array of shape (n_samples,), default=None
+        Validated sample weights of X's namespace, device and dtype, with a
+        positive sum: the passes return weighted sums and ``total_weight``
+        is their sum. None weighs every row 1, on the unweighted code path.
     """
 
     def __init__(
@@ -159,16 +172,23 @@ class ArrayAPIBackend:
         device,
         batch_size=None,
         keep_hidden=None,
+        sample_weight=None,
     ):
         self.X = X
         self.xp = xp
         self.device = device
         self.n_samples, self.n_features = X.shape
+        self.sample_weight = sample_weight
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         # evaluate() and the solvers work on the host: they need NumPy's dtype.
         self.dtype = numpy_dtype(xp, X.dtype)
         self.sums_dtype = sums_dtype(xp, device, X.dtype)
+        self.total_weight = (
+            self.n_samples
+            if sample_weight is None
+            else float(to_numpy(xp.sum(xp.astype(sample_weight, self.sums_dtype))))
+        )
         if keep_hidden is None:
             keep_hidden = 2 * n_components <= self.n_features
         self.keep_hidden = keep_hidden
@@ -212,19 +232,32 @@ class ArrayAPIBackend:
         W1, b1, _, _ = weights
         total = xp.zeros(self.n_components, dtype=self.sums_dtype, device=self.device)
         # Counted on the device, and read once the sums are: no extra wait.
-        active = xp.zeros((), dtype=xp.int64, device=self.device)
+        weighted = self.sample_weight is not None
+        active = xp.zeros(
+            (),
+            dtype=self.sums_dtype if weighted else xp.int64,
+            device=self.device,
+        )
         hidden = []
         for rows in self.blocks:
             A = hidden_activations(self.X[rows, ...], W1, b1, xp=xp)
-            total += xp.sum(A, axis=0, dtype=self.sums_dtype)
-            active += xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
+            if weighted:
+                w = xp.astype(self.sample_weight[rows], self.sums_dtype)
+                total += w @ xp.astype(A, self.sums_dtype)
+                counts = xp.sum(
+                    xp.astype(A > ACTIVE_THRESHOLD, self.sums_dtype), axis=1
+                )
+                active += w @ counts
+            else:
+                total += xp.sum(A, axis=0, dtype=self.sums_dtype)
+                active += xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
             if self.keep_hidden:
                 hidden.append(A)
         column_sums = to_numpy(total).astype(np.float64, copy=False)
         return FirstPass(
             column_sums,
             (weights, hidden if self.keep_hidden else None),
-            int(to_numpy(active)),
+            float(to_numpy(active)) if weighted else int(to_numpy(active)),
         )
 
     def gradient_sums(self, theta, kl_slope, first_pass):
@@ -242,7 +275,17 @@ class ArrayAPIBackend:
             else:
                 A = hidden_activations(X_blk, W1, b1, xp=xp)
             block_error = add_block_gradient_sums(
-                X_blk, A, W2, b2, slope, self.decoder_activation, sums, xp=xp
+                X_blk,
+                A,
+                W2,
+                b2,
+                slope,
+                self.decoder_activation,
+                sums,
+                xp=xp,
+                weights=None
+                if self.sample_weight is None
+                else self.sample_weight[rows],
             )
             squared_error += xp.astype(block_error, self.sums_dtype)
         # One transfer of the whole gradient, not four.
@@ -299,9 +342,14 @@ class ArrayAPIPlacement(NumpyPlacement):
     def _float_dtypes(self):
         return float_dtypes(self.xp)
 
-    def backend(self, X, n_components, decoder_activation):
+    def backend(self, X, n_components, decoder_activation, sample_weight=None):
         return ArrayAPIBackend(
-            X, n_components, decoder_activation, xp=self.xp, device=self.device
+            X,
+            n_components,
+            decoder_activation,
+            xp=self.xp,
+            device=self.device,
+            sample_weight=sample_weight,
         )
 
     def take_rows(self, X, rows):
@@ -316,8 +364,8 @@ class ArrayAPIPlacement(NumpyPlacement):
     def value_range(self, X):
         return value_range(self.xp, X)
 
-    def total_variance(self, X):
-        return total_variance(self.xp, X)
+    def total_variance(self, X, sample_weight=None):
+        return total_variance(self.xp, X, sample_weight)
 
     def to_data(self, array):
         return to_device(array, self.xp, self.device)
@@ -334,8 +382,12 @@ class ArrayAPIPlacement(NumpyPlacement):
             array = array.astype(numpy_dtype(self.xp, widest))
         return self.to_data(array)
 
-    def mean(self, values):
-        return float(self.xp.mean(values))
+    def mean(self, values, weights=None):
+        xp = self.xp
+        if weights is None:
+            return float(xp.mean(values))
+        weights = xp.astype(weights, values.dtype)
+        return float(xp.sum(values * weights) / xp.sum(weights))
 
     def inlier_labels(self, decision):
         xp = self.xp

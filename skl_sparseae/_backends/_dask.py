@@ -16,8 +16,13 @@ from sklearn.utils.validation import validate_data
 
 from .._objective import to_numpy
 from . import _dask_transform
-from ._dask_checks import check_dask_array, is_dask_collection, leading_rows
-from ._dask_fit import DaskBackend, total_variance
+from ._dask_checks import (
+    check_dask_array,
+    check_sample_weight,
+    is_dask_collection,
+    leading_rows,
+)
+from ._dask_fit import DaskBackend, total_variance, weighted_mean_activation
 from ._dask_minibatch import ChunkRunner
 from ._protocol import Placement
 
@@ -45,11 +50,15 @@ class DaskPlacement(Placement):
         validate_data(estimator, X, reset=False, skip_check_array=True)
         return check_dask_array(X, type(estimator).__name__)
 
+    def check_sample_weight(self, sample_weight, X, estimator):
+        name = type(estimator).__name__
+        return check_sample_weight(sample_weight, X, name)[0]
+
     def check_hidden_input(self, A, estimator):
         return check_dask_array(A, type(estimator).__name__)
 
-    def backend(self, X, n_components, decoder_activation):
-        return DaskBackend(X, n_components, decoder_activation)
+    def backend(self, X, n_components, decoder_activation, sample_weight=None):
+        return DaskBackend(X, n_components, decoder_activation, sample_weight)
 
     def hold_out(self, X, fraction, random_state):
         raise ValueError(
@@ -58,6 +67,10 @@ class DaskPlacement(Placement):
             "out a validation set yourself and compare score() after fits "
             "with increasing max_iter, or fit with early_stopping=False."
         )
+
+    def held_out_indices(self, n_samples, fraction, random_state):
+        # The error of hold_out, which names the remedies.
+        self.hold_out(None, fraction, random_state)
 
     def first_rows(self, X, n_rows):
         if np.isnan(X.shape[0]):
@@ -71,13 +84,17 @@ class DaskPlacement(Placement):
         # them.
         return None
 
-    def total_variance(self, X):
-        return total_variance(X)
+    def total_variance(self, X, sample_weight=None):
+        return total_variance(X, sample_weight)
 
-    def epoch_runner(self, X, plan, *, estimator_name):
-        return ChunkRunner(X, plan, estimator_name=estimator_name)
+    def epoch_runner(self, X, plan, *, estimator_name, sample_weight=None):
+        return ChunkRunner(
+            X, plan, estimator_name=estimator_name, sample_weight=sample_weight
+        )
 
-    def mean_activation(self, X, W1, b1):
+    def mean_activation(self, X, W1, b1, sample_weight=None):
+        if sample_weight is not None:
+            return weighted_mean_activation(X, sample_weight, W1, b1)
         # Reduced chunk by chunk where the chunks live.
         return (
             _dask_transform.transform(X, np.ascontiguousarray(W1.T), b1, "")
@@ -118,3 +135,9 @@ class DaskPlacement(Placement):
         if is_dask_collection(array):
             array = array.compute()
         return to_numpy(array)
+
+    def mean(self, values, weights=None):
+        """The mean of a 1-d array, a weighted one computed on the host."""
+        if weights is not None:
+            values, weights = (self.to_host(a) for a in (values, weights))
+        return super().mean(values, weights)

@@ -3,16 +3,21 @@
 A dask array is checked as ``check_array`` checks in-memory data, without
 computing it: its shape and dtype at once, and each chunk's values (finite,
 numeric, sparse format) lazily, on the worker that computes the chunk
-(:func:`check_dask_array`).
+(:func:`check_dask_array`). Sample weights are checked as
+``_check_sample_weight`` checks them and given X's row chunks
+(:func:`check_sample_weight`); :func:`chunk_items` pairs each chunk of X
+with its weights, for the fit's passes and the minibatch epochs.
 
 Nothing here imports dask at module level: the core package works without it.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import check_array
+from sklearn.utils.validation import check_array, check_non_negative
 
 from .._validation import FLOAT_DTYPES
 
@@ -127,3 +132,124 @@ def leading_rows(X, n_rows):
     if sp.issparse(pieces[0]):
         return sp.vstack(pieces, format="csr")[:n_rows]
     return np.concatenate(pieces)[:n_rows]
+
+
+# --------------------------------------------------------------------------
+# Sample weights: a 1-d dask array with the row chunks of X.
+
+
+class WeightedChunk(NamedTuple):
+    """A chunk of X's rows with their sample weights, as the tasks receive it."""
+
+    X: object
+    weights: np.ndarray
+
+
+def rows_and_weights(chunk):
+    """``(rows, weights)`` of a chunk item; the weights are None without any."""
+    if isinstance(chunk, WeightedChunk):
+        return chunk.X, chunk.weights
+    return chunk, None
+
+
+def _weighted_chunk(X_chunk, weights):
+    if weights.shape[0] != X_chunk.shape[0]:
+        raise ValueError(
+            f"A chunk of sample_weight has {weights.shape[0]} entries where the "
+            f"chunk of X has {X_chunk.shape[0]} rows: give sample_weight the row "
+            "chunks of X (for instance sample_weight.rechunk((X.chunks[0],)))."
+        )
+    return WeightedChunk(X_chunk, weights)
+
+
+def chunk_items(X, sample_weight=None):
+    """X's row chunks as delayed objects, paired with their weights if given."""
+    chunks = X.to_delayed().ravel().tolist()
+    if sample_weight is None:
+        return chunks
+    import dask
+
+    pair = dask.delayed(_weighted_chunk, pure=True)
+    return [
+        pair(chunk, weights)
+        for chunk, weights in zip(chunks, sample_weight.to_delayed().ravel())
+    ]
+
+
+def _check_weight_chunk(weights, dtype):
+    """``_check_sample_weight``'s value checks on one chunk of weights."""
+    weights = check_array(
+        weights,
+        ensure_2d=False,
+        dtype=dtype,
+        ensure_min_samples=0,
+        input_name="sample_weight",
+    )
+    if weights.size:
+        check_non_negative(weights, "`sample_weight`")
+    return weights
+
+
+def check_sample_weight(sample_weight, X, estimator_name):
+    """Sample weights for the validated dask array X, with X's row chunks.
+
+    A NumPy array (or array-like) is checked as scikit-learn's
+    ``_check_sample_weight`` checks it and cut into X's row chunks; a dask
+    array is rechunked like X where both row counts are known, and its
+    values are checked chunk by chunk. The weights are summed now (one pass
+    over them, which checks every chunk's values), so that all-zero weights
+    are an error before the fit. Returns ``(weights, their float sum)``.
+    """
+    import dask.array as da
+
+    n_rows = X.shape[0]
+    if is_dask_array(sample_weight):
+        if sample_weight.ndim != 1:
+            raise ValueError(
+                "Sample weights must be 1D array or scalar, got "
+                f"{sample_weight.ndim}D array."
+            )
+        known = not (np.isnan(n_rows) or np.isnan(sample_weight.shape[0]))
+        if known and sample_weight.shape[0] != n_rows:
+            raise ValueError(
+                f"sample_weight.shape == {sample_weight.shape}, expected ({n_rows},)!"
+            )
+        if known:
+            sample_weight = sample_weight.rechunk((X.chunks[0],))
+        elif len(sample_weight.chunks[0]) != len(X.chunks[0]):
+            raise ValueError(
+                f"{estimator_name} needs sample_weight in the row chunks of X, "
+                f"whose sizes are unknown: X has {len(X.chunks[0])} row chunks "
+                f"and sample_weight {len(sample_weight.chunks[0])}. Build both "
+                "from the same rows, or call X.compute_chunk_sizes() first."
+            )
+        sample_weight = sample_weight.map_blocks(
+            _check_weight_chunk, X.dtype, dtype=X.dtype
+        )
+    else:
+        if np.isnan(n_rows):
+            raise ValueError(
+                f"{estimator_name} cannot cut sample_weight into the row chunks "
+                "of X: their sizes are unknown. Pass sample_weight as a dask "
+                "array with the row chunks of X, or call X.compute_chunk_sizes() "
+                "first."
+            )
+        if np.ndim(sample_weight) == 0:
+            # A number weighs every row alike, as in _check_sample_weight.
+            sample_weight = np.full(int(n_rows), sample_weight, dtype=X.dtype)
+        weights = _check_weight_chunk(sample_weight, X.dtype)
+        if weights.ndim != 1:
+            raise ValueError(
+                "Sample weights must be 1D array or scalar, got "
+                f"{weights.ndim}D array. Expected either a scalar value or a "
+                f"1D array of length {n_rows}."
+            )
+        if weights.shape != (n_rows,):
+            raise ValueError(
+                f"sample_weight.shape == {weights.shape}, expected ({n_rows},)!"
+            )
+        sample_weight = da.from_array(weights, chunks=(X.chunks[0],))
+    total = float(sample_weight.sum(dtype=np.float64).compute())
+    if total == 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    return sample_weight, total

@@ -18,7 +18,8 @@ holding more would make every evaluation wait for it); each evaluation sends
 only the parameter vector.
 
 Without a ``dask.distributed`` client, the chunks are computed by dask's
-local scheduler and the same functions run in this process.
+local scheduler and the same functions run in this process. With sample
+weights each chunk is persisted with its weights and every sum is weighted.
 
 Nothing here imports dask at module level: the core package works without it.
 """
@@ -48,6 +49,7 @@ from .._objective import (
     n_parameters,
     unpack,
 )
+from ._dask_checks import chunk_items, rows_and_weights
 from ._numpy import rows_gradient_sums, value_range
 
 # When there are more chunks than this, their gradient sums are added on the
@@ -61,7 +63,14 @@ DEFAULT_NO_WORKERS_TIMEOUT = 60.0
 
 
 def _feature_moments(X_chunk):
-    """Rows, column means and sums of squares about them of one chunk (float64)."""
+    """Rows, column means and sums of squares about them of one chunk (float64).
+
+    A :class:`~skl_sparseae._backends._dask_checks.WeightedChunk` gives its
+    weight sum and weighted moments.
+    """
+    X_chunk, weights = rows_and_weights(X_chunk)
+    if weights is not None:
+        return _weighted_feature_moments(X_chunk, weights)
     n_rows = X_chunk.shape[0]
     if n_rows == 0:
         return Statistics(0, None, None)
@@ -74,24 +83,70 @@ def _feature_moments(X_chunk):
     return Statistics(n_rows, 0.0, None, means, scatter, 0.0)
 
 
-def total_variance(X):
+def _weighted_feature_moments(X_chunk, weights):
+    weights = np.asarray(weights, dtype=np.float64)
+    weight_sum = float(np.sum(weights))
+    if weight_sum == 0:
+        return Statistics(0, None, None)
+    if sp.issparse(X_chunk):
+        means, variances = mean_variance_axis(
+            sp.csr_matrix(X_chunk), axis=0, weights=weights
+        )
+        means = means.astype(np.float64)
+        scatter = variances.astype(np.float64) * weight_sum
+    else:
+        means = (weights @ X_chunk.astype(np.float64)) / weight_sum
+        deviations = np.subtract(X_chunk, means, dtype=np.float64)
+        scatter = weights @ (deviations * deviations)
+    return Statistics(weight_sum, 0.0, None, means, scatter, 0.0)
+
+
+def total_variance(X, sample_weight=None):
     """Sum over the features of the variance of dask array X's rows, in float64.
 
     One pass over the chunks: each chunk's moments are computed where it
     lives, and merged here in chunk order. Row counts need not be known in
     advance, and an array without rows gives 0, like an in-memory one (the
-    fit then refuses it with scikit-learn's 0-sample error).
+    fit then refuses it with scikit-learn's 0-sample error). With
+    ``sample_weight`` (validated by
+    :func:`~skl_sparseae._backends._dask_checks.check_sample_weight`) the
+    moments are weighted.
     """
     import dask
 
     moments = dask.delayed(_feature_moments, pure=True)
-    parts = dask.compute(*(moments(chunk) for chunk in X.to_delayed().ravel()))
+    parts = dask.compute(*(moments(chunk) for chunk in chunk_items(X, sample_weight)))
     total = Statistics(0, None, None)
     for part in parts:
         total = combine_statistics(total, part)
     if total.n_samples == 0:
         return 0.0
     return float(np.sum(total.feature_scatter)) / total.n_samples
+
+
+def weighted_mean_activation(X, sample_weight, W1, b1):
+    """float64 weighted mean hidden activation of dask array X's rows.
+
+    ``sample_weight`` is from
+    :func:`~skl_sparseae._backends._dask_checks.check_sample_weight`; one
+    pass over the chunks, whose sums are added here in chunk order.
+    """
+    import dask
+
+    parts = dask.compute(
+        *(
+            dask.delayed(_weighted_activation_sums, pure=True)(item, W1, b1)
+            for item in chunk_items(X, sample_weight)
+        )
+    )
+    weight_sum, column_sums = add_in_order(list(parts))
+    return column_sums / weight_sum
+
+
+def _weighted_activation_sums(item, W1, b1):
+    X_chunk, weights = rows_and_weights(item)
+    weights = weights.astype(np.float64)
+    return np.sum(weights), weights @ hidden_activations(X_chunk, W1, b1)
 
 
 def current_client():
@@ -112,6 +167,7 @@ def current_client():
 
 def _chunk_summary(X_chunk):
     """Number of rows and the value range (or None) of one chunk."""
+    X_chunk, _ = rows_and_weights(X_chunk)
     return X_chunk.shape[0], value_range(X_chunk)
 
 
@@ -129,15 +185,26 @@ def _group_activations(theta, model, *X_chunks):
     A group is the chunks that one worker thread holds: one task per group
     instead of one per chunk keeps the scheduler's share of an evaluation
     small. A chunk's sums are its float64 column sums and its number of
-    activations above ``ACTIVE_THRESHOLD``.
+    activations above ``ACTIVE_THRESHOLD``; of a
+    :class:`~skl_sparseae._backends._dask_checks.WeightedChunk`, the weighted
+    sums.
     """
     W1, b1, _, _ = unpack(theta, model.n_features, model.n_components)
-    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk in X_chunks]
+    items = [rows_and_weights(chunk) for chunk in X_chunks]
+    activations = [hidden_activations(X_chunk, W1, b1) for X_chunk, _ in items]
     sums = [
         (A.sum(axis=0, dtype=np.float64), np.count_nonzero(A > ACTIVE_THRESHOLD))
-        for A in activations
+        if weights is None
+        else _weighted_sums(A, weights)
+        for A, (_, weights) in zip(activations, items)
     ]
     return activations, sums
+
+
+def _weighted_sums(A, weights):
+    weights = weights.astype(np.float64)
+    active = float(weights @ np.count_nonzero(A > ACTIVE_THRESHOLD, axis=1))
+    return weights @ A, active
 
 
 def _pin(value):
@@ -154,10 +221,13 @@ def _group_gradient_sums(group_activations, theta, kl_slope, model, *X_chunks):
     activations, _ = group_activations
     _, _, W2, b2 = unpack(theta, model.n_features, model.n_components)
     decoder = model.decoder_activation
-    return [
-        rows_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder)
-        for X_chunk, A_chunk in zip(X_chunks, activations)
-    ]
+    results = []
+    for chunk, A_chunk in zip(X_chunks, activations):
+        X_chunk, weights = rows_and_weights(chunk)
+        results.append(
+            rows_gradient_sums(X_chunk, A_chunk, W2, b2, kl_slope, decoder, weights)
+        )
+    return results
 
 
 def _add_selected(picks, *group_results):
@@ -176,12 +246,12 @@ def _add_reduced(*partials):
 class _ClusterChunks:
     """Chunks of X persisted on the workers of a dask.distributed cluster."""
 
-    def __init__(self, client, X, no_workers_timeout):
+    def __init__(self, client, X, no_workers_timeout, sample_weight=None):
         self.client = client
         self.no_workers_timeout = no_workers_timeout
         # One future per chunk, in row order; the tasks keep their lineage,
         # so the scheduler recomputes a chunk whose worker is lost.
-        self.chunks = client.compute(X.to_delayed().ravel().tolist())
+        self.chunks = client.compute(chunk_items(X, sample_weight))
         self.groups = [list(range(len(self.chunks)))]
 
     def summaries(self):
@@ -377,10 +447,10 @@ class _ClusterChunks:
 class _LocalChunks:
     """Chunks of X computed by dask's local scheduler, held in this process."""
 
-    def __init__(self, X):
+    def __init__(self, X, sample_weight=None):
         import dask
 
-        self.chunks = list(dask.compute(*X.to_delayed().ravel().tolist()))
+        self.chunks = list(dask.compute(*chunk_items(X, sample_weight)))
 
     def summaries(self):
         return [_chunk_summary(chunk) for chunk in self.chunks]
@@ -490,25 +560,37 @@ class DaskBackend:
 
     decoder_activation : {"sigmoid", "identity"}
         The output non-linearity.
+
+    sample_weight : dask.array.Array of shape (n_samples,), default=None
+        Weights from
+        :func:`~skl_sparseae._backends._dask_checks.check_sample_weight`,
+        with X's row chunks; each chunk is persisted with its rows, and the
+        passes return weighted sums.
     """
 
-    def __init__(self, X, n_components, decoder_activation):
+    def __init__(self, X, n_components, decoder_activation, sample_weight=None):
         self.n_features = X.shape[1]
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         self.dtype = np.dtype(X.dtype)
         self._model = _Model(self.n_features, n_components, decoder_activation)
+        self.weighted = sample_weight is not None
         client = current_client()
         if client is None:
-            self._chunks = _LocalChunks(X)
+            self._chunks = _LocalChunks(X, sample_weight)
         else:
-            self._chunks = _ClusterChunks(client, X, _no_workers_timeout())
+            self._chunks = _ClusterChunks(
+                client, X, _no_workers_timeout(), sample_weight
+            )
         try:
             summaries = self._chunks.summaries()
         except BaseException:
             self.close()
             raise
         self.n_samples = sum(rows for rows, _ in summaries)
+        self.total_weight = self.n_samples
+        if self.weighted:
+            self.total_weight = float(sample_weight.sum(dtype=np.float64).compute())
         ranges = [r for _, r in summaries if r is not None]
         self._value_range = (
             (min(low for low, _ in ranges), max(high for _, high in ranges))
@@ -537,7 +619,8 @@ class DaskBackend:
         params = self._chunks.broadcast(theta.astype(self.dtype, copy=False))
         activations, chunk_sums = self._chunks.activations(params, self._model)
         column_sums, active_count = add_in_order(chunk_sums)
-        return FirstPass(column_sums, (activations, params), int(active_count))
+        active_count = float(active_count) if self.weighted else int(active_count)
+        return FirstPass(column_sums, (activations, params), active_count)
 
     def gradient_sums(self, theta, kl_slope, first_pass):
         """Pass 2: squared error and gradient sums, using pass 1's activations."""

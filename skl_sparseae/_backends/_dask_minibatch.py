@@ -9,8 +9,11 @@ Nothing here imports dask at module level: the core package works without it.
 
 # SPDX-License-Identifier: BSD-3-Clause
 
+import numpy as np
+
 from .._stochastic import EpochRunner
 from .._validation import check_sample_count
+from ._dask_checks import chunk_items, rows_and_weights
 
 
 class ChunkRunner:
@@ -23,12 +26,18 @@ class ChunkRunner:
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are
     computed).
+
+    With ``sample_weight`` (from
+    :func:`~skl_sparseae._backends._dask_checks.check_sample_weight`) each
+    chunk's weights come with it, its batches are weighted, a chunk whose
+    weights are all zero is passed over, and the epoch's loss is weighted by
+    the chunks' weight sums.
     """
 
     xp = None
 
-    def __init__(self, X, plan, *, estimator_name):
-        self.chunks = X.to_delayed().ravel().tolist()
+    def __init__(self, X, plan, *, estimator_name, sample_weight=None):
+        self.chunks = chunk_items(X, sample_weight)
         self.n_features = X.shape[1]
         self.plan = plan
         self.estimator_name = estimator_name
@@ -38,27 +47,41 @@ class ChunkRunner:
         import dask
 
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+        n_rows = 0
         for chunk in self.chunks:
-            (X_chunk,) = dask.compute(chunk)
+            (item,) = dask.compute(chunk)
+            X_chunk, weights = rows_and_weights(item)
+            n_rows += X_chunk.shape[0]
             if X_chunk.shape[0] == 0:
                 continue
+            weight_sum = X_chunk.shape[0]
+            if weights is not None:
+                weight_sum = float(np.sum(weights, dtype=np.float64))
+                if weight_sum == 0:
+                    state.n_samples_seen += X_chunk.shape[0]
+                    continue
             batch_size = min(self.plan.batch_size, X_chunk.shape[0])
             self._chunk = EpochRunner(
-                X_chunk, self.plan._replace(batch_size=batch_size)
+                X_chunk,
+                self.plan._replace(batch_size=batch_size),
+                sample_weight=weights,
             )
             mean = self._chunk.run(
                 theta, state, guard=guard, terms=terms, count_epoch=False
             )
-            self.loss_done += mean * X_chunk.shape[0]
-            self.rows_done += X_chunk.shape[0]
+            self.loss_done += mean * weight_sum
+            self.rows_done += weight_sum
             self._chunk = None
-        check_sample_count(self.rows_done, self.n_features, self.estimator_name)
+        check_sample_count(n_rows, self.n_features, self.estimator_name)
         state.n_epochs += 1
         state.optimizer.iteration_ends(state.n_samples_seen)
         return self.loss_done / self.rows_done
 
     def completed(self):
-        """``(rows, summed loss)`` of the steps completed in the current epoch."""
+        """``(rows, summed loss)`` of the steps completed in the current epoch.
+
+        With sample weights, their sum in place of the rows.
+        """
         rows, total = self.rows_done, self.loss_done
         if self._chunk is not None:
             chunk_rows, chunk_total = self._chunk.completed()

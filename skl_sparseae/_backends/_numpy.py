@@ -50,7 +50,11 @@ from .._objective import (
     unpack,
     zero_gradient_sums,
 )
-from .._sklearn_compat import _get_feature_names, check_same_namespace
+from .._sklearn_compat import (
+    _check_sample_weight,
+    _get_feature_names,
+    check_same_namespace,
+)
 from .._stochastic import EpochRunner
 from .._validation import FLOAT_DTYPES
 from ._blocks import block_rows
@@ -98,24 +102,43 @@ def value_range(X):
     return float(values.min()), float(values.max())
 
 
-def total_variance(X):
+def total_variance(X, sample_weight=None):
     """Sum over the features of the variance of X's rows, in float64.
 
     Sparse X counts its implicit zeros, with scikit-learn's
     ``mean_variance_axis``; dense X is read in blocks of rows, so that the
-    float64 work arrays stay small next to X.
+    float64 work arrays stay small next to X. With ``sample_weight`` the
+    means and variances are weighted (row i counts ``w_i`` times), so that
+    integer weights give the variance of the repeated rows.
     """
     if X.shape[0] == 0:
         return 0.0
     if sp.issparse(X):
-        _, variances = mean_variance_axis(sp.csr_matrix(X), axis=0)
+        weights = None if sample_weight is None else np.asarray(sample_weight)
+        _, variances = mean_variance_axis(sp.csr_matrix(X), axis=0, weights=weights)
         return float(np.sum(variances, dtype=np.float64))
+    if sample_weight is not None:
+        return _weighted_total_variance(X, np.asarray(sample_weight, dtype=np.float64))
     mean = np.mean(X, axis=0, dtype=np.float64)
     total = 0.0
     for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
         centred = X[rows].astype(np.float64) - mean
         total += float(np.einsum("ij,ij->", centred, centred))
     return total / X.shape[0]
+
+
+def _weighted_total_variance(X, weights):
+    """:func:`total_variance` of dense X with float64 sample ``weights``."""
+    weight_sum = float(np.sum(weights))
+    mean = np.zeros(X.shape[1], dtype=np.float64)
+    for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
+        mean += weights[rows] @ X[rows].astype(np.float64)
+    mean /= weight_sum
+    total = 0.0
+    for rows in gen_batches(X.shape[0], TOTAL_VARIANCE_BLOCK_ROWS):
+        centred = X[rows].astype(np.float64) - mean
+        total += float(weights[rows] @ np.einsum("ij,ij->i", centred, centred))
+    return total / weight_sum
 
 
 class NumpyBackend:
@@ -142,15 +165,33 @@ class NumpyBackend:
         created (so ``threadpoolctl.threadpool_limits`` around a fit is
         respected), never more than there are shares. The result does not
         depend on it.
+
+    sample_weight : ndarray of shape (n_samples,), default=None
+        Validated sample weights of X's dtype, with a positive sum: the
+        passes return weighted sums and ``total_weight`` is their sum. None
+        weighs every row 1, on the unweighted code path.
     """
 
     def __init__(
-        self, X, n_components, decoder_activation, *, batch_size=None, n_threads=None
+        self,
+        X,
+        n_components,
+        decoder_activation,
+        *,
+        batch_size=None,
+        n_threads=None,
+        sample_weight=None,
     ):
         if sp.issparse(X):
             X = canonical_csr(X)
         self.X = X
         self.n_samples, self.n_features = X.shape
+        self.sample_weight = sample_weight
+        self.total_weight = (
+            self.n_samples
+            if sample_weight is None
+            else float(np.sum(sample_weight, dtype=np.float64))
+        )
         self.n_components = n_components
         self.decoder_activation = decoder_activation
         self.dtype = X.dtype
@@ -244,14 +285,22 @@ class NumpyBackend:
             self._allocate()
         W1, b1, _, _ = self._weights(theta)
         A = self._hidden
+        weights = self.sample_weight
 
         def share_sums(index, share):
             total = np.zeros(self.n_components, dtype=np.float64)
             active = 0
             for rows in share:
                 block = hidden_activations(self.X[rows], W1, b1, out=A[rows])
-                total += block.sum(axis=0, dtype=np.float64)
-                active += np.count_nonzero(block > ACTIVE_THRESHOLD)
+                if weights is None:
+                    total += block.sum(axis=0, dtype=np.float64)
+                    active += np.count_nonzero(block > ACTIVE_THRESHOLD)
+                else:
+                    w = weights[rows].astype(np.float64)
+                    total += w @ block
+                    active += float(
+                        w @ np.count_nonzero(block > ACTIVE_THRESHOLD, axis=1)
+                    )
             return total, active
 
         shares = self._map_shares(share_sums)
@@ -279,6 +328,7 @@ class NumpyBackend:
                     self.decoder_activation,
                     sums,
                     workspace,
+                    self.sample_weight,
                 )
             finally:
                 self._workspaces.put(workspace)
@@ -288,27 +338,42 @@ class NumpyBackend:
 
 
 def add_blocks_gradient_sums(
-    X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+    X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace, weights=None
 ):
     """Add the gradient sums of the row ``blocks`` of X, in order; their squared error.
 
-    ``A`` holds the hidden activations of X's rows.
+    ``A`` holds the hidden activations of X's rows; ``weights``, when given,
+    the sample weight of each row.
     """
     squared_error = 0.0
     for rows in blocks:
-        squared_error += add_block_gradient_sums(
-            X[rows], A[rows], W2, b2, kl_slope, decoder_activation, sums, workspace
-        )
+        if weights is None:
+            squared_error += add_block_gradient_sums(
+                X[rows], A[rows], W2, b2, kl_slope, decoder_activation, sums, workspace
+            )
+        else:
+            squared_error += add_block_gradient_sums(
+                X[rows],
+                A[rows],
+                W2,
+                b2,
+                kl_slope,
+                decoder_activation,
+                sums,
+                workspace,
+                weights=weights[rows],
+            )
     return squared_error
 
 
-def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation):
+def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation, weights=None):
     """Squared error and gradient sums of all the rows of X, in row blocks.
 
     For rows held elsewhere (a dask chunk on a worker): the blocks are sized
     from X's shape as in :class:`NumpyBackend`, so that the sums never hold
     more than one block's temporaries and do not depend on the
     ``working_memory`` setting of the process that computes them.
+    ``weights``, when given, are the rows' sample weights.
     """
     n_rows, n_features = X.shape
     n_components = A.shape[1]
@@ -323,7 +388,7 @@ def rows_gradient_sums(X, A, W2, b2, kl_slope, decoder_activation):
     )
     blocks = gen_batches(n_rows, batch_size)
     squared_error = add_blocks_gradient_sums(
-        X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace
+        X, A, blocks, W2, b2, kl_slope, decoder_activation, sums, workspace, weights
     )
     return squared_error, sums
 
@@ -339,10 +404,16 @@ def loss_and_gradient(
     decoder_activation="sigmoid",
     batch_size=None,
     n_threads=None,
+    sample_weight=None,
 ):
     """Sparse autoencoder objective J(theta) and its float64 gradient on X."""
     with NumpyBackend(
-        X, n_components, decoder_activation, batch_size=batch_size, n_threads=n_threads
+        X,
+        n_components,
+        decoder_activation,
+        batch_size=batch_size,
+        n_threads=n_threads,
+        sample_weight=sample_weight,
     ) as backend:
         result = evaluate(backend, theta, rho=rho, beta=beta, alpha=alpha)
     return result.loss, result.gradient
@@ -400,19 +471,29 @@ class NumpyPlacement(Placement):
             dtype=self._float_dtypes(),
         )
 
+    def check_sample_weight(self, sample_weight, X, estimator):
+        return _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+
     def check_hidden_input(self, A, estimator):
         check_namespace_of_fit(A, estimator, "inverse_transform")
         return check_array(A, input_name="X", dtype=self._float_dtypes())
 
-    def backend(self, X, n_components, decoder_activation):
-        return NumpyBackend(X, n_components, decoder_activation)
+    def backend(self, X, n_components, decoder_activation, sample_weight=None):
+        return NumpyBackend(
+            X, n_components, decoder_activation, sample_weight=sample_weight
+        )
 
     def hold_out(self, X, fraction, random_state):
-        train, val = train_test_split(
-            np.arange(X.shape[0]), test_size=fraction, random_state=random_state
-        )
-        train, val = np.sort(train), np.sort(val)
+        train, val = self.held_out_indices(X.shape[0], fraction, random_state)
         return self.take_rows(X, train), self.take_rows(X, val)
+
+    def held_out_indices(self, n_samples, fraction, random_state):
+        train, val = train_test_split(
+            np.arange(n_samples), test_size=fraction, random_state=random_state
+        )
+        return np.sort(train), np.sort(val)
 
     def first_rows(self, X, n_rows):
         return X[:n_rows]
@@ -420,15 +501,19 @@ class NumpyPlacement(Placement):
     def value_range(self, X):
         return value_range(X)
 
-    def total_variance(self, X):
-        return total_variance(X)
+    def total_variance(self, X, sample_weight=None):
+        return total_variance(X, sample_weight)
 
-    def epoch_runner(self, X, plan, *, estimator_name):
-        return EpochRunner(X, plan, xp=self.xp, device=self.device)
+    def epoch_runner(self, X, plan, *, estimator_name, sample_weight=None):
+        return EpochRunner(
+            X, plan, xp=self.xp, device=self.device, sample_weight=sample_weight
+        )
 
-    def mean_activation(self, X, W1, b1):
+    def mean_activation(self, X, W1, b1, sample_weight=None):
         W1, b1 = self.to_data(W1), self.to_data(b1)
-        return mean_hidden_activation(X, W1, b1, xp=self.xp)
+        return mean_hidden_activation(
+            X, W1, b1, xp=self.xp, sample_weight=sample_weight
+        )
 
     def encode(self, X, components, intercept_hidden, name):
         return encode(X, components, intercept_hidden, name, xp=self.xp)

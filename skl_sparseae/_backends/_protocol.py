@@ -30,7 +30,8 @@ class Placement(ABC):
     -----
     ``take_rows``, ``dtype``, ``to_data``, ``result``, ``mean`` and
     ``inlier_labels`` have defaults for host NumPy arrays, which dask arrays
-    follow lazily; the Array API backend overrides them.
+    follow lazily (a weighted ``mean`` of dask arrays is computed on the
+    host); the Array API backend overrides them.
     """
 
     xp = None
@@ -56,6 +57,17 @@ class Placement(ABC):
         """X for a fitted model's ``method``: features and names checked too."""
 
     @abstractmethod
+    def check_sample_weight(self, sample_weight, X, estimator):
+        """Sample weights for validated X, as scikit-learn's estimators check them.
+
+        scikit-learn's ``_check_sample_weight``: one finite, non-negative
+        weight per row, not all zero, converted to X's dtype (and, for an
+        Array API array, moved to X's device) only where they differ. For a
+        dask array X, a dask array of weights with X's row chunks
+        (:func:`~skl_sparseae._backends._dask_checks.check_sample_weight`).
+        """
+
+    @abstractmethod
     def check_hidden_input(self, A, estimator):
         """Hidden activations for ``inverse_transform`` (no feature names)."""
 
@@ -63,11 +75,12 @@ class Placement(ABC):
     # Fitting.
 
     @abstractmethod
-    def backend(self, X, n_components, decoder_activation):
+    def backend(self, X, n_components, decoder_activation, sample_weight=None):
         """The evaluation backend of validated X (a context manager).
 
         It implements :class:`~skl_sparseae._objective.Backend`: the two
-        passes of an evaluation of the objective.
+        passes of an evaluation of the objective. ``sample_weight``
+        (validated) weighs the rows.
         """
 
     @abstractmethod
@@ -78,8 +91,16 @@ class Placement(ABC):
         draws them from ``random_state``, each part in row order.
         """
 
+    @abstractmethod
+    def held_out_indices(self, n_samples, fraction, random_state):
+        """Sorted host indices ``(training rows, held-out rows)`` of a hold-out.
+
+        The rows :meth:`hold_out` takes, for taking the same rows of X and
+        of its sample weights.
+        """
+
     def take_rows(self, X, rows):
-        """The rows of validated X at the sorted host indices ``rows``."""
+        """The rows of validated X (or the entries of 1-d weights) at host ``rows``."""
         return X[rows]
 
     @abstractmethod
@@ -99,22 +120,27 @@ class Placement(ABC):
         """
 
     @abstractmethod
-    def total_variance(self, X):
-        """Sum over the features of the variance of validated X's rows (float64)."""
+    def total_variance(self, X, sample_weight=None):
+        """Sum over the features of the variance of validated X's rows (float64).
 
-    @abstractmethod
-    def epoch_runner(self, X, plan, *, estimator_name):
-        """What runs one epoch of minibatch steps over validated X.
-
-        ``plan`` is the :class:`~skl_sparseae._stochastic.MinibatchPlan` of
-        the fit; ``estimator_name`` names the estimator in errors.
+        Weighted by ``sample_weight`` (validated) when given.
         """
 
     @abstractmethod
-    def mean_activation(self, X, W1, b1):
+    def epoch_runner(self, X, plan, *, estimator_name, sample_weight=None):
+        """What runs one epoch of minibatch steps over validated X.
+
+        ``plan`` is the :class:`~skl_sparseae._stochastic.MinibatchPlan` of
+        the fit; ``estimator_name`` names the estimator in errors;
+        ``sample_weight`` (validated) weighs the rows.
+        """
+
+    @abstractmethod
+    def mean_activation(self, X, W1, b1, sample_weight=None):
         """float64 mean hidden activation over the rows of X, block by block.
 
-        ``W1`` and ``b1`` are host arrays of the working dtype.
+        ``W1`` and ``b1`` are host arrays of the working dtype. Weighted by
+        ``sample_weight`` (validated) when given.
         """
 
     def to_data(self, array):
@@ -158,9 +184,14 @@ class Placement(ABC):
         """A host array of a result in the namespace and on the device of X."""
         return array
 
-    def mean(self, values):
-        """The mean of a 1-d array of this placement, as a float."""
-        return float(np.mean(values))
+    def mean(self, values, weights=None):
+        """The mean of a 1-d array of this placement, as a float.
+
+        Weighted by ``weights`` (an array of the same placement) when given.
+        """
+        if weights is None:
+            return float(np.mean(values))
+        return float(np.average(values, weights=weights))
 
     def inlier_labels(self, decision):
         """+1 where ``decision >= 0``, -1 elsewhere, as int64 where X lives."""
