@@ -166,9 +166,10 @@ def current_client():
 
 
 def _chunk_summary(X_chunk):
-    """Number of rows and the value range (or None) of one chunk."""
-    X_chunk, _ = rows_and_weights(X_chunk)
-    return X_chunk.shape[0], value_range(X_chunk)
+    """Rows, value range (or None) and float64 weight sum (or None) of one chunk."""
+    X_chunk, weights = rows_and_weights(X_chunk)
+    weight_sum = None if weights is None else float(np.sum(weights, dtype=np.float64))
+    return X_chunk.shape[0], value_range(X_chunk), weight_sum
 
 
 class _Model(NamedTuple):
@@ -258,7 +259,7 @@ class _ClusterChunks:
         summaries = self.gather(
             self.client.map(_chunk_summary, self.chunks, key="sae-check-X")
         )
-        self._balance([rows for rows, _ in summaries])
+        self._balance([rows for rows, _, _ in summaries])
         self.groups = self._co_located_groups()
         return summaries
 
@@ -587,11 +588,12 @@ class DaskBackend:
         except BaseException:
             self.close()
             raise
-        self.n_samples = sum(rows for rows, _ in summaries)
+        self.n_samples = sum(rows for rows, _, _ in summaries)
         self.total_weight = self.n_samples
         if self.weighted:
-            self.total_weight = float(sample_weight.sum(dtype=np.float64).compute())
-        ranges = [r for _, r in summaries if r is not None]
+            # Added in chunk order, so that the sum does not depend on the cluster.
+            self.total_weight = float(sum(w for _, _, w in summaries))
+        ranges = [r for _, r, _ in summaries if r is not None]
         self._value_range = (
             (min(low for low, _ in ranges), max(high for _, high in ranges))
             if ranges

@@ -11,7 +11,7 @@ Nothing here imports dask at module level: the core package works without it.
 
 import numpy as np
 
-from .._stochastic import EpochRunner
+from .._stochastic import EpochRunner, InterruptGuard
 from .._validation import check_sample_count
 from ._dask_checks import chunk_items, rows_and_weights
 
@@ -46,6 +46,7 @@ class ChunkRunner:
     def run(self, theta, state, *, guard=None, terms=None):
         import dask
 
+        guard = guard or InterruptGuard()
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
         n_rows = 0
         for chunk in self.chunks:
@@ -58,7 +59,9 @@ class ChunkRunner:
             if weights is not None:
                 weight_sum = float(np.sum(weights, dtype=np.float64))
                 if weight_sum == 0:
-                    state.n_samples_seen += X_chunk.shape[0]
+                    # A chunk of zero-weight rows is no data: no step.
+                    with guard.held():
+                        state.n_samples_seen += X_chunk.shape[0]
                     continue
             batch_size = min(self.plan.batch_size, X_chunk.shape[0])
             self._chunk = EpochRunner(
