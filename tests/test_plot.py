@@ -93,6 +93,22 @@ def test_filter_display_shared_scale(pyplot):
     np.testing.assert_allclose(display.mosaic_[:, 2:], [[0.0, 0.125], [0.125, 0.25]])
 
 
+@pytest.mark.parametrize(
+    "n_filters, n_cols, expected_width",
+    [
+        (16, None, 4.0),  # a square mosaic in a square figure
+        (8, 4, 4.0 * 33 / 17),  # two rows of four 7x7 tiles, 1-pixel borders
+        (40, 40, 12.0),  # one long row: the width is capped
+    ],
+)
+def test_filter_display_new_figure_has_the_mosaic_aspect(
+    pyplot, n_filters, n_cols, expected_width
+):
+    filters = np.random.RandomState(0).normal(size=(n_filters, 7 * 7))
+    display = FilterDisplay(filters, image_shape=(7, 7)).plot(n_cols=n_cols)
+    np.testing.assert_allclose(display.figure_.get_size_inches(), (expected_width, 4.0))
+
+
 def test_filter_display_uses_given_ax_and_colour(pyplot):
     fig, (ax1, ax2) = pyplot.subplots(1, 2)
     filters = np.random.RandomState(0).normal(size=(5, 4 * 4 * 3))
