@@ -290,6 +290,31 @@ def test_sparsity_display_loss_scale(pyplot, loss_curve, scale):
     assert display.plot().ax_[1].get_yscale() == scale
 
 
+@pytest.mark.parametrize("width", [9.0, 4.0])
+def test_sparsity_display_loss_ticks_do_not_overlap(pyplot, width):
+    # 240 iterations on the loss panel of a wide figure, and of a narrow
+    # panel such as a subplot beside a filter mosaic.
+    display = SparsityDisplay(
+        mean_activation=[0.05, 0.06], rho=0.05, loss_curve=np.geomspace(60, 0.7, 240)
+    )
+    fig, ax = pyplot.subplots(figsize=(width, 3.5), layout="constrained")
+    loss_ax = display.plot(ax=ax).ax_[1]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        label.get_window_extent(renderer)
+        for label in loss_ax.get_xticklabels()
+        if label.get_visible()
+        and label.get_text()
+        and loss_ax.get_xlim()[0] <= label.get_position()[0] <= loss_ax.get_xlim()[1]
+    ]
+    assert len(boxes) >= 2
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, [
+            label.get_text() for label in loss_ax.get_xticklabels()
+        ]
+
+
 def test_sparsity_display_on_new_data_and_pipeline(pyplot, digits, fitted_sae):
     X, _ = digits
     display = SparsityDisplay.from_estimator(fitted_sae, X[:50])
