@@ -118,11 +118,8 @@ DATA_SETS = {
 def methods(n_components, seed):
     return {
         "SparseAutoencoderOutlierDetector": SparseAutoencoderOutlierDetector(
-            # The settings of the table in docs/outlier_detection.rst.
+            # The estimator's defaults, as in docs/outlier_detection.rst.
             n_components=n_components,
-            beta=3.0,
-            alpha=1e-4,
-            decoder_scaling=1.0,
             random_state=seed,
         ),
         "IsolationForest": IsolationForest(n_estimators=200, random_state=seed),

@@ -142,6 +142,9 @@ html_theme_options = {
     # The top bar lists HEADER_PAGES and puts the other pages of the index's
     # toctree under "More" (_templates/navbar-header-links.html).
     "navbar_center": ["navbar-header-links"],
+    # A search icon (Ctrl+K still opens the search) instead of the search
+    # field, which wraps the top bar to a second row at 1024 px.
+    "navbar_persistent": ["search-button"],
     "secondary_sidebar_items": ["page-toc", "sourcelink"],
 }
 # The pages a scikit-learn user looks for first, in the top bar. The

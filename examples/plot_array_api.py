@@ -50,7 +50,7 @@ y = xp.asarray(y_np, device=device)
 # step computes on ``device1`` (or the GPU) in float32.
 pipe = make_pipeline(
     MinMaxScaler(),
-    SparseAutoencoderTransformer(n_components=48, random_state=0),
+    SparseAutoencoderTransformer(n_components=49, random_state=0),  # a 7 x 7 mosaic
     LogisticRegression(max_iter=300),
 )
 with sklearn.config_context(array_api_dispatch=True):

@@ -16,13 +16,9 @@ Two ways to use more than one machine with
 
 Both need the ``dask`` extra: ``pip install ".[dask]"`` in a checkout of
 skl_sparseae, or ``pip install "dask[array]" distributed`` (see
-:ref:`getting_started`).
+:ref:`getting_started`). The fits below run a small, fixed number of
+iterations (``tol=0`` with a small ``max_iter``) to keep the example quick.
 """
-
-# SPDX-License-Identifier: BSD-3-Clause
-
-# The fits below run a fixed, small budget of iterations (``tol=0`` with a
-# small ``max_iter``) to keep the example quick.
 
 # %%
 # A cluster

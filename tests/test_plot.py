@@ -93,6 +93,22 @@ def test_filter_display_shared_scale(pyplot):
     np.testing.assert_allclose(display.mosaic_[:, 2:], [[0.0, 0.125], [0.125, 0.25]])
 
 
+@pytest.mark.parametrize(
+    "n_filters, n_cols, expected_width",
+    [
+        (16, None, 4.0),  # a square mosaic in a square figure
+        (8, 4, 4.0 * 33 / 17),  # two rows of four 7x7 tiles, 1-pixel borders
+        (40, 40, 12.0),  # one long row: the width is capped
+    ],
+)
+def test_filter_display_new_figure_has_the_mosaic_aspect(
+    pyplot, n_filters, n_cols, expected_width
+):
+    filters = np.random.RandomState(0).normal(size=(n_filters, 7 * 7))
+    display = FilterDisplay(filters, image_shape=(7, 7)).plot(n_cols=n_cols)
+    np.testing.assert_allclose(display.figure_.get_size_inches(), (expected_width, 4.0))
+
+
 def test_filter_display_uses_given_ax_and_colour(pyplot):
     fig, (ax1, ax2) = pyplot.subplots(1, 2)
     filters = np.random.RandomState(0).normal(size=(5, 4 * 4 * 3))
@@ -272,6 +288,31 @@ def test_sparsity_display_from_estimator(pyplot, fitted_sae):
 def test_sparsity_display_loss_scale(pyplot, loss_curve, scale):
     display = SparsityDisplay(mean_activation=[0.1], rho=0.1, loss_curve=loss_curve)
     assert display.plot().ax_[1].get_yscale() == scale
+
+
+@pytest.mark.parametrize("width", [9.0, 4.0])
+def test_sparsity_display_loss_ticks_do_not_overlap(pyplot, width):
+    # 240 iterations on the loss panel of a wide figure, and of a narrow
+    # panel such as a subplot beside a filter mosaic.
+    display = SparsityDisplay(
+        mean_activation=[0.05, 0.06], rho=0.05, loss_curve=np.geomspace(60, 0.7, 240)
+    )
+    fig, ax = pyplot.subplots(figsize=(width, 3.5), layout="constrained")
+    loss_ax = display.plot(ax=ax).ax_[1]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    boxes = [
+        label.get_window_extent(renderer)
+        for label in loss_ax.get_xticklabels()
+        if label.get_visible()
+        and label.get_text()
+        and loss_ax.get_xlim()[0] <= label.get_position()[0] <= loss_ax.get_xlim()[1]
+    ]
+    assert len(boxes) >= 2
+    for left, right in zip(boxes, boxes[1:]):
+        assert left.x1 < right.x0, [
+            label.get_text() for label in loss_ax.get_xticklabels()
+        ]
 
 
 def test_sparsity_display_on_new_data_and_pipeline(pyplot, digits, fitted_sae):

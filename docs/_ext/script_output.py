@@ -85,6 +85,9 @@ def make_directive():
             text = "\n".join(lines)
             block = nodes.literal_block(text, text)
             block["language"] = "text"
+            # Progress lines are longer than the text column: custom.css
+            # wraps the blocks of this class instead of scrolling them.
+            block["classes"].append("script-output")
             return [block]
 
     return ScriptOutput

@@ -106,7 +106,8 @@ class FilterDisplay:
             Colormap for grey-level tiles; ignored for colour images.
 
         ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
+            Axes to draw on. If None, a new figure of the mosaic's aspect
+            ratio, 4 inches high, is created.
 
         imshow_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.imshow`.
@@ -132,7 +133,11 @@ class FilterDisplay:
         self.mosaic_ = _assemble_mosaic(tiles, n_cols, padding)
 
         if ax is None:
-            _, ax = plt.subplots()
+            # A figure of the mosaic's own aspect ratio, 4 inches high: the
+            # default 4:3 frame leaves wide white margins around a square one.
+            rows, cols = self.mosaic_.shape[:2]
+            width = min(max(4.0 * cols / rows, 2.0), 12.0)
+            _, ax = plt.subplots(figsize=(width, 4.0), layout="constrained")
         colour = len(image_shape) == 3
         default_kw = {"interpolation": "nearest"}
         if not colour:
@@ -202,7 +207,8 @@ class FilterDisplay:
             Colormap for grey-level tiles; ignored for colour images.
 
         ax : matplotlib Axes, default=None
-            Axes to draw on. If None, a new figure and axes are created.
+            Axes to draw on. If None, a new figure of the mosaic's aspect
+            ratio, 4 inches high, is created.
 
         imshow_kw : dict, default=None
             Keyword arguments passed to :meth:`matplotlib.axes.Axes.imshow`.

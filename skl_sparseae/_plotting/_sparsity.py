@@ -258,7 +258,9 @@ class SparsityDisplay:
                 va="center",
                 transform=loss_ax.transAxes,
             )
-        loss_ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        # As many ticks as the axis has room for: a narrow panel (a subplot of
+        # a larger figure) would otherwise run its labels together.
+        loss_ax.xaxis.set_major_locator(plt.MaxNLocator(nbins="auto", integer=True))
         loss_ax.set(xlabel=self.iteration_label, ylabel="objective J")
 
         self.ax_ = np.array([hist_ax, loss_ax], dtype=object)
