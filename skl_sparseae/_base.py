@@ -476,8 +476,9 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                     self.decoder_activation,
                 ),
             )
-            self._check_lbfgs_result(result, value_range, backend.dtype)
+            # The stop line comes before the warnings that explain it.
             progress.stopped(result.n_iter, result.stop_reason)
+            self._check_lbfgs_result(result, value_range, backend.dtype)
             _check_finite_solution(result.theta, result.loss)
             with (
                 FinishingPass("the mean hidden activations were measured"),

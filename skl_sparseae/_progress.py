@@ -64,14 +64,14 @@ class Progress:
         """
         if not self.shows(iteration):
             return
-        line = f"{self.prefix} {self.unit} {iteration}, loss = {loss:.6g}"
+        line = f"{self.prefix} {self.unit} {iteration}, loss = {loss:.8f}"
         if validation_score is not None:
-            line += f", validation score = {validation_score:.6g}"
+            line += f", validation score = {validation_score:.6f}"
         if self.verbose >= 2 and evaluation is not None:
             rho_hat = evaluation.mean_activation
             line += (
-                f", reconstruction = {evaluation.reconstruction:.4g}"
-                f", sparsity = {evaluation.sparsity:.4g}"
+                f", reconstruction = {evaluation.reconstruction:.6f}"
+                f", sparsity = {evaluation.sparsity:.6f}"
                 f", mean activation = {np.mean(rho_hat):.4f}"
             )
             if evaluation.mean_active_units is not None:

@@ -32,9 +32,9 @@ def test_a_line_and_the_stop_line(capsys):
     progress.stopped(3, "reached max_iter=3")
     line, stop = capsys.readouterr().out.splitlines()
     assert re.fullmatch(
-        r"\[Est\] Epoch 3, loss = 1\.5, validation score = -0\.5, reconstruction"
-        r" = 1, sparsity = 0\.25, mean activation = 0\.2000, active units per"
-        r" sample = 1\.12, time = \d+\.\d\ds",
+        r"\[Est\] Epoch 3, loss = 1\.50000000, validation score = -0\.500000,"
+        r" reconstruction = 1\.000000, sparsity = 0\.250000, mean activation"
+        r" = 0\.2000, active units per sample = 1\.12, time = \d+\.\d\ds",
         line,
     )
     assert re.fullmatch(
