@@ -1,6 +1,7 @@
 """``_progress.Progress``: which lines ``verbose`` prints, and their form."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -261,3 +262,22 @@ def test_lbfgs_last_line_counts_the_active_units_of_the_fitted_model(backend, ca
     # The count follows the fit: the random start has every unit on.
     assert counts[0] == 5
     assert counts[-1] < 1
+
+
+@pytest.mark.parametrize("solver", ["lbfgs"])
+def test_the_stop_line_comes_before_the_warning_that_explains_it(solver, capsys):
+    X = np.random.RandomState(0).uniform(size=(60, 8))
+    sae = SparseAutoencoderTransformer(
+        3, solver=solver, max_iter=3, verbose=1, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        # Warnings printed to stdout, so that their order with the lines shows.
+        warnings.showwarning = lambda message, *args, **kwargs: print(
+            f"WARNING {type(message).__name__}"
+        )
+        sae.fit(X)
+    lines = capsys.readouterr().out.splitlines()
+    stop = next(i for i, line in enumerate(lines) if "Stopped after 3" in line)
+    warned = lines.index("WARNING ConvergenceWarning")
+    assert stop < warned
