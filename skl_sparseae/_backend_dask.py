@@ -51,6 +51,7 @@ import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
 from sklearn.utils.validation import check_array
 
+from . import _blas
 from ._backend_numpy import rows_gradient_sums, value_range
 from ._inference import (
     Statistics,
@@ -70,7 +71,7 @@ from ._objective import (
     n_parameters,
     unpack,
 )
-from ._stochastic import EpochRunner
+from ._stochastic import EpochRunner, StepThreads
 from ._validation import FLOAT_DTYPES, check_sample_count
 
 # When there are more chunks than this, their gradient sums are added on the
@@ -699,7 +700,9 @@ class ChunkRunner:
     Each chunk is computed (validated by its graph), its batches run as by
     :class:`EpochRunner` with ``plan``, and it is dropped before the next is
     computed. The chunks come in chunk order; the plan's ``shuffle`` orders
-    the rows within each.
+    the rows within each. The chunks' steps share one set of
+    :class:`StepThreads`, stopped by :meth:`close` (the runner is a context
+    manager).
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are
     computed).
@@ -713,6 +716,18 @@ class ChunkRunner:
         self.plan = plan
         self.estimator_name = estimator_name
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+        # One set of step threads for every chunk's runner.
+        self.threads = StepThreads(_blas.available_threads())
+
+    def close(self):
+        """Stop the step threads."""
+        self.threads.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
     def run(self, theta, state, *, guard=None, terms=None):
         import dask
@@ -724,7 +739,9 @@ class ChunkRunner:
                 continue
             batch_size = min(self.plan.batch_size, X_chunk.shape[0])
             self._chunk = EpochRunner(
-                X_chunk, self.plan._replace(batch_size=batch_size)
+                X_chunk,
+                self.plan._replace(batch_size=batch_size),
+                threads=self.threads,
             )
             mean = self._chunk.run(
                 theta, state, guard=guard, terms=terms, count_epoch=False

@@ -162,8 +162,9 @@ def sigmoid(Z, out=None, xp=None):
 def hidden_activations(X, W1, b1, out=None, xp=None):
     """A = sigmoid(X @ W1 + b1) for dense or sparse X.
 
-    ``out``, if given, is a C-contiguous (n_samples, n_components) NumPy
-    array of the weights' dtype that receives the result. On another
+    ``out``, if given, is an (n_samples, n_components) NumPy array of the
+    weights' dtype that receives the result: C-contiguous, or a block of
+    columns of a C-contiguous array. On another
     namespace the bias is added to the product in place: a broadcast inside
     the product (``addmm`` with a row vector) costs more on a GPU than the
     product itself.
@@ -178,20 +179,22 @@ def hidden_activations(X, W1, b1, out=None, xp=None):
             out[...] = Z
             Z = out
     else:
-        Z = np.dot(X, W1, out=out)
+        # matmul, not dot: ``out`` may be a block of columns of a larger
+        # buffer (a share of a minibatch step), which BLAS writes in place.
+        Z = np.matmul(X, W1, out=out)
     Z += b1
     return sigmoid(Z, out=Z)
 
 
 def decode(A, W2, b2, decoder_activation, out=None, xp=None):
-    """X_hat = g(A @ W2 + b2)."""
+    """X_hat = g(A @ W2 + b2); ``out`` as for :func:`hidden_activations`."""
     if not is_numpy(xp):
         Z = A @ W2
         Z += b2
         if decoder_activation == "sigmoid":
             Z = sigmoid(Z, xp=xp)
         return Z
-    Z = np.dot(A, W2, out=out)
+    Z = np.matmul(A, W2, out=out)
     Z += b2
     if decoder_activation == "sigmoid":
         sigmoid(Z, out=Z)
@@ -446,20 +449,103 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     return loss, grad, reconstruction_term
 
 
+# A minibatch step is cut into shares of its hidden units and of its
+# features, computed concurrently where threads are given. The cut depends
+# on the step's shape alone, never on the threads: a product of a block of
+# columns may round differently from the whole product, so a step's bits
+# follow its cut, which must be the same on every machine and setting.
+# At most this many shares (threads beyond it idle) ...
+MAX_STEP_SHARES = 8
+# ... each of at least this many hidden units and features, so that the
+# products of a share still feed BLAS its wide kernels ...
+MIN_SHARE_COLUMNS = 32
+# ... and of at least this many multiply-adds per product (batch rows x
+# features x hidden units / shares): below it, handing a share to another
+# thread costs more than computing it (a 200-row batch of 64 features and
+# 100 hidden units is one share, one of 784 features and 196 units six).
+MIN_SHARE_MULTIPLY_ADDS = 2**22
+
+
+def step_shares(n_rows, n_features, n_components):
+    """How many shares a minibatch step of this shape is cut into.
+
+    A function of the batch's rows, the features and the hidden units
+    alone; see ``MAX_STEP_SHARES`` and the constants after it.
+    """
+    work = n_rows * n_features * n_components
+    return max(
+        1,
+        min(
+            MAX_STEP_SHARES,
+            n_components // MIN_SHARE_COLUMNS,
+            n_features // MIN_SHARE_COLUMNS,
+            work // MIN_SHARE_MULTIPLY_ADDS,
+        ),
+    )
+
+
+def even_slices(n, count):
+    """``count`` contiguous slices that cover ``range(n)``, their sizes within one."""
+    bounds = [n * i // count for i in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def in_turn(function, n):
+    """``[function(0), ..., function(n - 1)]``, one after the other.
+
+    The default ``map_shares`` of :func:`minibatch_loss_and_gradient`; a
+    caller with threads passes one that computes the calls concurrently and
+    returns the same list.
+    """
+    return [function(index) for index in range(n)]
+
+
 class MinibatchWorkspace:
     """Buffers of :func:`minibatch_loss_and_gradient` for batches of ``n_rows`` rows.
 
     A :class:`BlockWorkspace` for the kernel, the batch's hidden activations,
-    their float64 column sums and, for dense data, the batch's rows (gathered
-    from shuffled indices with ``numpy.take(out=...)``). One workspace serves
-    every batch of a fit, so that a step allocates no array of rows.
+    their float64 column sums, the batch's rows as a dense array (gathered
+    from shuffled indices with ``numpy.take(out=...)``, or a CSR batch
+    written out for the residual) and the step's cut: ``units`` and
+    ``features``, ``n_shares`` slices each of the hidden units and of the
+    features (see :func:`step_shares`, which decides ``n_shares`` from
+    ``n_rows`` unless it is given). One workspace serves every batch of a
+    fit, so that a step allocates no array of rows, and every batch of a fit
+    is cut the same way, its last (smaller) one included.
     """
 
-    def __init__(self, n_rows, n_features, n_components, dtype, *, dense=True):
+    def __init__(self, n_rows, n_features, n_components, dtype, *, n_shares=None):
         self.block = BlockWorkspace(n_rows, n_features, n_components, dtype)
         self.hidden = np.empty((n_rows, n_components), dtype=dtype)
         self.column_sums = np.empty(n_components, dtype=np.float64)
-        self.rows = np.empty((n_rows, n_features), dtype=dtype) if dense else None
+        self.rows = np.empty((n_rows, n_features), dtype=dtype)
+        if n_shares is None:
+            n_shares = step_shares(n_rows, n_features, n_components)
+        self.n_shares = n_shares
+        self.units = even_slices(n_components, n_shares)
+        self.features = even_slices(n_features, n_shares)
+
+
+def _sum_of_squares(M):
+    """The sum of the squared entries of a 2-D array, in its dtype.
+
+    A BLAS dot on a contiguous array; a block of columns (a share) is summed
+    in place by einsum, where ``vdot`` would copy it.
+    """
+    if M.flags.c_contiguous:
+        return float(np.vdot(M, M))
+    return float(np.einsum("ij,ij->", M, M))
+
+
+def _add_decay_and_scale(gradient, weights, scale_k, inv_k, scratch):
+    """``gradient = (gradient + scale_k * weights) * inv_k``, in place.
+
+    ``gradient`` holds a share's summed gradient of a weight matrix; the
+    decay joins it before the 1/k, through ``scratch`` (same shape).
+    """
+    np.multiply(weights, scale_k, out=scratch)
+    gradient += scratch
+    gradient *= inv_k
 
 
 def minibatch_loss_and_gradient(
@@ -476,6 +562,7 @@ def minibatch_loss_and_gradient(
     workspace=None,
     xp=None,
     terms=None,
+    map_shares=None,
 ):
     """J on one minibatch and its gradient, for a stochastic solver's step.
 
@@ -492,9 +579,19 @@ def minibatch_loss_and_gradient(
 
     On NumPy the gradient is written into ``grad`` (a flat vector like
     ``theta``) and every array of rows lives in ``workspace`` (a
-    :class:`MinibatchWorkspace`); the loss is a float. On another namespace
-    ``grad`` is ignored and a new gradient vector is returned, and the loss
-    is a 0-d array on the device, so that a step never waits for it.
+    :class:`MinibatchWorkspace`); the loss is a float. The step runs in
+    three rounds over the workspace's shares, each share writing its own
+    columns of the buffers and of ``grad``, so that no round adds up
+    partial products: the encoder by hidden units, the decoder and the
+    gradient of W2 and b2 by features, the back-propagation and the
+    gradient of W1 and b1 by hidden units. ``map_shares(function, n)``
+    computes ``[function(0), ..., function(n - 1)]`` for a round (default
+    :func:`in_turn`; a caller with threads computes them concurrently); the
+    result does not depend on how.
+
+    On another namespace ``grad`` and ``map_shares`` are ignored and a new
+    gradient vector is returned, and the loss is a 0-d array on the device,
+    so that a step never waits for it.
 
     ``terms``, when given, receives the batch's parts of J for the progress
     lines: ``terms.add(k, squared_error, sparsity, column_sums, active)``,
@@ -535,37 +632,104 @@ def minibatch_loss_and_gradient(
             terms.add(k, squared_error, beta * kl_term, column_sums, active)
         return loss, gradient
 
+    sparse = sp.issparse(X_batch)
     if workspace is None or workspace.hidden.shape[0] < k:
-        workspace = MinibatchWorkspace(
-            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
-        )
+        workspace = MinibatchWorkspace(k, n_features, n_components, theta.dtype)
+    run = in_turn if map_shares is None else map_shares
     W1, b1, W2, b2 = unpack(theta, n_features, n_components)
     gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
-    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    np.sum(A, axis=0, dtype=np.float64, out=workspace.column_sums)
-    _, kl_term, kl_slope = sparsity_terms(
-        workspace.column_sums * inv_k, rho, beta, theta.dtype
-    )
-    # The decay joins the sums before they are scaled by 1/k: no temporary.
-    np.multiply(W1, alpha * k, out=gW1)
-    gb1.fill(0)
-    np.multiply(W2, alpha * k, out=gW2)
-    gb2.fill(0)
-    squared_error = add_block_gradient_sums(
-        X_batch,
-        A,
-        W2,
-        b2,
-        kl_slope,
-        decoder_activation,
-        (gW1, gb1, gW2, gb2),
-        workspace.block,
-    )
-    grad *= inv_k
-    loss, _ = loss_terms(squared_error, kl_term, W1, W2, k, alpha=alpha, beta=beta)
+    block = workspace.block
+    A = workspace.hidden[:k]
+    column_sums = workspace.column_sums
+    X_hat, out_delta = block.recon[:k], block.residual[:k]
+    delta, slope = block.hidden_delta[:k], block.hidden_slope[:k]
+    ones = block.ones[:k]
+    if sparse:
+        # The residual of every feature share reads the batch's rows, written
+        # out once; the products keep the sparse rows.
+        X_rows = workspace.rows[:k]
+        if X_batch.dtype == X_rows.dtype:
+            X_batch.toarray(out=X_rows)
+        else:
+            X_rows[...] = X_batch.toarray()
+    else:
+        X_rows = X_batch
+    count_active = terms is not None
+
+    def encode_units(index):
+        """A and its float64 column sums, for one share of the hidden units."""
+        units = workspace.units[index]
+        A_s = hidden_activations(X_batch, W1[:, units], b1[units], out=A[:, units])
+        np.sum(A_s, axis=0, dtype=np.float64, out=column_sums[units])
+        return np.count_nonzero(A_s > ACTIVE_THRESHOLD) if count_active else 0
+
+    def decode_features(index):
+        """Residual, output delta, gradient of W2 and b2, for a share of features.
+
+        Returns the share's squared error and the squares of its W2 columns.
+        """
+        features = workspace.features[index]
+        W2_s = W2[:, features]
+        X_hat_s = decode(
+            A, W2_s, b2[features], decoder_activation, out=X_hat[:, features]
+        )
+        out_delta_s = out_delta[:, features]
+        np.subtract(X_hat_s, X_rows[:, features], out=out_delta_s)
+        squared_error = _sum_of_squares(out_delta_s)
+        if decoder_activation == "sigmoid":
+            # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
+            out_delta_s *= X_hat_s
+            np.subtract(1, X_hat_s, out=X_hat_s)
+            out_delta_s *= X_hat_s
+        gW2_s = np.matmul(A.T, out_delta_s, out=gW2[:, features])
+        _add_decay_and_scale(
+            gW2_s, W2_s, alpha * k, inv_k, block.product_hd[:, features]
+        )
+        gb2_s = np.matmul(ones, out_delta_s, out=gb2[features])
+        gb2_s *= inv_k
+        return squared_error, _sum_of_squares(W2_s)
+
+    def backpropagate_units(index):
+        """Hidden delta, gradient of W1 and b1, for one share of the hidden units.
+
+        Returns the squares of the share's W1 columns.
+        """
+        units = workspace.units[index]
+        W1_s, A_s = W1[:, units], A[:, units]
+        delta_s = np.matmul(out_delta, W2[units].T, out=delta[:, units])
+        # The sparsity gradient joins the back-propagated error before the
+        # hidden units' derivative: one broadcast add.
+        delta_s += kl_slope[units]
+        delta_s *= A_s
+        delta_s *= np.subtract(1, A_s, out=slope[:, units])
+        gW1_s = gW1[:, units]
+        if sparse:
+            gW1_s[...] = X_batch.T @ delta_s
+        else:
+            np.matmul(X_batch.T, delta_s, out=gW1_s)
+        _add_decay_and_scale(gW1_s, W1_s, alpha * k, inv_k, block.product_dh[:, units])
+        gb1_s = np.matmul(ones, delta_s, out=gb1[units])
+        gb1_s *= inv_k
+        return _sum_of_squares(W1_s)
+
+    n_shares = workspace.n_shares
+    active = sum(run(encode_units, n_shares))
+    _, kl_term, kl_slope = sparsity_terms(column_sums * inv_k, rho, beta, theta.dtype)
+    decoded = run(decode_features, n_shares)
+    decay_W1 = run(backpropagate_units, n_shares)
+    # The shares' sums are added in share order: the same bits whoever
+    # computed them.
+    squared_error = decay_W2 = 0.0
+    for share_error, share_decay in decoded:
+        squared_error += share_error
+        decay_W2 += share_decay
+    decay = 0.0
+    for share_decay in decay_W1:
+        decay += share_decay
+    decay += decay_W2
+    loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
     if terms is not None:
-        active = np.count_nonzero(A > ACTIVE_THRESHOLD)
-        terms.add(k, squared_error, beta * kl_term, workspace.column_sums, active)
+        terms.add(k, squared_error, beta * kl_term, column_sums, active)
     return loss, grad
 
 

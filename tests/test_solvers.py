@@ -586,4 +586,8 @@ def test_batch_size_larger_than_the_data_is_clipped(X):
 def test_workspace_sizes_itself_to_the_batch():
     workspace = MinibatchWorkspace(16, D, H, np.float64)
     assert workspace.rows.shape == (16, D)
-    assert MinibatchWorkspace(16, D, H, np.float64, dense=False).rows is None
+    assert workspace.hidden.shape == (16, H)
+    # Too small a step to pay for threads: one share of everything.
+    assert workspace.n_shares == 1
+    assert workspace.units == [slice(0, H)]
+    assert workspace.features == [slice(0, D)]
