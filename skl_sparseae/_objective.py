@@ -449,20 +449,24 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     return loss, grad, reconstruction_term
 
 
-# A minibatch step is cut into shares of its hidden units and of its
-# features, computed concurrently where threads are given. The cut depends
-# on the step's shape alone, never on the threads: a product of a block of
-# columns may round differently from the whole product, so a step's bits
+# A minibatch step is cut into shares, computed concurrently where threads
+# are given: shares of the batch's rows for the forward and backward passes,
+# shares of the hidden units and of the features for the weight gradients.
+# The cut depends on the step's shape alone, never on the threads: a product
+# of a block may round differently from the whole product, so a step's bits
 # follow its cut, which must be the same on every machine and setting.
 # At most this many shares (threads beyond it idle) ...
 MAX_STEP_SHARES = 8
-# ... each of at least this many hidden units and features, so that the
-# products of a share still feed BLAS its wide kernels ...
-MIN_SHARE_COLUMNS = 32
+# ... each of at least this many rows, hidden units and features: every
+# product of a share packs one whole operand again (BLAS copies its operands
+# into panels), which a block of fewer rows or columns does not repay ...
+MIN_SHARE_SIZE = 64
 # ... and of at least this many multiply-adds per product (batch rows x
 # features x hidden units / shares): below it, handing a share to another
-# thread costs more than computing it (a 200-row batch of 64 features and
-# 100 hidden units is one share, one of 784 features and 196 units six).
+# thread costs more than computing it. The count is a power of two, so that
+# the shares divide evenly among 2, 4 or 8 threads. A 200-row batch of 64
+# features and 100 hidden units is one share, one of 784 features and 196
+# units two.
 MIN_SHARE_MULTIPLY_ADDS = 2**22
 
 
@@ -470,18 +474,18 @@ def step_shares(n_rows, n_features, n_components):
     """How many shares a minibatch step of this shape is cut into.
 
     A function of the batch's rows, the features and the hidden units
-    alone; see ``MAX_STEP_SHARES`` and the constants after it.
+    alone: the largest power of two within ``MAX_STEP_SHARES`` and the
+    bounds of the constants after it, at least 1.
     """
     work = n_rows * n_features * n_components
-    return max(
-        1,
-        min(
-            MAX_STEP_SHARES,
-            n_components // MIN_SHARE_COLUMNS,
-            n_features // MIN_SHARE_COLUMNS,
-            work // MIN_SHARE_MULTIPLY_ADDS,
-        ),
+    bound = min(
+        MAX_STEP_SHARES,
+        n_rows // MIN_SHARE_SIZE,
+        n_components // MIN_SHARE_SIZE,
+        n_features // MIN_SHARE_SIZE,
+        work // MIN_SHARE_MULTIPLY_ADDS,
     )
+    return 1 << (max(bound, 1).bit_length() - 1)
 
 
 def even_slices(n, count):
@@ -504,37 +508,28 @@ class MinibatchWorkspace:
     """Buffers of :func:`minibatch_loss_and_gradient` for batches of ``n_rows`` rows.
 
     A :class:`BlockWorkspace` for the kernel, the batch's hidden activations,
-    their float64 column sums, the batch's rows as a dense array (gathered
-    from shuffled indices with ``numpy.take(out=...)``, or a CSR batch
-    written out for the residual) and the step's cut: ``units`` and
-    ``features``, ``n_shares`` slices each of the hidden units and of the
-    features (see :func:`step_shares`, which decides ``n_shares`` from
-    ``n_rows`` unless it is given). One workspace serves every batch of a
-    fit, so that a step allocates no array of rows, and every batch of a fit
-    is cut the same way, its last (smaller) one included.
+    the float64 column sums of each share of its rows and, for dense data,
+    the batch's rows (gathered from shuffled indices with
+    ``numpy.take(out=...)``). ``n_shares`` is the step's cut (from
+    :func:`step_shares` unless given), ``units`` and ``features`` its slices
+    of the hidden units and of the features; the rows of each batch, the
+    last (smaller) one included, are cut into as many slices. One workspace
+    serves every batch of a fit, so that a step allocates no array of rows.
     """
 
-    def __init__(self, n_rows, n_features, n_components, dtype, *, n_shares=None):
+    def __init__(
+        self, n_rows, n_features, n_components, dtype, *, dense=True, n_shares=None
+    ):
         self.block = BlockWorkspace(n_rows, n_features, n_components, dtype)
         self.hidden = np.empty((n_rows, n_components), dtype=dtype)
-        self.column_sums = np.empty(n_components, dtype=np.float64)
-        self.rows = np.empty((n_rows, n_features), dtype=dtype)
+        self.rows = np.empty((n_rows, n_features), dtype=dtype) if dense else None
         if n_shares is None:
             n_shares = step_shares(n_rows, n_features, n_components)
         self.n_shares = n_shares
         self.units = even_slices(n_components, n_shares)
         self.features = even_slices(n_features, n_shares)
-
-
-def _sum_of_squares(M):
-    """The sum of the squared entries of a 2-D array, in its dtype.
-
-    A BLAS dot on a contiguous array; a block of columns (a share) is summed
-    in place by einsum, where ``vdot`` would copy it.
-    """
-    if M.flags.c_contiguous:
-        return float(np.vdot(M, M))
-    return float(np.einsum("ij,ij->", M, M))
+        self.column_sums = np.empty(n_components, dtype=np.float64)
+        self.share_column_sums = np.empty((n_shares, n_components), dtype=np.float64)
 
 
 def _add_decay_and_scale(gradient, weights, scale_k, inv_k, scratch):
@@ -634,100 +629,109 @@ def minibatch_loss_and_gradient(
 
     sparse = sp.issparse(X_batch)
     if workspace is None or workspace.hidden.shape[0] < k:
-        workspace = MinibatchWorkspace(k, n_features, n_components, theta.dtype)
+        workspace = MinibatchWorkspace(
+            k, n_features, n_components, theta.dtype, dense=not sparse
+        )
     run = in_turn if map_shares is None else map_shares
     W1, b1, W2, b2 = unpack(theta, n_features, n_components)
     gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
     block = workspace.block
     A = workspace.hidden[:k]
-    column_sums = workspace.column_sums
     X_hat, out_delta = block.recon[:k], block.residual[:k]
-    delta, slope = block.hidden_delta[:k], block.hidden_slope[:k]
-    ones = block.ones[:k]
-    if sparse:
-        # The residual of every feature share reads the batch's rows, written
-        # out once; the products keep the sparse rows.
-        X_rows = workspace.rows[:k]
-        if X_batch.dtype == X_rows.dtype:
-            X_batch.toarray(out=X_rows)
-        else:
-            X_rows[...] = X_batch.toarray()
-    else:
-        X_rows = X_batch
+    delta, ones = block.hidden_delta[:k], block.ones[:k]
+    n_shares = workspace.n_shares
+    row_shares = even_slices(k, n_shares)
     count_active = terms is not None
 
-    def encode_units(index):
-        """A and its float64 column sums, for one share of the hidden units."""
-        units = workspace.units[index]
-        A_s = hidden_activations(X_batch, W1[:, units], b1[units], out=A[:, units])
-        np.sum(A_s, axis=0, dtype=np.float64, out=column_sums[units])
-        return np.count_nonzero(A_s > ACTIVE_THRESHOLD) if count_active else 0
+    def forward_rows(index):
+        """A, the reconstruction and the output delta of one share of rows.
 
-    def decode_features(index):
-        """Residual, output delta, gradient of W2 and b2, for a share of features.
-
-        Returns the share's squared error and the squares of its W2 columns.
+        Every array it writes is a block of whole rows, so its element-wise
+        passes run on contiguous memory. Returns the share's squared error
+        and active units; its column sums go to ``share_column_sums``.
         """
-        features = workspace.features[index]
-        W2_s = W2[:, features]
-        X_hat_s = decode(
-            A, W2_s, b2[features], decoder_activation, out=X_hat[:, features]
-        )
-        out_delta_s = out_delta[:, features]
-        np.subtract(X_hat_s, X_rows[:, features], out=out_delta_s)
-        squared_error = _sum_of_squares(out_delta_s)
+        rows = row_shares[index]
+        X_s = X_batch if n_shares == 1 else X_batch[rows]
+        A_s = hidden_activations(X_s, W1, b1, out=A[rows])
+        np.sum(A_s, axis=0, dtype=np.float64, out=workspace.share_column_sums[index])
+        X_hat_s = decode(A_s, W2, b2, decoder_activation, out=X_hat[rows])
+        out_delta_s = out_delta[rows]
+        if sparse:
+            np.copyto(out_delta_s, X_hat_s)
+            subtract_csr(out_delta_s, X_s)
+        else:
+            np.subtract(X_hat_s, X_s, out=out_delta_s)
+        squared_error = float(np.vdot(out_delta_s, out_delta_s))
         if decoder_activation == "sigmoid":
             # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
             out_delta_s *= X_hat_s
             np.subtract(1, X_hat_s, out=X_hat_s)
             out_delta_s *= X_hat_s
-        gW2_s = np.matmul(A.T, out_delta_s, out=gW2[:, features])
-        _add_decay_and_scale(
-            gW2_s, W2_s, alpha * k, inv_k, block.product_hd[:, features]
-        )
-        gb2_s = np.matmul(ones, out_delta_s, out=gb2[features])
-        gb2_s *= inv_k
-        return squared_error, _sum_of_squares(W2_s)
+        active = np.count_nonzero(A_s > ACTIVE_THRESHOLD) if count_active else 0
+        return squared_error, active
 
-    def backpropagate_units(index):
-        """Hidden delta, gradient of W1 and b1, for one share of the hidden units.
-
-        Returns the squares of the share's W1 columns.
-        """
-        units = workspace.units[index]
-        W1_s, A_s = W1[:, units], A[:, units]
-        delta_s = np.matmul(out_delta, W2[units].T, out=delta[:, units])
+    def backward_rows(index):
+        """The hidden delta of one share of rows, sparsity slope included."""
+        rows = row_shares[index]
+        A_s = A[rows]
+        delta_s = np.matmul(out_delta[rows], W2.T, out=delta[rows])
         # The sparsity gradient joins the back-propagated error before the
         # hidden units' derivative: one broadcast add.
-        delta_s += kl_slope[units]
+        delta_s += kl_slope
         delta_s *= A_s
-        delta_s *= np.subtract(1, A_s, out=slope[:, units])
-        gW1_s = gW1[:, units]
-        if sparse:
-            gW1_s[...] = X_batch.T @ delta_s
-        else:
-            np.matmul(X_batch.T, delta_s, out=gW1_s)
-        _add_decay_and_scale(gW1_s, W1_s, alpha * k, inv_k, block.product_dh[:, units])
-        gb1_s = np.matmul(ones, delta_s, out=gb1[units])
-        gb1_s *= inv_k
-        return _sum_of_squares(W1_s)
+        delta_s *= np.subtract(1, A_s, out=block.hidden_slope[rows])
 
-    n_shares = workspace.n_shares
-    active = sum(run(encode_units, n_shares))
+    def weight_gradients(index):
+        """The rows of the gradient of W2 and b1 of one share of the hidden
+        units, and those of W1 and b2 of one share of the features.
+
+        Each is a reduction over the batch's rows inside one product, and
+        each share writes whole rows of the weight matrices, contiguous in
+        ``grad``. Returns the squares of the share's weights, for the decay.
+        """
+        units, features = workspace.units[index], workspace.features[index]
+        W2_s = W2[units]
+        gW2_s = np.matmul(A[:, units].T, out_delta, out=gW2[units])
+        _add_decay_and_scale(gW2_s, W2_s, alpha * k, inv_k, block.product_hd[units])
+        gb1_s = np.matmul(ones, delta[:, units], out=gb1[units])
+        gb1_s *= inv_k
+        W1_s = W1[features]
+        gW1_s = gW1[features]
+        X_s = X_batch if n_shares == 1 else X_batch[:, features]
+        if sparse:
+            gW1_s[...] = X_s.T @ delta
+        else:
+            np.matmul(X_s.T, delta, out=gW1_s)
+        _add_decay_and_scale(gW1_s, W1_s, alpha * k, inv_k, block.product_dh[features])
+        gb2_s = np.matmul(ones, out_delta[:, features], out=gb2[features])
+        gb2_s *= inv_k
+        return float(np.vdot(W1_s, W1_s)), float(np.vdot(W2_s, W2_s))
+
+    # Three rounds: the sparsity slope needs the column sums of all rows,
+    # the weight gradients the hidden delta of all rows. Partial sums are
+    # added in share order: the same bits whoever computed them.
+    forward = run(forward_rows, n_shares)
+    column_sums = workspace.column_sums
+    np.copyto(column_sums, workspace.share_column_sums[0])
+    for share_sums in workspace.share_column_sums[1:]:
+        column_sums += share_sums
     _, kl_term, kl_slope = sparsity_terms(column_sums * inv_k, rho, beta, theta.dtype)
-    decoded = run(decode_features, n_shares)
-    decay_W1 = run(backpropagate_units, n_shares)
-    # The shares' sums are added in share order: the same bits whoever
-    # computed them.
-    squared_error = decay_W2 = 0.0
-    for share_error, share_decay in decoded:
+    run(backward_rows, n_shares)
+    decays = run(weight_gradients, n_shares)
+    squared_error = 0.0
+    active = 0
+    for share_error, share_active in forward:
         squared_error += share_error
-        decay_W2 += share_decay
-    decay = 0.0
-    for share_decay in decay_W1:
-        decay += share_decay
-    decay += decay_W2
-    loss = 0.5 * inv_k * squared_error + 0.5 * alpha * decay + beta * kl_term
+        active += share_active
+    decay_W1 = decay_W2 = 0.0
+    for share_W1, share_W2 in decays:
+        decay_W1 += share_W1
+        decay_W2 += share_W2
+    loss = (
+        0.5 * inv_k * squared_error
+        + 0.5 * alpha * (decay_W1 + decay_W2)
+        + beta * kl_term
+    )
     if terms is not None:
         terms.add(k, squared_error, beta * kl_term, column_sums, active)
     return loss, grad

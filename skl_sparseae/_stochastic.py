@@ -350,7 +350,11 @@ class EpochRunner:
         self._own_threads = threads is None
         if self.xp is None:
             self.workspace = MinibatchWorkspace(
-                self.batch_size, self.n_features, self.n_components, X.dtype
+                self.batch_size,
+                self.n_features,
+                self.n_components,
+                X.dtype,
+                dense=not self.sparse,
             )
             n_shares = self.workspace.n_shares
             if threads is None:

@@ -587,6 +587,7 @@ def test_workspace_sizes_itself_to_the_batch():
     workspace = MinibatchWorkspace(16, D, H, np.float64)
     assert workspace.rows.shape == (16, D)
     assert workspace.hidden.shape == (16, H)
+    assert MinibatchWorkspace(16, D, H, np.float64, dense=False).rows is None
     # Too small a step to pay for threads: one share of everything.
     assert workspace.n_shares == 1
     assert workspace.units == [slice(0, H)]
