@@ -131,7 +131,7 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def sigmoid(Z, out=None, xp=None):
+def sigmoid(Z, out=None, xp=None, bias=None):
     """Logistic function 1 / (1 + exp(-Z)), in place when ``out`` is ``Z``.
 
     Four vectorised passes (negate, exp, add, reciprocal) are faster than
@@ -139,6 +139,10 @@ def sigmoid(Z, out=None, xp=None):
     (rows, n_features) reconstruction this is the largest element-wise cost of
     an evaluation. The result equals ``expit`` to round-off, including
     the saturated ends (exp overflows to inf and the reciprocal gives 0).
+
+    On NumPy, ``bias`` (a vector broadcast along the rows of ``Z``), when
+    given, gives ``sigmoid(Z + bias)`` in the same four passes: the negation
+    pass computes ``(-bias) - Z``, which is ``-(Z + bias)`` exactly.
 
     For another namespace ``xp`` the result replaces ``Z`` where the namespace
     can (torch's fused ``sigmoid_``, one pass); ``out`` is then ignored.
@@ -152,7 +156,10 @@ def sigmoid(Z, out=None, xp=None):
             E = xp.exp(-Z)
             E += 1
             return 1 / E
-    out = np.negative(Z, out=out)
+    if bias is None:
+        out = np.negative(Z, out=out)
+    else:
+        out = np.subtract(np.negative(bias), Z, out=out)
     with np.errstate(over="ignore", under="ignore"):
         np.exp(out, out=out)
     out += 1
@@ -162,9 +169,8 @@ def sigmoid(Z, out=None, xp=None):
 def hidden_activations(X, W1, b1, out=None, xp=None):
     """A = sigmoid(X @ W1 + b1) for dense or sparse X.
 
-    ``out``, if given, is an (n_samples, n_components) NumPy array of the
-    weights' dtype that receives the result: C-contiguous, or a block of
-    columns of a C-contiguous array. On another
+    ``out``, if given, is a C-contiguous (n_samples, n_components) NumPy
+    array of the weights' dtype that receives the result. On another
     namespace the bias is added to the product in place: a broadcast inside
     the product (``addmm`` with a row vector) costs more on a GPU than the
     product itself.
@@ -179,25 +185,23 @@ def hidden_activations(X, W1, b1, out=None, xp=None):
             out[...] = Z
             Z = out
     else:
-        # matmul, not dot: ``out`` may be a block of columns of a larger
-        # buffer (a share of a minibatch step), which BLAS writes in place.
-        Z = np.matmul(X, W1, out=out)
-    Z += b1
-    return sigmoid(Z, out=Z)
+        Z = np.dot(X, W1, out=out)
+    return sigmoid(Z, out=Z, bias=b1)
 
 
 def decode(A, W2, b2, decoder_activation, out=None, xp=None):
-    """X_hat = g(A @ W2 + b2); ``out`` as for :func:`hidden_activations`."""
+    """X_hat = g(A @ W2 + b2)."""
     if not is_numpy(xp):
         Z = A @ W2
         Z += b2
         if decoder_activation == "sigmoid":
             Z = sigmoid(Z, xp=xp)
         return Z
-    Z = np.matmul(A, W2, out=out)
-    Z += b2
+    Z = np.dot(A, W2, out=out)
     if decoder_activation == "sigmoid":
-        sigmoid(Z, out=Z)
+        sigmoid(Z, out=Z, bias=b2)
+    else:
+        Z += b2
     return Z
 
 
@@ -418,8 +422,12 @@ def sparsity_terms(mean_activation, rho, beta, dtype):
     """
     eps_low, eps_high = activation_bounds(dtype)
     rho_hat = np.clip(mean_activation, eps_low, eps_high)
-    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
-    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
+    # kl_divergence and its derivative share their two ratios: the same
+    # values, computed once (a minibatch step pays for every array call).
+    on = rho / rho_hat
+    off = (1.0 - rho) / (1.0 - rho_hat)
+    kl_term = float(np.sum(rho * np.log(on) + (1.0 - rho) * np.log(off)))
+    kl_slope = (beta * (off - on)).astype(dtype)
     return rho_hat, kl_term, kl_slope
 
 
