@@ -583,12 +583,16 @@ def minibatch_loss_and_gradient(
     On NumPy the gradient is written into ``grad`` (a flat vector like
     ``theta``) and every array of rows lives in ``workspace`` (a
     :class:`MinibatchWorkspace`); the loss is a float. The step runs in
-    three rounds over the workspace's shares, each share writing its own
-    columns of the buffers and of ``grad``, so that no round adds up
-    partial products: the encoder by hidden units, the decoder and the
-    gradient of W2 and b2 by features, the back-propagation and the
-    gradient of W1 and b1 by hidden units. ``map_shares(function, n)``
-    computes ``[function(0), ..., function(n - 1)]`` for a round (default
+    three rounds over the workspace's shares (:func:`step_shares`): the
+    activations, the reconstruction and the output delta by shares of the
+    batch's rows, each share also summing its activations per hidden unit;
+    once the sparsity slope is known from those sums, the hidden delta by
+    shares of rows; then the weight gradients by shares of the hidden units
+    (W2 and b1) and of the features (W1 and b2), each a whole product over
+    the batch's rows that writes whole rows of ``grad``'s matrices. Only
+    the column sums, the squared error and the decay come in parts, added
+    in share order. ``map_shares(function, n)`` computes
+    ``[function(0), ..., function(n - 1)]`` for a round (default
     :func:`in_turn`; a caller with threads computes them concurrently); the
     result does not depend on how.
 
@@ -690,8 +694,7 @@ def minibatch_loss_and_gradient(
         delta_s *= np.subtract(1, A_s, out=block.hidden_slope[rows])
 
     def weight_gradients(index):
-        """The rows of the gradient of W2 and b1 of one share of the hidden
-        units, and those of W1 and b2 of one share of the features.
+        """Gradient rows of W2 and b1 (a share of units), W1 and b2 (of features).
 
         Each is a reduction over the batch's rows inside one product, and
         each share writes whole rows of the weight matrices, contiguous in
