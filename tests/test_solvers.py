@@ -542,6 +542,20 @@ def test_a_split_step_gives_the_same_model_on_1_2_and_4_threads(
     assert models[0].components_.dtype == dtype
 
 
+def test_a_dask_array_runs_its_chunks_steps_on_the_same_threads(four_shares):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(uniform((256, 64), seed=8), chunks=(128, 64))
+    params = dict(solver="adam", batch_size=64, max_iter=2, tol=0, random_state=0)
+    models, used = [], []
+    for threads in (1, 2):
+        four_shares.clear()
+        with threadpool_limits(limits=threads):
+            models.append(SparseAutoencoderTransformer(64, **params).fit(X))
+        used.append(set(four_shares))
+    assert used == [set(), {(4, 2), (2, 2)}]
+    _same_model(*models)
+
+
 def test_a_large_step_is_split_by_its_shape_alone():
     # 784 features, 196 units, batches of 200: two shares whatever the
     # threads; a digits-sized step is one.
