@@ -159,18 +159,18 @@ runner.close()
 
 @pytest.mark.parametrize(
     "shape, shares",
-    [((4000, 200, 20, 500), (1, 1)), ((2048, 256, 128, 256), (2, 2))],
+    [((4000, 200, 20, 500), (1, 1)), ((2000, 784, 196, 200), (2, 2))],
     ids=["one-share", "two-shares-in-threads"],
 )
 def test_a_step_allocates_no_array_of_rows(shape, shares):
     # A dense epoch gathers its shuffled batches into the workspace; after
     # the first epoch, an epoch allocates its permutation of the rows and
     # numpy's fixed-size iterator buffers (64 KiB, for the broadcast bias and
-    # slope adds), nothing of the size of a batch, also when its steps'
-    # shares run in threads. tracemalloc counts every thread's allocations,
-    # so the epoch runs in a fresh interpreter: the threads of a dask
-    # cluster that other tests leave running would otherwise add theirs to
-    # the peak.
+    # slope adds; one set per thread when a step's shares run in threads,
+    # here two at 784 features), nothing of the size of a batch.
+    # tracemalloc counts every thread's allocations, so the epoch runs in a
+    # fresh interpreter: the threads of a dask cluster that other tests
+    # leave running would otherwise add theirs to the peak.
     script = _EPOCH_PEAK_SCRIPT.format(shape=shape, shares=shares, **PARAMS)
     result = run_python("-c", script)
     assert result.returncode == 0, result.stderr
