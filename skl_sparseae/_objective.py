@@ -538,6 +538,14 @@ class MinibatchWorkspace:
         self.features = even_slices(n_features, n_shares)
         self.column_sums = np.empty(n_components, dtype=np.float64)
         self.share_column_sums = np.empty((n_shares, n_components), dtype=np.float64)
+        self._row_shares = {}
+
+    def row_shares(self, k):
+        """The slices of a batch of ``k`` rows, one per share."""
+        shares = self._row_shares.get(k)
+        if shares is None:
+            shares = self._row_shares[k] = even_slices(k, self.n_shares)
+        return shares
 
 
 def _add_decay_and_scale(gradient, weights, scale_k, inv_k, scratch):
@@ -652,7 +660,7 @@ def minibatch_loss_and_gradient(
     X_hat, out_delta = block.recon[:k], block.residual[:k]
     delta, ones = block.hidden_delta[:k], block.ones[:k]
     n_shares = workspace.n_shares
-    row_shares = even_slices(k, n_shares)
+    row_shares = workspace.row_shares(k)
     count_active = terms is not None
 
     def forward_rows(index):
@@ -722,10 +730,12 @@ def minibatch_loss_and_gradient(
     # the weight gradients the hidden delta of all rows. Partial sums are
     # added in share order: the same bits whoever computed them.
     forward = run(forward_rows, n_shares)
-    column_sums = workspace.column_sums
-    np.copyto(column_sums, workspace.share_column_sums[0])
-    for share_sums in workspace.share_column_sums[1:]:
-        column_sums += share_sums
+    column_sums = workspace.share_column_sums[0]
+    if n_shares > 1:
+        column_sums = workspace.column_sums
+        np.copyto(column_sums, workspace.share_column_sums[0])
+        for share_sums in workspace.share_column_sums[1:]:
+            column_sums += share_sums
     _, kl_term, kl_slope = sparsity_terms(column_sums * inv_k, rho, beta, theta.dtype)
     run(backward_rows, n_shares)
     decays = run(weight_gradients, n_shares)
