@@ -14,7 +14,10 @@ The epochs of a dask array are run chunk by chunk by the dask backend's
 
 Nothing here allocates per batch on NumPy: the order is a permutation of
 indices, a dense batch is gathered into a buffer with ``numpy.take(out=)``,
-and the kernel and the optimizer work in buffers made once per call.
+and the kernel and the optimizer work in buffers made once per call. On an
+Array API device the weights, the optimizer's moments, the batch indices
+and the epoch's loss stay on the device, and the host waits for it once per
+epoch (for the loss curve, the stopping rule and the progress line).
 
 On NumPy a step large enough to pay for it is cut into shares (see
 :func:`~skl_sparseae._objective.step_shares`: the cut depends on the step's
@@ -22,10 +25,7 @@ shape alone), which the fit's :class:`StepThreads` compute concurrently, as
 many threads as numpy's BLAS may use when the fit starts, each on a
 one-thread BLAS; the optimizer's update is cut over the same threads. The
 model is the same, bit for bit, whatever the number of threads. Array API
-data runs each step whole, on its device. On an
-Array API device the weights, the optimizer's moments, the batch indices
-and the epoch's loss stay on the device, and the host waits for it once per
-epoch (for the loss curve, the stopping rule and the progress line).
+data runs each step whole, on its device.
 
 A step, and an epoch's record, is written whole: a Ctrl-C that arrives
 while the optimizer updates its state is held until the step is done
