@@ -620,6 +620,8 @@ def minibatch_loss_and_gradient(
     beta,
     alpha,
     decoder_activation,
+    weights=None,
+    weight_sum=None,
     workspace=None,
     xp=None,
     terms=None,
@@ -637,6 +639,17 @@ def minibatch_loss_and_gradient(
     so its sparsity term sees the batch's own mean activation, as in the
     seed's training loop; its gradient is exact for J_B. ``theta`` is the
     flat parameter vector in the working dtype (of namespace ``xp``).
+
+    With ``weights``, the batch's sample weights (of the working dtype,
+    where ``X_batch`` lives), and ``weight_sum``, their float sum ``W_B``,
+    which must be positive, both means over the batch are weighted::
+
+        J_B = 1 / (2 W_B) * sum_{i in B} w_i ||x_i - x_hat_i||^2
+              + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
+              + beta * sum_j KL(rho || sum_{i in B} w_i A_ij / W_B)
+
+    so a batch's weighted loss is normalised by its weight sum, as
+    scikit-learn's ``MLPRegressor`` normalises its minibatches.
 
     On NumPy the gradient is written into ``grad`` (a flat vector like
     ``theta``) and every array of rows lives in ``workspace`` (a
@@ -663,38 +676,57 @@ def minibatch_loss_and_gradient(
     with the batch's summed squared error, its sparsity term ``beta * KL``,
     the column sums of its hidden activations and the number of its
     activations above :data:`ACTIVE_THRESHOLD` (NumPy values, or 0-d and 1-d
-    arrays on the device). Only then are the active units counted.
+    arrays on the device); with weights, ``W_B`` in place of ``k`` and the
+    weighted sums and count. Only then are the active units counted.
 
     Returns ``(loss, gradient)``.
     """
     k = X_batch.shape[0]
-    inv_k = 1.0 / k
+    weighted = weights is not None
+    # What the batch's means divide by: its rows, or its weight sum.
+    norm = weight_sum if weighted else k
+    inv_norm = 1.0 / norm
     if not is_numpy(xp):
         W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
         A = hidden_activations(X_batch, W1, b1, xp=xp)
         working = np.float32 if A.dtype == xp.float32 else np.float64
         eps_low, eps_high = activation_bounds(working)
-        column_sums = xp.sum(A, axis=0)
-        rho_hat = xp.clip(column_sums * inv_k, min=float(eps_low), max=float(eps_high))
+        column_sums = weights @ A if weighted else xp.sum(A, axis=0)
+        rho_hat = xp.clip(
+            column_sums * inv_norm, min=float(eps_low), max=float(eps_high)
+        )
         kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
         kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
         # The decay joins the sums before they are scaled by 1/k.
         sums = (
-            (alpha * k) * W1,
+            (alpha * norm) * W1,
             xp.zeros_like(b1),
-            (alpha * k) * W2,
+            (alpha * norm) * W2,
             xp.zeros_like(b2),
         )
         squared_error = add_block_gradient_sums(
-            X_batch, A, W2, b2, kl_slope, decoder_activation, sums, xp=xp
+            X_batch,
+            A,
+            W2,
+            b2,
+            kl_slope,
+            decoder_activation,
+            sums,
+            xp=xp,
+            weights=weights,
         )
         gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
-        gradient *= inv_k
+        gradient *= inv_norm
         decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
-        loss = (0.5 * inv_k) * squared_error + (0.5 * alpha) * decay + beta * kl_term
+        loss = (0.5 * inv_norm) * squared_error + (0.5 * alpha) * decay + beta * kl_term
         if terms is not None:
-            active = xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
-            terms.add(k, squared_error, beta * kl_term, column_sums, active)
+            if weighted:
+                active = weights @ xp.sum(
+                    xp.astype(A > ACTIVE_THRESHOLD, A.dtype), axis=1
+                )
+            else:
+                active = xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
+            terms.add(norm, squared_error, beta * kl_term, column_sums, active)
         return loss, gradient
 
     sparse = sp.issparse(X_batch)
@@ -723,7 +755,17 @@ def minibatch_loss_and_gradient(
         rows = row_shares[index]
         X_s = X_batch if n_shares == 1 else X_batch[rows]
         A_s = hidden_activations(X_s, W1, b1, out=A[rows])
-        np.sum(A_s, axis=0, dtype=np.float64, out=workspace.share_column_sums[index])
+        sums_s = workspace.share_column_sums[index]
+        if weighted:
+            # Summed in float64 as the unweighted sums, from the weighted
+            # activations in the hidden slope's rows, free until the
+            # backward round: no array of rows is allocated.
+            weighted_A_s = np.multiply(
+                A_s, weights[rows, None], out=block.hidden_slope[rows]
+            )
+            np.sum(weighted_A_s, axis=0, dtype=np.float64, out=sums_s)
+        else:
+            np.sum(A_s, axis=0, dtype=np.float64, out=sums_s)
         X_hat_s = decode(A_s, W2, b2, decoder_activation, out=X_hat[rows])
         out_delta_s = out_delta[rows]
         if sparse:
@@ -731,25 +773,42 @@ def minibatch_loss_and_gradient(
             subtract_csr(out_delta_s, X_s)
         else:
             np.subtract(X_hat_s, X_s, out=out_delta_s)
-        squared_error = float(np.vdot(out_delta_s, out_delta_s))
+        if weighted:
+            row_errors = np.einsum("ij,ij->i", out_delta_s, out_delta_s)
+            squared_error = float(np.dot(row_errors, weights[rows]))
+        else:
+            squared_error = float(np.vdot(out_delta_s, out_delta_s))
         if decoder_activation == "sigmoid":
             # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
             out_delta_s *= X_hat_s
             np.subtract(1, X_hat_s, out=X_hat_s)
             out_delta_s *= X_hat_s
-        active = np.count_nonzero(A_s > ACTIVE_THRESHOLD) if count_active else 0
-        return squared_error, active
+        if weighted:
+            # Row i's error counts w_i times, in the decoder's gradient and,
+            # back through W2, in the encoder's.
+            out_delta_s *= weights[rows, None]
+        if not count_active:
+            return squared_error, 0
+        if weighted:
+            units_on = np.count_nonzero(A_s > ACTIVE_THRESHOLD, axis=1)
+            return squared_error, float(np.dot(units_on, weights[rows]))
+        return squared_error, np.count_nonzero(A_s > ACTIVE_THRESHOLD)
 
     def backward_rows(index):
         """The hidden delta of one share of rows, sparsity slope included."""
         rows = row_shares[index]
         A_s = A[rows]
+        slope_s = block.hidden_slope[rows]
         delta_s = np.matmul(out_delta[rows], W2.T, out=delta[rows])
         # The sparsity gradient joins the back-propagated error before the
-        # hidden units' derivative: one broadcast add.
-        delta_s += kl_slope
+        # hidden units' derivative: one broadcast add; row i's activations
+        # enter the weighted mean activation w_i times.
+        if weighted:
+            delta_s += np.multiply.outer(weights[rows], kl_slope, out=slope_s)
+        else:
+            delta_s += kl_slope
         delta_s *= A_s
-        delta_s *= np.subtract(1, A_s, out=block.hidden_slope[rows])
+        delta_s *= np.subtract(1, A_s, out=slope_s)
 
     def weight_gradients(index):
         """Gradient rows of W2 and b1 (a share of units), W1 and b2 (of features).
@@ -761,9 +820,11 @@ def minibatch_loss_and_gradient(
         units, features = workspace.units[index], workspace.features[index]
         W2_s = W2[units]
         gW2_s = np.matmul(A[:, units].T, out_delta, out=gW2[units])
-        _add_decay_and_scale(gW2_s, W2_s, alpha * k, inv_k, block.product_hd[units])
+        _add_decay_and_scale(
+            gW2_s, W2_s, alpha * norm, inv_norm, block.product_hd[units]
+        )
         gb1_s = np.matmul(ones, delta[:, units], out=gb1[units])
-        gb1_s *= inv_k
+        gb1_s *= inv_norm
         W1_s = W1[features]
         gW1_s = gW1[features]
         X_s = X_batch if n_shares == 1 else X_batch[:, features]
@@ -771,9 +832,11 @@ def minibatch_loss_and_gradient(
             gW1_s[...] = X_s.T @ delta
         else:
             np.matmul(X_s.T, delta, out=gW1_s)
-        _add_decay_and_scale(gW1_s, W1_s, alpha * k, inv_k, block.product_dh[features])
+        _add_decay_and_scale(
+            gW1_s, W1_s, alpha * norm, inv_norm, block.product_dh[features]
+        )
         gb2_s = np.matmul(ones, out_delta[:, features], out=gb2[features])
-        gb2_s *= inv_k
+        gb2_s *= inv_norm
         return float(np.vdot(W1_s, W1_s)), float(np.vdot(W2_s, W2_s))
 
     # Three rounds: the sparsity slope needs the column sums of all rows,
@@ -786,7 +849,9 @@ def minibatch_loss_and_gradient(
         np.copyto(column_sums, workspace.share_column_sums[0])
         for share_sums in workspace.share_column_sums[1:]:
             column_sums += share_sums
-    _, kl_term, kl_slope = sparsity_terms(column_sums * inv_k, rho, beta, theta.dtype)
+    _, kl_term, kl_slope = sparsity_terms(
+        column_sums * inv_norm, rho, beta, theta.dtype
+    )
     run(backward_rows, n_shares)
     decays = run(weight_gradients, n_shares)
     squared_error = 0.0
@@ -799,119 +864,12 @@ def minibatch_loss_and_gradient(
         decay_W1 += share_W1
         decay_W2 += share_W2
     loss = (
-        0.5 * inv_k * squared_error
+        0.5 * inv_norm * squared_error
         + 0.5 * alpha * (decay_W1 + decay_W2)
         + beta * kl_term
     )
     if terms is not None:
-        terms.add(k, squared_error, beta * kl_term, column_sums, active)
-    return loss, grad
-
-
-def weighted_minibatch_loss_and_gradient(
-    theta,
-    X_batch,
-    weights,
-    weight_sum,
-    grad,
-    *,
-    n_features,
-    n_components,
-    rho,
-    beta,
-    alpha,
-    decoder_activation,
-    workspace=None,
-    xp=None,
-    terms=None,
-):
-    """J on one minibatch with sample weights, and its gradient.
-
-    The weighted form of :func:`minibatch_loss_and_gradient`, whose
-    arguments and return values it shares. With ``weights`` the batch's
-    sample weights (the working dtype, where ``X_batch`` lives) and
-    ``weight_sum`` their float sum ``W_B``, which must be positive::
-
-        J_B = 1 / (2 W_B) * sum_{i in B} w_i ||x_i - x_hat_i||^2
-              + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
-              + beta * sum_j KL(rho || sum_{i in B} w_i A_ij / W_B)
-
-    so a batch's weighted loss is normalised by its weight sum, as
-    scikit-learn's ``MLPRegressor`` normalises its minibatches. ``terms``
-    receives ``W_B`` in place of the row count, and the weighted sums.
-    """
-    k = X_batch.shape[0]
-    inv_w = 1.0 / weight_sum
-    if not is_numpy(xp):
-        W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
-        A = hidden_activations(X_batch, W1, b1, xp=xp)
-        working = np.float32 if A.dtype == xp.float32 else np.float64
-        eps_low, eps_high = activation_bounds(working)
-        column_sums = weights @ A
-        rho_hat = xp.clip(column_sums * inv_w, min=float(eps_low), max=float(eps_high))
-        kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
-        kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
-        sums = (
-            (alpha * weight_sum) * W1,
-            xp.zeros_like(b1),
-            (alpha * weight_sum) * W2,
-            xp.zeros_like(b2),
-        )
-        squared_error = add_block_gradient_sums(
-            X_batch,
-            A,
-            W2,
-            b2,
-            kl_slope,
-            decoder_activation,
-            sums,
-            xp=xp,
-            weights=weights,
-        )
-        gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
-        gradient *= inv_w
-        decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
-        loss = (0.5 * inv_w) * squared_error + (0.5 * alpha) * decay + beta * kl_term
-        if terms is not None:
-            active = weights @ xp.sum(xp.astype(A > ACTIVE_THRESHOLD, A.dtype), axis=1)
-            terms.add(weight_sum, squared_error, beta * kl_term, column_sums, active)
-        return loss, gradient
-
-    if workspace is None or workspace.hidden.shape[0] < k:
-        workspace = MinibatchWorkspace(
-            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
-        )
-    W1, b1, W2, b2 = unpack(theta, n_features, n_components)
-    gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
-    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    np.dot(weights.astype(np.float64), A, out=workspace.column_sums)
-    _, kl_term, kl_slope = sparsity_terms(
-        workspace.column_sums * inv_w, rho, beta, theta.dtype
-    )
-    np.multiply(W1, alpha * weight_sum, out=gW1)
-    gb1.fill(0)
-    np.multiply(W2, alpha * weight_sum, out=gW2)
-    gb2.fill(0)
-    squared_error = add_block_gradient_sums(
-        X_batch,
-        A,
-        W2,
-        b2,
-        kl_slope,
-        decoder_activation,
-        (gW1, gb1, gW2, gb2),
-        workspace.block,
-        weights=weights,
-    )
-    grad *= inv_w
-    loss, _ = loss_terms(
-        squared_error, kl_term, W1, W2, weight_sum, alpha=alpha, beta=beta
-    )
-    if terms is not None:
-        active = float(np.dot(np.count_nonzero(A > ACTIVE_THRESHOLD, axis=1), weights))
-        terms.add(
-            weight_sum, squared_error, beta * kl_term, workspace.column_sums, active
-        )
+        terms.add(norm, squared_error, beta * kl_term, column_sums, active)
     return loss, grad
 
 

@@ -59,7 +59,6 @@ from ._objective import (
     minibatch_loss_and_gradient,
     n_parameters,
     to_numpy,
-    weighted_minibatch_loss_and_gradient,
 )
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
@@ -332,10 +331,11 @@ class EpochRunner:
     sample_weight : array of shape (n_samples,), default=None
         Validated sample weights where X lives, of X's dtype, with a
         positive sum. Each batch's loss and gradient are then weighted
-        (:func:`~skl_sparseae._objective.weighted_minibatch_loss_and_gradient`),
-        a batch whose weights are all zero takes no step, and the epoch's
-        loss is the mean of the batches' losses weighted by their weight
-        sums.
+        (the ``weights`` of
+        :func:`~skl_sparseae._objective.minibatch_loss_and_gradient`, cut
+        into shares as an unweighted step is), a batch whose weights are all
+        zero takes no step, and the epoch's loss is the mean of the batches'
+        losses weighted by their weight sums.
 
     threads : StepThreads, default=None
         The threads of the steps' shares, for a caller that runs several
@@ -453,9 +453,8 @@ class EpochRunner:
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
         # The cores go to the step's shares instead, each thread on one.
-        steps = self._steps if self.sample_weight is None else self._weighted_steps
         with _blas.one_thread() if self.xp is None else nullcontext():
-            steps(theta, batches, order, state, guard or InterruptGuard(), terms)
+            self._steps(theta, batches, order, state, guard or InterruptGuard(), terms)
         if count_epoch:
             state.n_epochs += 1
             optimizer.iteration_ends(state.n_samples_seen)
@@ -471,7 +470,15 @@ class EpochRunner:
 
     def _steps(self, theta, batches, order, state, guard, terms):
         optimizer = state.optimizer
+        weights = weight_sum = None
         for batch in batches:
+            if self.sample_weight is not None:
+                weights, weight_sum = self._batch_weights(batch, order)
+                if weight_sum == 0:
+                    # A batch of zero-weight rows is no data: no step.
+                    with guard.held():
+                        state.n_samples_seen += weights.shape[0]
+                    continue
             X_batch = self._rows(batch, order)
             loss, grad = minibatch_loss_and_gradient(
                 theta,
@@ -480,6 +487,8 @@ class EpochRunner:
                 n_features=self.n_features,
                 n_components=self.n_components,
                 decoder_activation=self.decoder_activation,
+                weights=weights,
+                weight_sum=weight_sum,
                 workspace=None if self.xp is not None else self.workspace,
                 xp=self.xp,
                 terms=terms,
@@ -492,9 +501,11 @@ class EpochRunner:
                 optimizer.update_params(theta, grad)
             else:
                 optimizer.update_params(theta, grad, map_parts=self._map_parts)
-            # Weighted by the batch's rows: the mean over the epoch's samples.
-            self.loss_done = self.loss_done + loss * rows
-            self.rows_done += rows
+            # Weighted by the batch's rows (or weight sum): the mean over the
+            # epoch's samples.
+            size = rows if weights is None else weight_sum
+            self.loss_done = self.loss_done + loss * size
+            self.rows_done += size
             state.n_samples_seen += rows
             guard.release()
 
@@ -509,38 +520,6 @@ class EpochRunner:
         if self.xp is not None:
             return weights, float(to_numpy(self.xp.sum(weights)))
         return weights, float(np.sum(weights, dtype=np.float64))
-
-    def _weighted_steps(self, theta, batches, order, state, guard, terms):
-        optimizer = state.optimizer
-        for batch in batches:
-            weights, weight_sum = self._batch_weights(batch, order)
-            rows = weights.shape[0]
-            if weight_sum == 0:
-                # A batch of zero-weight rows is no data: no step.
-                with guard.held():
-                    state.n_samples_seen += rows
-                continue
-            X_batch = self._rows(batch, order)
-            loss, grad = weighted_minibatch_loss_and_gradient(
-                theta,
-                X_batch,
-                weights,
-                weight_sum,
-                self.grad,
-                n_features=self.n_features,
-                n_components=self.n_components,
-                decoder_activation=self.decoder_activation,
-                workspace=None if self.xp is not None else self.workspace,
-                xp=self.xp,
-                terms=terms,
-                **self.params,
-            )
-            guard.hold()
-            optimizer.update_params(theta, grad)
-            self.loss_done = self.loss_done + loss * weight_sum
-            self.rows_done += weight_sum
-            state.n_samples_seen += rows
-            guard.release()
 
 
 def minimize_stochastic(

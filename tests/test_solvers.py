@@ -504,8 +504,9 @@ def four_shares(monkeypatch):
     return rounds
 
 
-def _threaded_fits(X, solver, incremental, rounds):
+def _threaded_fits(X, solver, incremental, rounds, sample_weight=None):
     """The models of 1, 2 and 4 threads, and the threads their rounds used."""
+    w = sample_weight
     models, used = [], []
     for threads in (1, 2, 4):
         rounds.clear()
@@ -514,32 +515,45 @@ def _threaded_fits(X, solver, incremental, rounds):
         )
         with threadpool_limits(limits=threads):
             if incremental:
-                sae.partial_fit(X[:128]).partial_fit(X[128:])
+                first = {} if w is None else {"sample_weight": w[:128]}
+                rest = {} if w is None else {"sample_weight": w[128:]}
+                sae.partial_fit(X[:128], **first).partial_fit(X[128:], **rest)
             else:
-                sae.fit(X)
+                sae.fit(X, sample_weight=w)
         models.append(sae)
         used.append(set(rounds))
     return models, used
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("incremental", [False, True], ids=["fit", "partial_fit"])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 @pytest.mark.parametrize("container", ["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_a_split_step_gives_the_same_model_on_1_2_and_4_threads(
-    four_shares, incremental, solver, container, dtype
+    four_shares, incremental, solver, container, dtype, weighted
 ):
     X = uniform((256, 64), seed=5).astype(dtype)
     X[X < 0.3] = 0
     if container == "csr":
         X = sp.csr_matrix(X)
-    models, used = _threaded_fits(X, solver, incremental, four_shares)
+    w = None
+    if weighted:
+        # Zero weights among them: rows that count for nothing in a step.
+        w = np.random.RandomState(9).uniform(0, 2, size=256)
+        w[::5] = 0
+    models, used = _threaded_fits(X, solver, incremental, four_shares, w)
     # One thread computes the four shares in turn; two and four threads
-    # share them out, for the kernel's rounds and the optimizer's update.
+    # share them out, for the kernel's rounds and the optimizer's update,
+    # weighted steps as unweighted ones.
     assert used == [set(), {(4, 2), (2, 2)}, {(4, 4)}]
     for model in models[1:]:
         _same_model(models[0], model)
     assert models[0].components_.dtype == dtype
+    if weighted:
+        # The weights change the model: the weighted steps ran.
+        unweighted, _ = _threaded_fits(X, solver, incremental, four_shares)
+        assert not np.array_equal(unweighted[0].components_, models[0].components_)
 
 
 def test_a_dask_array_runs_its_chunks_steps_on_the_same_threads(four_shares):
