@@ -49,11 +49,11 @@ def median_time(function, repeats):
     return float(np.median(times))
 
 
-def interleaved_medians(functions, repeats):
-    """Median wall time of each function, timed in turn ``repeats`` times.
+def interleaved_times(functions, repeats):
+    """Wall times of each function, timed in turn ``repeats`` times.
 
     Interleaving (baseline, candidate, baseline, ...) makes a neighbour's
-    load hit every function alike.
+    load hit every function alike. Returns one list of times per function.
     """
     times = [[] for _ in functions]
     for _ in range(repeats):
@@ -62,7 +62,12 @@ def interleaved_medians(functions, repeats):
             start = time.perf_counter()
             f()
             bucket.append(time.perf_counter() - start)
-    return [float(np.median(t)) for t in times]
+    return times
+
+
+def interleaved_medians(functions, repeats):
+    """Median wall time of each function, timed as by ``interleaved_times``."""
+    return [float(np.median(t)) for t in interleaved_times(functions, repeats)]
 
 
 def add_timing_arguments(parser):
@@ -194,6 +199,33 @@ def five_gemms(X, h):
     gW1 = np.empty((d, h), X.dtype)
 
     return lambda: five_products(X, W1, W2, A, R, gW2, H, gW1)
+
+
+def batch_gemms(X, h, batch):
+    """The five products of every batch of one epoch, on preallocated outputs.
+
+    The floor of a minibatch epoch of ``batch`` rows per step.
+    """
+    m, d = X.shape
+    rng = np.random.default_rng(1)
+    W1 = (rng.standard_normal((d, h)) * 0.05).astype(X.dtype)
+    W2 = (rng.standard_normal((h, d)) * 0.05).astype(X.dtype)
+    buffers = {}
+    for k in {min(batch, m - i) for i in range(0, m, batch)}:
+        buffers[k] = (
+            np.empty((k, h), X.dtype),
+            np.empty((k, d), X.dtype),
+            np.empty((h, d), X.dtype),
+            np.empty((k, h), X.dtype),
+            np.empty((d, h), X.dtype),
+        )
+    slices = [X[i : i + batch] for i in range(0, m, batch)]
+
+    def run():
+        for X_b in slices:
+            five_products(X_b, W1, W2, *buffers[X_b.shape[0]])
+
+    return run
 
 
 def five_products(X, W1, W2, A, R, gW2, H, gW1):

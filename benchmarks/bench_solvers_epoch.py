@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 from _common import (
-    five_products,
+    batch_gemms,
     interleaved_medians,
 )
 from _datasets import large_patches
@@ -38,30 +38,6 @@ from skl_sparseae._objective import n_parameters
 
 # ---------------------------------------------------------------------------
 # Figure 3: the cost of an epoch.
-
-
-def batch_gemms(X, h, batch):
-    """The five products of every batch of one epoch, on preallocated outputs."""
-    m, d = X.shape
-    rng = np.random.default_rng(1)
-    W1 = (rng.standard_normal((d, h)) * 0.05).astype(X.dtype)
-    W2 = (rng.standard_normal((h, d)) * 0.05).astype(X.dtype)
-    buffers = {}
-    for k in {min(batch, m - i) for i in range(0, m, batch)}:
-        buffers[k] = (
-            np.empty((k, h), X.dtype),
-            np.empty((k, d), X.dtype),
-            np.empty((h, d), X.dtype),
-            np.empty((k, h), X.dtype),
-            np.empty((d, h), X.dtype),
-        )
-    slices = [X[i : i + batch] for i in range(0, m, batch)]
-
-    def run():
-        for X_b in slices:
-            five_products(X_b, W1, W2, *buffers[X_b.shape[0]])
-
-    return run
 
 
 def adam_steps_and_gathers(X, h, batch):

@@ -575,18 +575,20 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         progress = Progress(name, self.verbose, unit="Epoch")
         # Epochs are numbered as n_iter_ counts them, on from a previous fit.
         n_iter_before = self.n_iter_ if continuing else 0
-        result = minimize_stochastic(
-            runner,
-            theta,
-            state,
-            max_iter=self.max_iter,
-            tol=self.tol,
-            n_iter_no_change=self.n_iter_no_change,
-            held_out_score=held_out_score,
-            progress=progress if progress.enabled else None,
-            first_epoch=n_iter_before + 1,
-            incremental=incremental,
-        )
+        # The runner's step threads stop when the epochs end.
+        with runner:
+            result = minimize_stochastic(
+                runner,
+                theta,
+                state,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                held_out_score=held_out_score,
+                progress=progress if progress.enabled else None,
+                first_epoch=n_iter_before + 1,
+                incremental=incremental,
+            )
         if not incremental:
             progress.stopped(result.n_iter, result.stop_reason)
         theta = to_numpy(result.theta).astype(np.float64)

@@ -2,12 +2,11 @@
 
 Two parts of a fit run on a one-thread BLAS:
 
-* an objective evaluation: its row shares run in threads of their own, each
-  of which must not start BLAS threads, and one-thread products give the
-  same bits whatever the number of cores;
-* L-BFGS-B's vector operations and a minibatch step's products, which are
-  small (a multi-threaded BLAS only spins on them) and, when split over
-  threads, round differently.
+* an objective evaluation and a minibatch step: their shares run in
+  threads of their own, each of which must not start BLAS threads, and
+  one-thread products give the same bits whatever the number of cores;
+* L-BFGS-B's vector operations, which are small (a multi-threaded BLAS only
+  spins on them) and, when split over threads, round differently.
 
 Each runs inside :func:`one_thread`, which holds every BLAS library at one
 thread with ``ThreadpoolController.limit``, as scikit-learn's ``KMeans``

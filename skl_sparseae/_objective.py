@@ -141,7 +141,7 @@ def kl_divergence_derivative(rho, rho_hat):
     return -rho / rho_hat + (1.0 - rho) / (1.0 - rho_hat)
 
 
-def sigmoid(Z, out=None, xp=None):
+def sigmoid(Z, out=None, xp=None, bias=None):
     """Logistic function 1 / (1 + exp(-Z)), in place when ``out`` is ``Z``.
 
     Four vectorised passes (negate, exp, add, reciprocal) are faster than
@@ -149,6 +149,10 @@ def sigmoid(Z, out=None, xp=None):
     (rows, n_features) reconstruction this is the largest element-wise cost of
     an evaluation. The result equals ``expit`` to round-off, including
     the saturated ends (exp overflows to inf and the reciprocal gives 0).
+
+    On NumPy, ``bias`` (a vector broadcast along the rows of ``Z``), when
+    given, gives ``sigmoid(Z + bias)`` in the same four passes: the negation
+    pass computes ``(-bias) - Z``, which is ``-(Z + bias)`` exactly.
 
     For another namespace ``xp`` the result replaces ``Z`` where the namespace
     can (torch's fused ``sigmoid_``, one pass); ``out`` is then ignored.
@@ -162,7 +166,10 @@ def sigmoid(Z, out=None, xp=None):
             E = xp.exp(-Z)
             E += 1
             return 1 / E
-    out = np.negative(Z, out=out)
+    if bias is None:
+        out = np.negative(Z, out=out)
+    else:
+        out = np.subtract(np.negative(bias), Z, out=out)
     with np.errstate(over="ignore", under="ignore"):
         np.exp(out, out=out)
     out += 1
@@ -189,8 +196,7 @@ def hidden_activations(X, W1, b1, out=None, xp=None):
             Z = out
     else:
         Z = np.dot(X, W1, out=out)
-    Z += b1
-    return sigmoid(Z, out=Z)
+    return sigmoid(Z, out=Z, bias=b1)
 
 
 def decode(A, W2, b2, decoder_activation, out=None, xp=None):
@@ -202,9 +208,10 @@ def decode(A, W2, b2, decoder_activation, out=None, xp=None):
             Z = sigmoid(Z, xp=xp)
         return Z
     Z = np.dot(A, W2, out=out)
-    Z += b2
     if decoder_activation == "sigmoid":
-        sigmoid(Z, out=Z)
+        sigmoid(Z, out=Z, bias=b2)
+    else:
+        Z += b2
     return Z
 
 
@@ -465,8 +472,12 @@ def sparsity_terms(mean_activation, rho, beta, dtype):
     """
     eps_low, eps_high = activation_bounds(dtype)
     rho_hat = np.clip(mean_activation, eps_low, eps_high)
-    kl_term = float(np.sum(kl_divergence(rho, rho_hat)))
-    kl_slope = (beta * kl_divergence_derivative(rho, rho_hat)).astype(dtype)
+    # kl_divergence and its derivative share their two ratios: the same
+    # values, computed once (a minibatch step pays for every array call).
+    on = rho / rho_hat
+    off = (1.0 - rho) / (1.0 - rho_hat)
+    kl_term = float(np.sum(rho * np.log(on) + (1.0 - rho) * np.log(off)))
+    kl_slope = (beta * (off - on)).astype(dtype)
     return rho_hat, kl_term, kl_slope
 
 
@@ -496,20 +507,106 @@ def finish_loss_and_gradient(squared_error, kl_term, sums, W1, W2, m, *, alpha, 
     return loss, grad, reconstruction_term
 
 
+# A minibatch step is cut into shares, computed concurrently where threads
+# are given: shares of the batch's rows for the forward and backward passes,
+# shares of the hidden units and of the features for the weight gradients.
+# The cut depends on the step's shape alone, never on the threads: a product
+# of a block may round differently from the whole product, so a step's bits
+# follow its cut, which must be the same on every machine and setting.
+# At most this many shares (threads beyond it idle) ...
+MAX_STEP_SHARES = 8
+# ... each of at least this many rows, hidden units and features: every
+# product of a share packs one whole operand again (BLAS copies its operands
+# into panels), which a block of fewer rows or columns does not repay ...
+MIN_SHARE_SIZE = 64
+# ... and of at least this many multiply-adds per product (batch rows x
+# features x hidden units / shares): below it, handing a share to another
+# thread costs more than computing it. The count is a power of two, so that
+# the shares divide evenly among 2, 4 or 8 threads. A 200-row batch of 64
+# features and 100 hidden units is one share, one of 784 features and 196
+# units two.
+MIN_SHARE_MULTIPLY_ADDS = 2**22
+
+
+def step_shares(n_rows, n_features, n_components):
+    """How many shares a minibatch step of this shape is cut into.
+
+    A function of the batch's rows, the features and the hidden units
+    alone: the largest power of two within ``MAX_STEP_SHARES`` and the
+    bounds of the constants after it, at least 1.
+    """
+    work = n_rows * n_features * n_components
+    bound = min(
+        MAX_STEP_SHARES,
+        n_rows // MIN_SHARE_SIZE,
+        n_components // MIN_SHARE_SIZE,
+        n_features // MIN_SHARE_SIZE,
+        work // MIN_SHARE_MULTIPLY_ADDS,
+    )
+    return 1 << (max(bound, 1).bit_length() - 1)
+
+
+def even_slices(n, count):
+    """``count`` contiguous slices that cover ``range(n)``, their sizes within one."""
+    bounds = [n * i // count for i in range(count + 1)]
+    return [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+
+
+def in_turn(function, n):
+    """``[function(0), ..., function(n - 1)]``, one after the other.
+
+    The default ``map_shares`` of :func:`minibatch_loss_and_gradient`; a
+    caller with threads passes one that computes the calls concurrently and
+    returns the same list.
+    """
+    return [function(index) for index in range(n)]
+
+
 class MinibatchWorkspace:
     """Buffers of :func:`minibatch_loss_and_gradient` for batches of ``n_rows`` rows.
 
     A :class:`BlockWorkspace` for the kernel, the batch's hidden activations,
-    their float64 column sums and, for dense data, the batch's rows (gathered
-    from shuffled indices with ``numpy.take(out=...)``). One workspace serves
-    every batch of a fit, so that a step allocates no array of rows.
+    the float64 column sums of each share of its rows and, for dense data,
+    the batch's rows (gathered from shuffled indices with
+    ``numpy.take(out=...)``). ``n_shares`` is the step's cut (from
+    :func:`step_shares` unless given), ``units`` and ``features`` its slices
+    of the hidden units and of the features; the rows of each batch, the
+    last (smaller) one included, are cut into as many slices. One workspace
+    serves every batch of a fit, so that a step allocates no array of rows.
     """
 
-    def __init__(self, n_rows, n_features, n_components, dtype, *, dense=True):
+    def __init__(
+        self, n_rows, n_features, n_components, dtype, *, dense=True, n_shares=None
+    ):
         self.block = BlockWorkspace(n_rows, n_features, n_components, dtype)
         self.hidden = np.empty((n_rows, n_components), dtype=dtype)
-        self.column_sums = np.empty(n_components, dtype=np.float64)
         self.rows = np.empty((n_rows, n_features), dtype=dtype) if dense else None
+        if n_shares is None:
+            n_shares = step_shares(n_rows, n_features, n_components)
+        self.n_shares = n_shares
+        self.units = even_slices(n_components, n_shares)
+        self.features = even_slices(n_features, n_shares)
+        self.column_sums = np.empty(n_components, dtype=np.float64)
+        self.share_column_sums = np.empty((n_shares, n_components), dtype=np.float64)
+        self._row_shares = {}
+
+    def row_shares(self, k):
+        """The slices of a batch of ``k`` rows, one per share."""
+        shares = self._row_shares.get(k)
+        if shares is None:
+            shares = self._row_shares[k] = even_slices(k, self.n_shares)
+        return shares
+
+
+def _add_decay_and_scale(gradient, weights, scale_k, inv_k, scratch):
+    """``gradient = (gradient + scale_k * weights) * inv_k``, in place.
+
+    ``gradient`` holds a share's summed gradient of a weight matrix; the
+    decay joins it before the 1/k, through ``scratch`` (same shape).
+    """
+    np.multiply(weights, scale_k, out=scratch)
+    gradient += scratch
+    gradient *= inv_k
 
 
 def minibatch_loss_and_gradient(
@@ -523,9 +620,12 @@ def minibatch_loss_and_gradient(
     beta,
     alpha,
     decoder_activation,
+    weights=None,
+    weight_sum=None,
     workspace=None,
     xp=None,
     terms=None,
+    map_shares=None,
 ):
     """J on one minibatch and its gradient, for a stochastic solver's step.
 
@@ -540,132 +640,68 @@ def minibatch_loss_and_gradient(
     seed's training loop; its gradient is exact for J_B. ``theta`` is the
     flat parameter vector in the working dtype (of namespace ``xp``).
 
-    On NumPy the gradient is written into ``grad`` (a flat vector like
-    ``theta``) and every array of rows lives in ``workspace`` (a
-    :class:`MinibatchWorkspace`); the loss is a float. On another namespace
-    ``grad`` is ignored and a new gradient vector is returned, and the loss
-    is a 0-d array on the device, so that a step never waits for it.
-
-    ``terms``, when given, receives the batch's parts of J for the progress
-    lines: ``terms.add(k, squared_error, sparsity, column_sums, active)``,
-    with the batch's summed squared error, its sparsity term ``beta * KL``,
-    the column sums of its hidden activations and the number of its
-    activations above :data:`ACTIVE_THRESHOLD` (NumPy values, or 0-d and 1-d
-    arrays on the device). Only then are the active units counted.
-
-    Returns ``(loss, gradient)``.
-    """
-    k = X_batch.shape[0]
-    inv_k = 1.0 / k
-    if not is_numpy(xp):
-        W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
-        A = hidden_activations(X_batch, W1, b1, xp=xp)
-        working = np.float32 if A.dtype == xp.float32 else np.float64
-        eps_low, eps_high = activation_bounds(working)
-        column_sums = xp.sum(A, axis=0)
-        rho_hat = xp.clip(column_sums * inv_k, min=float(eps_low), max=float(eps_high))
-        kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
-        kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
-        # The decay joins the sums before they are scaled by 1/k.
-        sums = (
-            (alpha * k) * W1,
-            xp.zeros_like(b1),
-            (alpha * k) * W2,
-            xp.zeros_like(b2),
-        )
-        squared_error = add_block_gradient_sums(
-            X_batch, A, W2, b2, kl_slope, decoder_activation, sums, xp=xp
-        )
-        gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
-        gradient *= inv_k
-        decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
-        loss = (0.5 * inv_k) * squared_error + (0.5 * alpha) * decay + beta * kl_term
-        if terms is not None:
-            active = xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
-            terms.add(k, squared_error, beta * kl_term, column_sums, active)
-        return loss, gradient
-
-    if workspace is None or workspace.hidden.shape[0] < k:
-        workspace = MinibatchWorkspace(
-            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
-        )
-    W1, b1, W2, b2 = unpack(theta, n_features, n_components)
-    gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
-    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    np.sum(A, axis=0, dtype=np.float64, out=workspace.column_sums)
-    _, kl_term, kl_slope = sparsity_terms(
-        workspace.column_sums * inv_k, rho, beta, theta.dtype
-    )
-    # The decay joins the sums before they are scaled by 1/k: no temporary.
-    np.multiply(W1, alpha * k, out=gW1)
-    gb1.fill(0)
-    np.multiply(W2, alpha * k, out=gW2)
-    gb2.fill(0)
-    squared_error = add_block_gradient_sums(
-        X_batch,
-        A,
-        W2,
-        b2,
-        kl_slope,
-        decoder_activation,
-        (gW1, gb1, gW2, gb2),
-        workspace.block,
-    )
-    grad *= inv_k
-    loss, _ = loss_terms(squared_error, kl_term, W1, W2, k, alpha=alpha, beta=beta)
-    if terms is not None:
-        active = np.count_nonzero(A > ACTIVE_THRESHOLD)
-        terms.add(k, squared_error, beta * kl_term, workspace.column_sums, active)
-    return loss, grad
-
-
-def weighted_minibatch_loss_and_gradient(
-    theta,
-    X_batch,
-    weights,
-    weight_sum,
-    grad,
-    *,
-    n_features,
-    n_components,
-    rho,
-    beta,
-    alpha,
-    decoder_activation,
-    workspace=None,
-    xp=None,
-    terms=None,
-):
-    """J on one minibatch with sample weights, and its gradient.
-
-    The weighted form of :func:`minibatch_loss_and_gradient`, whose
-    arguments and return values it shares. With ``weights`` the batch's
-    sample weights (the working dtype, where ``X_batch`` lives) and
-    ``weight_sum`` their float sum ``W_B``, which must be positive::
+    With ``weights``, the batch's sample weights (of the working dtype,
+    where ``X_batch`` lives), and ``weight_sum``, their float sum ``W_B``,
+    which must be positive, both means over the batch are weighted::
 
         J_B = 1 / (2 W_B) * sum_{i in B} w_i ||x_i - x_hat_i||^2
               + alpha / 2 * (||W1||_F^2 + ||W2||_F^2)
               + beta * sum_j KL(rho || sum_{i in B} w_i A_ij / W_B)
 
     so a batch's weighted loss is normalised by its weight sum, as
-    scikit-learn's ``MLPRegressor`` normalises its minibatches. ``terms``
-    receives ``W_B`` in place of the row count, and the weighted sums.
+    scikit-learn's ``MLPRegressor`` normalises its minibatches.
+
+    On NumPy the gradient is written into ``grad`` (a flat vector like
+    ``theta``) and every array of rows lives in ``workspace`` (a
+    :class:`MinibatchWorkspace`); the loss is a float. The step runs in
+    three rounds over the workspace's shares (:func:`step_shares`): the
+    activations, the reconstruction and the output delta by shares of the
+    batch's rows, each share also summing its activations per hidden unit;
+    once the sparsity slope is known from those sums, the hidden delta by
+    shares of rows; then the weight gradients by shares of the hidden units
+    (W2 and b1) and of the features (W1 and b2), each a whole product over
+    the batch's rows that writes whole rows of ``grad``'s matrices. Only
+    the column sums, the squared error and the decay come in parts, added
+    in share order. ``map_shares(function, n)`` computes
+    ``[function(0), ..., function(n - 1)]`` for a round (default
+    :func:`in_turn`; a caller with threads computes them concurrently); the
+    result does not depend on how.
+
+    On another namespace ``grad`` and ``map_shares`` are ignored and a new
+    gradient vector is returned, and the loss is a 0-d array on the device,
+    so that a step never waits for it.
+
+    ``terms``, when given, receives the batch's parts of J for the progress
+    lines: ``terms.add(k, squared_error, sparsity, column_sums, active)``,
+    with the batch's summed squared error, its sparsity term ``beta * KL``,
+    the column sums of its hidden activations and the number of its
+    activations above :data:`ACTIVE_THRESHOLD` (NumPy values, or 0-d and 1-d
+    arrays on the device); with weights, ``W_B`` in place of ``k`` and the
+    weighted sums and count. Only then are the active units counted.
+
+    Returns ``(loss, gradient)``.
     """
     k = X_batch.shape[0]
-    inv_w = 1.0 / weight_sum
+    weighted = weights is not None
+    # What the batch's means divide by: its rows, or its weight sum.
+    norm = weight_sum if weighted else k
+    inv_norm = 1.0 / norm
     if not is_numpy(xp):
         W1, b1, W2, b2 = unpack(theta, n_features, n_components, xp=xp)
         A = hidden_activations(X_batch, W1, b1, xp=xp)
         working = np.float32 if A.dtype == xp.float32 else np.float64
         eps_low, eps_high = activation_bounds(working)
-        column_sums = weights @ A
-        rho_hat = xp.clip(column_sums * inv_w, min=float(eps_low), max=float(eps_high))
+        column_sums = weights @ A if weighted else xp.sum(A, axis=0)
+        rho_hat = xp.clip(
+            column_sums * inv_norm, min=float(eps_low), max=float(eps_high)
+        )
         kl_term = xp.sum(kl_divergence(rho, rho_hat, xp=xp))
         kl_slope = beta * kl_divergence_derivative(rho, rho_hat)
+        # The decay joins the sums before they are scaled by 1/k.
         sums = (
-            (alpha * weight_sum) * W1,
+            (alpha * norm) * W1,
             xp.zeros_like(b1),
-            (alpha * weight_sum) * W2,
+            (alpha * norm) * W2,
             xp.zeros_like(b2),
         )
         squared_error = add_block_gradient_sums(
@@ -680,49 +716,160 @@ def weighted_minibatch_loss_and_gradient(
             weights=weights,
         )
         gradient = xp.concat([xp.reshape(s, (-1,)) for s in sums])
-        gradient *= inv_w
+        gradient *= inv_norm
         decay = xp.sum(W1 * W1) + xp.sum(W2 * W2)
-        loss = (0.5 * inv_w) * squared_error + (0.5 * alpha) * decay + beta * kl_term
+        loss = (0.5 * inv_norm) * squared_error + (0.5 * alpha) * decay + beta * kl_term
         if terms is not None:
-            active = weights @ xp.sum(xp.astype(A > ACTIVE_THRESHOLD, A.dtype), axis=1)
-            terms.add(weight_sum, squared_error, beta * kl_term, column_sums, active)
+            if weighted:
+                active = weights @ xp.sum(
+                    xp.astype(A > ACTIVE_THRESHOLD, A.dtype), axis=1
+                )
+            else:
+                active = xp.sum(xp.astype(A > ACTIVE_THRESHOLD, xp.int64))
+            terms.add(norm, squared_error, beta * kl_term, column_sums, active)
         return loss, gradient
 
+    sparse = sp.issparse(X_batch)
     if workspace is None or workspace.hidden.shape[0] < k:
         workspace = MinibatchWorkspace(
-            k, n_features, n_components, theta.dtype, dense=not sp.issparse(X_batch)
+            k, n_features, n_components, theta.dtype, dense=not sparse
         )
+    run = in_turn if map_shares is None else map_shares
     W1, b1, W2, b2 = unpack(theta, n_features, n_components)
     gW1, gb1, gW2, gb2 = unpack(grad, n_features, n_components)
-    A = hidden_activations(X_batch, W1, b1, out=workspace.hidden[:k])
-    np.dot(weights.astype(np.float64), A, out=workspace.column_sums)
+    block = workspace.block
+    A = workspace.hidden[:k]
+    X_hat, out_delta = block.recon[:k], block.residual[:k]
+    delta, ones = block.hidden_delta[:k], block.ones[:k]
+    n_shares = workspace.n_shares
+    row_shares = workspace.row_shares(k)
+    count_active = terms is not None
+
+    def forward_rows(index):
+        """A, the reconstruction and the output delta of one share of rows.
+
+        Every array it writes is a block of whole rows, so its element-wise
+        passes run on contiguous memory. Returns the share's squared error
+        and active units; its column sums go to ``share_column_sums``.
+        """
+        rows = row_shares[index]
+        X_s = X_batch if n_shares == 1 else X_batch[rows]
+        A_s = hidden_activations(X_s, W1, b1, out=A[rows])
+        sums_s = workspace.share_column_sums[index]
+        if weighted:
+            # Summed in float64 as the unweighted sums, from the weighted
+            # activations in the hidden slope's rows, free until the
+            # backward round: no array of rows is allocated.
+            weighted_A_s = np.multiply(
+                A_s, weights[rows, None], out=block.hidden_slope[rows]
+            )
+            np.sum(weighted_A_s, axis=0, dtype=np.float64, out=sums_s)
+        else:
+            np.sum(A_s, axis=0, dtype=np.float64, out=sums_s)
+        X_hat_s = decode(A_s, W2, b2, decoder_activation, out=X_hat[rows])
+        out_delta_s = out_delta[rows]
+        if sparse:
+            np.copyto(out_delta_s, X_hat_s)
+            subtract_csr(out_delta_s, X_s)
+        else:
+            np.subtract(X_hat_s, X_s, out=out_delta_s)
+        if weighted:
+            row_errors = np.einsum("ij,ij->i", out_delta_s, out_delta_s)
+            squared_error = float(np.dot(row_errors, weights[rows]))
+        else:
+            squared_error = float(np.vdot(out_delta_s, out_delta_s))
+        if decoder_activation == "sigmoid":
+            # g'(z) = x_hat * (1 - x_hat), built in place in the recon buffer
+            out_delta_s *= X_hat_s
+            np.subtract(1, X_hat_s, out=X_hat_s)
+            out_delta_s *= X_hat_s
+        if weighted:
+            # Row i's error counts w_i times, in the decoder's gradient and,
+            # back through W2, in the encoder's.
+            out_delta_s *= weights[rows, None]
+        if not count_active:
+            return squared_error, 0
+        if weighted:
+            units_on = np.count_nonzero(A_s > ACTIVE_THRESHOLD, axis=1)
+            return squared_error, float(np.dot(units_on, weights[rows]))
+        return squared_error, np.count_nonzero(A_s > ACTIVE_THRESHOLD)
+
+    def backward_rows(index):
+        """The hidden delta of one share of rows, sparsity slope included."""
+        rows = row_shares[index]
+        A_s = A[rows]
+        slope_s = block.hidden_slope[rows]
+        delta_s = np.matmul(out_delta[rows], W2.T, out=delta[rows])
+        # The sparsity gradient joins the back-propagated error before the
+        # hidden units' derivative: one broadcast add; row i's activations
+        # enter the weighted mean activation w_i times.
+        if weighted:
+            delta_s += np.multiply.outer(weights[rows], kl_slope, out=slope_s)
+        else:
+            delta_s += kl_slope
+        delta_s *= A_s
+        delta_s *= np.subtract(1, A_s, out=slope_s)
+
+    def weight_gradients(index):
+        """Gradient rows of W2 and b1 (a share of units), W1 and b2 (of features).
+
+        Each is a reduction over the batch's rows inside one product, and
+        each share writes whole rows of the weight matrices, contiguous in
+        ``grad``. Returns the squares of the share's weights, for the decay.
+        """
+        units, features = workspace.units[index], workspace.features[index]
+        W2_s = W2[units]
+        gW2_s = np.matmul(A[:, units].T, out_delta, out=gW2[units])
+        _add_decay_and_scale(
+            gW2_s, W2_s, alpha * norm, inv_norm, block.product_hd[units]
+        )
+        gb1_s = np.matmul(ones, delta[:, units], out=gb1[units])
+        gb1_s *= inv_norm
+        W1_s = W1[features]
+        gW1_s = gW1[features]
+        X_s = X_batch if n_shares == 1 else X_batch[:, features]
+        if sparse:
+            gW1_s[...] = X_s.T @ delta
+        else:
+            np.matmul(X_s.T, delta, out=gW1_s)
+        _add_decay_and_scale(
+            gW1_s, W1_s, alpha * norm, inv_norm, block.product_dh[features]
+        )
+        gb2_s = np.matmul(ones, out_delta[:, features], out=gb2[features])
+        gb2_s *= inv_norm
+        return float(np.vdot(W1_s, W1_s)), float(np.vdot(W2_s, W2_s))
+
+    # Three rounds: the sparsity slope needs the column sums of all rows,
+    # the weight gradients the hidden delta of all rows. Partial sums are
+    # added in share order: the same bits whoever computed them.
+    forward = run(forward_rows, n_shares)
+    column_sums = workspace.share_column_sums[0]
+    if n_shares > 1:
+        column_sums = workspace.column_sums
+        np.copyto(column_sums, workspace.share_column_sums[0])
+        for share_sums in workspace.share_column_sums[1:]:
+            column_sums += share_sums
     _, kl_term, kl_slope = sparsity_terms(
-        workspace.column_sums * inv_w, rho, beta, theta.dtype
+        column_sums * inv_norm, rho, beta, theta.dtype
     )
-    np.multiply(W1, alpha * weight_sum, out=gW1)
-    gb1.fill(0)
-    np.multiply(W2, alpha * weight_sum, out=gW2)
-    gb2.fill(0)
-    squared_error = add_block_gradient_sums(
-        X_batch,
-        A,
-        W2,
-        b2,
-        kl_slope,
-        decoder_activation,
-        (gW1, gb1, gW2, gb2),
-        workspace.block,
-        weights=weights,
-    )
-    grad *= inv_w
-    loss, _ = loss_terms(
-        squared_error, kl_term, W1, W2, weight_sum, alpha=alpha, beta=beta
+    run(backward_rows, n_shares)
+    decays = run(weight_gradients, n_shares)
+    squared_error = 0.0
+    active = 0
+    for share_error, share_active in forward:
+        squared_error += share_error
+        active += share_active
+    decay_W1 = decay_W2 = 0.0
+    for share_W1, share_W2 in decays:
+        decay_W1 += share_W1
+        decay_W2 += share_W2
+    loss = (
+        0.5 * inv_norm * squared_error
+        + 0.5 * alpha * (decay_W1 + decay_W2)
+        + beta * kl_term
     )
     if terms is not None:
-        active = float(np.dot(np.count_nonzero(A > ACTIVE_THRESHOLD, axis=1), weights))
-        terms.add(
-            weight_sum, squared_error, beta * kl_term, workspace.column_sums, active
-        )
+        terms.add(norm, squared_error, beta * kl_term, column_sums, active)
     return loss, grad
 
 

@@ -100,7 +100,7 @@ class BaseOptimizer:
         self._xp = _namespace(params, xp)
         self._scratch = self._xp.zeros_like(params)
 
-    def update_params(self, params, grads):
+    def update_params(self, params, grads, *, map_parts=None):
         """Update the parameters in place with the given gradient.
 
         Parameters
@@ -112,15 +112,30 @@ class BaseOptimizer:
         grads : array of shape (n_parameters,)
             The gradient of the loss at ``params``, of the same namespace and
             shape. A dtype other than ``params``' is cast to it.
+
+        map_parts : callable, default=None
+            For NumPy vectors: ``map_parts(update)`` calls ``update(part)``
+            once for each slice ``part`` of a set of slices that cover the
+            vector, in any order or concurrently; each call updates the
+            elements of its slice. The update is element-wise, so the
+            result does not depend on the slices. None updates the whole
+            vector at once. Ignored for other namespaces.
         """
         if isinstance(params, np.ndarray):
-            self._update_numpy(params, grads)
+            self._start_step()
+            if map_parts is None:
+                self._update_numpy(params, grads, slice(None))
+            else:
+                map_parts(lambda part: self._update_numpy(params, grads, part))
         else:
             if self._scratch.dtype != params.dtype:
                 self._cast_buffers(params.dtype)
             if grads.dtype != params.dtype:
                 grads = self._xp.astype(grads, params.dtype)
             self._update_array_api(params, grads)
+
+    def _start_step(self):
+        """What a step changes before its element-wise update (Adam's rate)."""
 
     def iteration_ends(self, time_step):
         """Perform updates to the learning rate at the end of an epoch.
@@ -326,8 +341,9 @@ class SGDOptimizer(BaseOptimizer):
             print(msg + " Setting learning rate to %f" % self.learning_rate)
         return False
 
-    def _update_numpy(self, params, grads):
-        velocity, step = self.velocity, self._scratch
+    def _update_numpy(self, params, grads, part):
+        params, grads = params[part], grads[part]
+        velocity, step = self.velocity[part], self._scratch[part]
         np.multiply(grads, self.learning_rate, out=step)
         velocity *= self.momentum
         velocity -= step
@@ -450,9 +466,13 @@ class AdamOptimizer(BaseOptimizer):
             / (1 - self.beta_1**self.t)
         )
 
-    def _update_numpy(self, params, grads):
-        m, v, scratch = self.first_moment, self.second_moment, self._scratch
+    def _start_step(self):
         self._next_learning_rate()
+
+    def _update_numpy(self, params, grads, part):
+        params, grads = params[part], grads[part]
+        m, v = self.first_moment[part], self.second_moment[part]
+        scratch = self._scratch[part]
         m *= self.beta_1
         m += np.multiply(grads, 1 - self.beta_1, out=scratch)
         v *= self.beta_2

@@ -19,6 +19,14 @@ Array API device the weights, the optimizer's moments, the batch indices
 and the epoch's loss stay on the device, and the host waits for it once per
 epoch (for the loss curve, the stopping rule and the progress line).
 
+On NumPy a step large enough to pay for it is cut into shares (see
+:func:`~skl_sparseae._objective.step_shares`: the cut depends on the step's
+shape alone), which the fit's :class:`StepThreads` compute concurrently, as
+many threads as numpy's BLAS may use when the fit starts, each on a
+one-thread BLAS; the optimizer's update is cut over the same threads. The
+model is the same, bit for bit, whatever the number of threads. Array API
+data runs each step whole, on its device.
+
 A step, and an epoch's record, is written whole: a Ctrl-C that arrives
 while the optimizer updates its state is held until the step is done
 (:class:`InterruptGuard`), so that an interrupted fit keeps weights and an
@@ -29,8 +37,10 @@ the end of the last finite one, weights and optimizer state alike.
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+import itertools
 import signal
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
@@ -44,10 +54,11 @@ from ._inference import has_non_finite
 from ._objective import (
     Evaluation,
     MinibatchWorkspace,
+    even_slices,
     is_numpy,
     minibatch_loss_and_gradient,
+    n_parameters,
     to_numpy,
-    weighted_minibatch_loss_and_gradient,
 )
 from ._optimizers import SGDOptimizer
 from ._stopping import BestIterate, NoImprovement
@@ -251,6 +262,58 @@ class MinibatchPlan(NamedTuple):
     shuffle: bool
 
 
+class StepThreads:
+    """Threads that compute the shares of minibatch steps, for the life of a fit.
+
+    ``map(function, n)`` returns ``[function(0), ..., function(n - 1)]``,
+    computed by up to ``n_threads`` threads at once: the calling thread and
+    the threads of one pool, started at the first call that needs them and
+    kept until :meth:`close`. Each thread takes the next share not yet
+    taken, so a thread that the system puts aside holds up only its own
+    share. The threads run their products on the one-thread BLAS of the
+    caller's ``_blas.one_thread`` block, and the shares write apart: which
+    thread computes which share changes no bit of the result.
+    """
+
+    def __init__(self, n_threads):
+        self.n_threads = max(1, n_threads)
+        self._executor = None
+
+    def map(self, function, n):
+        n_helpers = min(self.n_threads, n) - 1
+        if n_helpers <= 0:
+            return [function(index) for index in range(n)]
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.n_threads - 1)
+        results = [None] * n
+        # next() on an itertools.count is atomic: each share is taken once.
+        taken = itertools.count()
+
+        def work():
+            index = next(taken)
+            while index < n:
+                results[index] = function(index)
+                index = next(taken)
+
+        helpers = [self._executor.submit(work) for _ in range(n_helpers)]
+        try:
+            work()
+        finally:
+            # No share may still run once the caller moves on (an error, a
+            # KeyboardInterrupt): the helpers' errors come after its own.
+            for helper in helpers:
+                helper.exception()
+        for helper in helpers:
+            helper.result()
+        return results
+
+    def close(self):
+        """Stop the pool's threads; a later :meth:`map` starts new ones."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown()
+
+
 class EpochRunner:
     """One epoch of minibatch steps over X, with buffers made once.
 
@@ -268,13 +331,25 @@ class EpochRunner:
     sample_weight : array of shape (n_samples,), default=None
         Validated sample weights where X lives, of X's dtype, with a
         positive sum. Each batch's loss and gradient are then weighted
-        (:func:`~skl_sparseae._objective.weighted_minibatch_loss_and_gradient`),
-        a batch whose weights are all zero takes no step, and the epoch's
-        loss is the mean of the batches' losses weighted by their weight
-        sums.
+        (the ``weights`` of
+        :func:`~skl_sparseae._objective.minibatch_loss_and_gradient`, cut
+        into shares as an unweighted step is), a batch whose weights are all
+        zero takes no step, and the epoch's loss is the mean of the batches'
+        losses weighted by their weight sums.
+
+    threads : StepThreads, default=None
+        The threads of the steps' shares, for a caller that runs several
+        runners in one fit (and closes them). None makes the runner's own,
+        as many as numpy's BLAS may use when the runner is made (so that
+        ``threadpoolctl.threadpool_limits`` around a fit is respected) and
+        no more than a step has shares; :meth:`close` stops them. The
+        result does not depend on them.
+
+    A runner is a context manager that closes itself. Array API data is
+    stepped whole, in one share.
     """
 
-    def __init__(self, X, plan, xp=None, device=None, sample_weight=None):
+    def __init__(self, X, plan, xp=None, device=None, sample_weight=None, threads=None):
         self.X = X
         self.n_samples, self.n_features = X.shape
         self.sample_weight = sample_weight
@@ -293,6 +368,7 @@ class EpochRunner:
         self.sparse = sp.issparse(X)
         self.grad = None
         self.rows_done, self.loss_done = 0, 0.0
+        self._own_threads = threads is None
         if self.xp is None:
             self.workspace = MinibatchWorkspace(
                 self.batch_size,
@@ -301,6 +377,36 @@ class EpochRunner:
                 X.dtype,
                 dense=not self.sparse,
             )
+            n_shares = self.workspace.n_shares
+            if threads is None:
+                threads = StepThreads(min(_blas.available_threads(), n_shares))
+            self.threads = threads
+            self.n_threads = min(threads.n_threads, n_shares)
+        else:
+            self.threads, self.n_threads = None, 1
+        if self.n_threads > 1:
+            self._map_shares = threads.map
+            # Element-wise, the optimizer's update gives the same bits
+            # however the vector is cut: one part per thread.
+            parts = even_slices(
+                n_parameters(self.n_features, self.n_components), self.n_threads
+            )
+            self._map_parts = lambda update: threads.map(
+                lambda index: update(parts[index]), len(parts)
+            )
+        else:
+            self._map_shares = self._map_parts = None
+
+    def close(self):
+        """Stop the runner's own threads; it can run again."""
+        if self._own_threads and self.threads is not None:
+            self.threads.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
     def _batches(self, random_state):
         """Index arrays (or slices) of each batch of one epoch."""
@@ -346,9 +452,9 @@ class EpochRunner:
         self.rows_done, self.loss_done = 0, 0.0
         # One BLAS thread: a multi-threaded BLAS splits a batch's products
         # in ways that change their last bits with the number of threads.
-        steps = self._steps if self.sample_weight is None else self._weighted_steps
+        # The cores go to the step's shares instead, each thread on one.
         with _blas.one_thread() if self.xp is None else nullcontext():
-            steps(theta, batches, order, state, guard or InterruptGuard(), terms)
+            self._steps(theta, batches, order, state, guard or InterruptGuard(), terms)
         if count_epoch:
             state.n_epochs += 1
             optimizer.iteration_ends(state.n_samples_seen)
@@ -364,7 +470,15 @@ class EpochRunner:
 
     def _steps(self, theta, batches, order, state, guard, terms):
         optimizer = state.optimizer
+        weights = weight_sum = None
         for batch in batches:
+            if self.sample_weight is not None:
+                weights, weight_sum = self._batch_weights(batch, order)
+                if weight_sum == 0:
+                    # A batch of zero-weight rows is no data: no step.
+                    with guard.held():
+                        state.n_samples_seen += weights.shape[0]
+                    continue
             X_batch = self._rows(batch, order)
             loss, grad = minibatch_loss_and_gradient(
                 theta,
@@ -373,17 +487,25 @@ class EpochRunner:
                 n_features=self.n_features,
                 n_components=self.n_components,
                 decoder_activation=self.decoder_activation,
+                weights=weights,
+                weight_sum=weight_sum,
                 workspace=None if self.xp is not None else self.workspace,
                 xp=self.xp,
                 terms=terms,
+                map_shares=self._map_shares,
                 **self.params,
             )
             rows = X_batch.shape[0]
             guard.hold()
-            optimizer.update_params(theta, grad)
-            # Weighted by the batch's rows: the mean over the epoch's samples.
-            self.loss_done = self.loss_done + loss * rows
-            self.rows_done += rows
+            if self._map_parts is None:
+                optimizer.update_params(theta, grad)
+            else:
+                optimizer.update_params(theta, grad, map_parts=self._map_parts)
+            # Weighted by the batch's rows (or weight sum): the mean over the
+            # epoch's samples.
+            size = rows if weights is None else weight_sum
+            self.loss_done = self.loss_done + loss * size
+            self.rows_done += size
             state.n_samples_seen += rows
             guard.release()
 
@@ -398,38 +520,6 @@ class EpochRunner:
         if self.xp is not None:
             return weights, float(to_numpy(self.xp.sum(weights)))
         return weights, float(np.sum(weights, dtype=np.float64))
-
-    def _weighted_steps(self, theta, batches, order, state, guard, terms):
-        optimizer = state.optimizer
-        for batch in batches:
-            weights, weight_sum = self._batch_weights(batch, order)
-            rows = weights.shape[0]
-            if weight_sum == 0:
-                # A batch of zero-weight rows is no data: no step.
-                with guard.held():
-                    state.n_samples_seen += rows
-                continue
-            X_batch = self._rows(batch, order)
-            loss, grad = weighted_minibatch_loss_and_gradient(
-                theta,
-                X_batch,
-                weights,
-                weight_sum,
-                self.grad,
-                n_features=self.n_features,
-                n_components=self.n_components,
-                decoder_activation=self.decoder_activation,
-                workspace=None if self.xp is not None else self.workspace,
-                xp=self.xp,
-                terms=terms,
-                **self.params,
-            )
-            guard.hold()
-            optimizer.update_params(theta, grad)
-            self.loss_done = self.loss_done + loss * weight_sum
-            self.rows_done += weight_sum
-            state.n_samples_seen += rows
-            guard.release()
 
 
 def minimize_stochastic(

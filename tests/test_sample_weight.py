@@ -19,11 +19,7 @@ from skl_sparseae._backends._numpy import (
     loss_and_gradient,
     total_variance,
 )
-from skl_sparseae._objective import (
-    minibatch_loss_and_gradient,
-    unpack,
-    weighted_minibatch_loss_and_gradient,
-)
+from skl_sparseae._objective import minibatch_loss_and_gradient, unpack
 from skl_sparseae._outlier_detector import weighted_percentile
 
 from ._helpers import (
@@ -151,8 +147,15 @@ def test_weighted_minibatch_step_matches_the_plain_formula(
     w = np.random.RandomState(4).uniform(0.0, 2.0, size=9)
     kwargs = dict(decoder_activation=decoder_activation, **PARAMS)
     grad = np.empty_like(theta)
-    loss, grad = weighted_minibatch_loss_and_gradient(
-        theta, X, w, float(w.sum()), grad, n_features=7, n_components=H, **kwargs
+    loss, grad = minibatch_loss_and_gradient(
+        theta,
+        X,
+        grad,
+        n_features=7,
+        n_components=H,
+        weights=w,
+        weight_sum=float(w.sum()),
+        **kwargs,
     )
     # The batch's objective is the weighted objective of its rows, normalised
     # by the batch's weight sum.
@@ -165,14 +168,14 @@ def test_weighted_minibatch_step_matches_the_plain_formula(
     assert relative_error(grad, numerical) < 1e-6
     # Unit weights give the unweighted step.
     ones = np.ones(9)
-    loss1, grad1 = weighted_minibatch_loss_and_gradient(
+    loss1, grad1 = minibatch_loss_and_gradient(
         theta,
         X,
-        ones,
-        9.0,
         np.empty_like(theta),
         n_features=7,
         n_components=H,
+        weights=ones,
+        weight_sum=9.0,
         **kwargs,
     )
     loss0, grad0 = minibatch_loss_and_gradient(

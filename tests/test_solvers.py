@@ -19,7 +19,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import SparseAutoencoderOutlierDetector, SparseAutoencoderTransformer
+from skl_sparseae import (
+    SparseAutoencoderOutlierDetector,
+    SparseAutoencoderTransformer,
+    _objective,
+)
 from skl_sparseae._objective import (
     MinibatchWorkspace,
     initial_parameters,
@@ -28,6 +32,7 @@ from skl_sparseae._objective import (
     unpack,
 )
 from skl_sparseae._optimizers import AdamOptimizer
+from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, StepThreads
 
 from ._helpers import (
     finite_difference_gradient,
@@ -131,35 +136,47 @@ def test_batch_objective_in_float32_stays_float32(X):
 _EPOCH_PEAK_SCRIPT = """
 import tracemalloc
 import numpy as np
+from threadpoolctl import threadpool_limits
 from skl_sparseae._objective import n_parameters
 from skl_sparseae._optimizers import AdamOptimizer
 from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, MinibatchState
 
-X = np.random.RandomState(2).uniform(size=(4000, 200))
+n_rows, d, h, batch = {shape!r}
+X = np.random.RandomState(2).uniform(size=(n_rows, d))
 params = dict(alpha={alpha!r}, beta={beta!r}, rho={rho!r})
-runner = EpochRunner(X, MinibatchPlan(20, params, "sigmoid", 500, shuffle=True))
-theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(200, 20))
+with threadpool_limits(limits=2):
+    runner = EpochRunner(X, MinibatchPlan(h, params, "sigmoid", batch, shuffle=True))
+assert (runner.workspace.n_shares, runner.n_threads) == {shares!r}
+theta = np.random.RandomState(0).normal(scale=0.1, size=n_parameters(d, h))
 state = MinibatchState(AdamOptimizer(theta, 1e-3), np.random.RandomState(0))
 runner.run(theta, state)
 tracemalloc.start()
 runner.run(theta, state)
 print(tracemalloc.get_traced_memory()[1])
+runner.close()
 """
 
 
-def test_a_step_allocates_no_array_of_rows():
+@pytest.mark.parametrize(
+    "shape, shares",
+    [((4000, 200, 20, 500), (1, 1)), ((2000, 784, 196, 200), (2, 2))],
+    ids=["one-share", "two-shares-in-threads"],
+)
+def test_a_step_allocates_no_array_of_rows(shape, shares):
     # A dense epoch gathers its shuffled batches into the workspace; after
     # the first epoch, an epoch allocates its permutation of the rows and
     # numpy's fixed-size iterator buffers (64 KiB, for the broadcast bias and
-    # slope adds), nothing of the size of a batch. tracemalloc counts every
-    # thread's allocations, so the epoch runs in a fresh interpreter: the
-    # threads of a dask cluster that other tests leave running would
-    # otherwise add theirs to the peak.
-    script = _EPOCH_PEAK_SCRIPT.format(**PARAMS)
+    # slope adds; one set per thread when a step's shares run in threads,
+    # here two at 784 features), nothing of the size of a batch.
+    # tracemalloc counts every thread's allocations, so the epoch runs in a
+    # fresh interpreter: the threads of a dask cluster that other tests
+    # leave running would otherwise add theirs to the peak.
+    script = _EPOCH_PEAK_SCRIPT.format(shape=shape, shares=shares, **PARAMS)
     result = run_python("-c", script)
     assert result.returncode == 0, result.stderr
     peak = int(result.stdout.strip())
-    batch_rows = 500 * 200 * 8
+    _, d, _, batch = shape
+    batch_rows = batch * d * 8
     assert peak < batch_rows / 4
 
 
@@ -465,6 +482,150 @@ def test_the_same_model_for_any_thread_count():
     _same_model(one, two)
 
 
+@pytest.fixture
+def four_shares(monkeypatch):
+    """Steps of 64 rows, 64 features and 64 units cut into four shares.
+
+    Smaller bounds than the estimator's, so that the tests' small problems
+    are cut as a large one is; records ``(shares, threads)`` of every round
+    that runs in threads.
+    """
+    monkeypatch.setattr(_objective, "MIN_SHARE_SIZE", 16)
+    monkeypatch.setattr(_objective, "MIN_SHARE_MULTIPLY_ADDS", 2**12)
+    assert _objective.step_shares(64, 64, 64) == 4
+    rounds = []
+    original = StepThreads.map
+
+    def recording(self, function, n):
+        rounds.append((n, min(self.n_threads, n)))
+        return original(self, function, n)
+
+    monkeypatch.setattr(StepThreads, "map", recording)
+    return rounds
+
+
+def _threaded_fits(X, solver, incremental, rounds, sample_weight=None):
+    """The models of 1, 2 and 4 threads, and the threads their rounds used."""
+    w = sample_weight
+    models, used = [], []
+    for threads in (1, 2, 4):
+        rounds.clear()
+        sae = SparseAutoencoderTransformer(
+            64, solver=solver, batch_size=64, max_iter=2, tol=0, random_state=0
+        )
+        with threadpool_limits(limits=threads):
+            if incremental:
+                first = {} if w is None else {"sample_weight": w[:128]}
+                rest = {} if w is None else {"sample_weight": w[128:]}
+                sae.partial_fit(X[:128], **first).partial_fit(X[128:], **rest)
+            else:
+                sae.fit(X, sample_weight=w)
+        models.append(sae)
+        used.append(set(rounds))
+    return models, used
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("incremental", [False, True], ids=["fit", "partial_fit"])
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+@pytest.mark.parametrize("container", ["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_split_step_gives_the_same_model_on_1_2_and_4_threads(
+    four_shares, incremental, solver, container, dtype, weighted
+):
+    X = uniform((256, 64), seed=5).astype(dtype)
+    X[X < 0.3] = 0
+    if container == "csr":
+        X = sp.csr_matrix(X)
+    w = None
+    if weighted:
+        # Zero weights among them: rows that count for nothing in a step.
+        w = np.random.RandomState(9).uniform(0, 2, size=256)
+        w[::5] = 0
+    models, used = _threaded_fits(X, solver, incremental, four_shares, w)
+    # One thread computes the four shares in turn; two and four threads
+    # share them out, for the kernel's rounds and the optimizer's update,
+    # weighted steps as unweighted ones.
+    assert used == [set(), {(4, 2), (2, 2)}, {(4, 4)}]
+    for model in models[1:]:
+        _same_model(models[0], model)
+    assert models[0].components_.dtype == dtype
+    if weighted:
+        # The weights change the model: the weighted steps ran.
+        unweighted, _ = _threaded_fits(X, solver, incremental, four_shares)
+        assert not np.array_equal(unweighted[0].components_, models[0].components_)
+
+
+def test_a_dask_array_runs_its_chunks_steps_on_the_same_threads(four_shares):
+    da = pytest.importorskip("dask.array")
+    X = da.from_array(uniform((256, 64), seed=8), chunks=(128, 64))
+    params = dict(solver="adam", batch_size=64, max_iter=2, tol=0, random_state=0)
+    models, used = [], []
+    for threads in (1, 2):
+        four_shares.clear()
+        with threadpool_limits(limits=threads):
+            models.append(SparseAutoencoderTransformer(64, **params).fit(X))
+        used.append(set(four_shares))
+    assert used == [set(), {(4, 2), (2, 2)}]
+    _same_model(*models)
+
+
+def test_a_large_step_is_split_by_its_shape_alone():
+    # 784 features, 196 units, batches of 200: two shares whatever the
+    # threads; a digits-sized step is one.
+    assert _objective.step_shares(200, 784, 196) == 2
+    assert _objective.step_shares(200, 64, 100) == 1
+    X = uniform((400, 784), seed=6)
+    plan = MinibatchPlan(196, PARAMS, "sigmoid", 200, shuffle=True)
+    for threads, used in [(1, 1), (2, 2), (4, 2)]:
+        with threadpool_limits(limits=threads):
+            with EpochRunner(X, plan) as runner:
+                assert runner.workspace.n_shares == 2
+                assert runner.n_threads == used
+
+
+def test_a_split_step_gives_the_plain_objective_and_gradient(four_shares):
+    # Four shares of rows, units and features give J_B and its gradient.
+    X = uniform((64, 64), seed=7)
+    theta = np.random.RandomState(0).normal(scale=0.3, size=n_parameters(64, 64))
+    grad = np.empty_like(theta)
+    workspace = MinibatchWorkspace(64, 64, 64, np.float64)
+    assert workspace.n_shares == 4
+    loss, grad = minibatch_loss_and_gradient(
+        theta,
+        X,
+        grad,
+        n_features=64,
+        n_components=64,
+        decoder_activation="sigmoid",
+        workspace=workspace,
+        map_shares=StepThreads(3).map,
+        **PARAMS,
+    )
+    J, grad_ref = plain_loss_and_gradient(
+        theta, X, 64, decoder_activation="sigmoid", **PARAMS
+    )
+    assert loss == pytest.approx(J, rel=1e-12)
+    assert relative_error(grad, grad_ref) < 1e-12
+
+
+def test_step_threads_raise_a_share_error_after_every_share_ended():
+    threads = StepThreads(2)
+    ended = []
+
+    def share(index):
+        if index == 0:
+            raise ValueError("share 0")
+        ended.append(index)
+        return index
+
+    with pytest.raises(ValueError, match="share 0"):
+        threads.map(share, 4)
+    assert sorted(ended) == [1, 2, 3]
+    assert threads.map(lambda index: index * 2, 3) == [0, 2, 4]
+    threads.close()
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_sparse_input_gives_the_dense_model(X, solver):
     params = dict(solver=solver, max_iter=3, tol=0, random_state=0, **PARAMS)
@@ -586,4 +747,9 @@ def test_batch_size_larger_than_the_data_is_clipped(X):
 def test_workspace_sizes_itself_to_the_batch():
     workspace = MinibatchWorkspace(16, D, H, np.float64)
     assert workspace.rows.shape == (16, D)
+    assert workspace.hidden.shape == (16, H)
     assert MinibatchWorkspace(16, D, H, np.float64, dense=False).rows is None
+    # Too small a step to pay for threads: one share of everything.
+    assert workspace.n_shares == 1
+    assert workspace.units == [slice(0, H)]
+    assert workspace.features == [slice(0, D)]

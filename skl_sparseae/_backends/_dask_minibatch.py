@@ -11,7 +11,8 @@ Nothing here imports dask at module level: the core package works without it.
 
 import numpy as np
 
-from .._stochastic import EpochRunner, InterruptGuard
+from .. import _blas
+from .._stochastic import EpochRunner, InterruptGuard, StepThreads
 from .._validation import check_sample_count
 from ._dask_checks import chunk_items, rows_and_weights
 
@@ -22,7 +23,9 @@ class ChunkRunner:
     Each chunk is computed (validated by its graph), its batches run as by
     :class:`EpochRunner` with ``plan``, and it is dropped before the next is
     computed. The chunks come in chunk order; the plan's ``shuffle`` orders
-    the rows within each.
+    the rows within each. The chunks' steps share one set of
+    :class:`~skl_sparseae._stochastic.StepThreads`, stopped by :meth:`close`
+    (the runner is a context manager).
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are
     computed).
@@ -42,6 +45,18 @@ class ChunkRunner:
         self.plan = plan
         self.estimator_name = estimator_name
         self.rows_done, self.loss_done, self._chunk = 0, 0.0, None
+        # One set of step threads for every chunk's runner.
+        self.threads = StepThreads(_blas.available_threads())
+
+    def close(self):
+        """Stop the step threads."""
+        self.threads.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
     def run(self, theta, state, *, guard=None, terms=None):
         import dask
@@ -68,6 +83,7 @@ class ChunkRunner:
                 X_chunk,
                 self.plan._replace(batch_size=batch_size),
                 sample_weight=weights,
+                threads=self.threads,
             )
             mean = self._chunk.run(
                 theta, state, guard=guard, terms=terms, count_epoch=False

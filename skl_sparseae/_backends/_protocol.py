@@ -132,7 +132,8 @@ class Placement(ABC):
 
         ``plan`` is the :class:`~skl_sparseae._stochastic.MinibatchPlan` of
         the fit; ``estimator_name`` names the estimator in errors;
-        ``sample_weight`` (validated) weighs the rows.
+        ``sample_weight`` (validated) weighs the rows. The runner is a
+        context manager: leaving it stops the threads of its steps.
         """
 
     @abstractmethod
