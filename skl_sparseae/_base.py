@@ -589,8 +589,6 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
                 first_epoch=n_iter_before + 1,
                 incremental=incremental,
             )
-        if not incremental:
-            progress.stopped(result.n_iter, result.stop_reason)
         theta = to_numpy(result.theta).astype(np.float64)
         previous = list(getattr(self, "loss_curve_", [])) if continuing else []
         loss_curve = previous + result.loss_curve

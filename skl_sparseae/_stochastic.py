@@ -560,9 +560,9 @@ def minimize_stochastic(
     interrupt before the call's first step completed is raised again.
 
     ``progress`` (a :class:`~skl_sparseae._progress.Progress`, or None)
-    prints each epoch's line, numbered from ``first_epoch``, and each change
-    of the adaptive learning rate. ``on_epoch(epoch, loss, validation_score)``
-    is called after each epoch.
+    prints each epoch's line, numbered from ``first_epoch``, each change of
+    the adaptive learning rate and, for ``fit``, the stop line.
+    ``on_epoch(epoch, loss, validation_score)`` is called after each epoch.
     """
     xp = runner.xp
     optimizer = state.optimizer
@@ -659,6 +659,9 @@ def minimize_stochastic(
                 break
         else:
             reason = f"reached max_iter={max_iter}"
+    if progress is not None and not incremental:
+        # The stop line comes before the warnings that explain it.
+        progress.stopped(len(loss_curve), reason)
     if best_held_out.found:
         _restore(theta, best_held_out.theta, xp)
     growing = not (incremental or interrupted or overflowed) and _diverged(loss_curve)

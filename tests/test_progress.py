@@ -264,7 +264,7 @@ def test_lbfgs_last_line_counts_the_active_units_of_the_fitted_model(backend, ca
     assert counts[-1] < 1
 
 
-@pytest.mark.parametrize("solver", ["lbfgs"])
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_the_stop_line_comes_before_the_warning_that_explains_it(solver, capsys):
     X = np.random.RandomState(0).uniform(size=(60, 8))
     sae = SparseAutoencoderTransformer(
