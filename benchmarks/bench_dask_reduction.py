@@ -40,8 +40,6 @@ from skl_sparseae._backends._dask_checks import check_dask_array, chunk_items
 from skl_sparseae._backends._dask_fit import DaskBackend, _ClusterChunks
 from skl_sparseae._objective import add_partials_in_order, initial_parameters
 
-SPLIT_EVERY = 8
-
 
 def _one_block(block, axis=None, keepdims=None, computing_meta=False):
     return np.empty((0,), object) if computing_meta else block
@@ -98,7 +96,7 @@ def dask_reduction_gradient_sums(chunks, activations, params, kl_slope, model):
         axis=0,
         keepdims=False,
         concatenate=False,
-        split_every=SPLIT_EVERY,
+        split_every=_dask_fit.REDUCTION_FAN_IN,
         dtype=object,
         meta=meta,
     )
@@ -119,13 +117,15 @@ def interleaved(functions, repeats):
     return [np.array(t) for t in times]
 
 
-def ratio_line(name, custom, other):
-    return (
-        f"| {name} | {1e3 * np.min(custom):.1f} | {1e3 * np.median(custom):.1f} "
-        f"| {1e3 * np.min(other):.1f} | {1e3 * np.median(other):.1f} "
-        f"| {np.min(other) / np.min(custom):.2f} "
-        f"| {np.median(other) / np.median(custom):.2f} |"
-    )
+def table(header, rows):
+    """A Markdown table, each row printed as soon as it is measured."""
+    print("| " + " | ".join(header) + " |\n|" + " --- |" * len(header))
+    for row in rows:
+        print("| " + " | ".join(row) + " |", flush=True)
+
+
+def ms(times):
+    return [f"{1e3 * np.min(times):.1f}", f"{1e3 * np.median(times):.1f}"]
 
 
 def random_array(n_chunks, rows, d, seed=0):
@@ -136,7 +136,8 @@ def random_array(n_chunks, rows, d, seed=0):
     return uniform(size=(n_chunks * rows, d), chunks=(rows, d)).astype(np.float32)
 
 
-def bench_reduction(client, n_chunks, rows, d, h, repeats):
+def reduction_row(client, n_chunks, rows, d, h, repeats):
+    """Times of one evaluation with each tree, their ratios, and their equality."""
     X_dask = client.persist(random_array(n_chunks, rows, d))
     theta = initial_parameters(d, h, np.random.RandomState(0))
     with DaskBackend(check_dask_array(X_dask, "bench"), h, "sigmoid") as backend:
@@ -154,9 +155,13 @@ def bench_reduction(client, n_chunks, rows, d, h, repeats):
         same = ours.loss == theirs.loss and np.array_equal(
             ours.gradient, theirs.gradient
         )
-        times = interleaved([lambda: run(True), lambda: run(False)], repeats)
-    del X_dask
-    return same, times
+        ours, theirs = interleaved([lambda: run(True), lambda: run(False)], repeats)
+    ratios = [np.min(theirs) / np.min(ours), np.median(theirs) / np.median(ours)]
+    return (
+        [f"{n_chunks} x {rows}", *ms(ours), *ms(theirs)]
+        + [f"{r:.2f}" for r in ratios]
+        + ["yes" if same else "NO"]
+    )
 
 
 def _set_rebalance_thresholds(values, dask_scheduler=None):
@@ -239,12 +244,14 @@ def bench_balance(client, n_chunks, rows, d, h, repeats):
                     held[address] += chunk_rows
             objective = evaluation(backend)
             objective(theta)
-            start = time.perf_counter()
-            objective(theta)
-            evaluation_time = time.perf_counter() - start
+            evaluation_times = []
+            for _ in range(3):
+                start = time.perf_counter()
+                objective(theta)
+                evaluation_times.append(time.perf_counter() - start)
         setups, evaluations, placements = results[name]
         setups.append(setup)
-        evaluations.append(evaluation_time)
+        evaluations.extend(evaluation_times)
         placements.append(sorted(held.values()))
 
     for repeat in range(repeats):
@@ -259,12 +266,13 @@ def main():
     parser.add_argument("--n-features", type=int, default=128)
     parser.add_argument("--n-components", type=int, default=32)
     parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--processes", action=argparse.BooleanOptionalAction)
-    parser.set_defaults(processes=True)
+    parser.add_argument("--chunks", type=int, nargs="+", help="chunk counts")
+    parser.add_argument("--rows", type=int, nargs="+", help="rows per chunk")
+    parser.add_argument("--only", choices=["reduction", "balancing"])
     args = parser.parse_args()
     repeats = args.repeats or (3 if args.quick else 9)
-    chunk_counts = [8, 64] if args.quick else [8, 64, 256]
-    row_counts = [8, 500] if args.quick else [8, 2000]
+    chunk_counts = args.chunks or ([8, 64] if args.quick else [8, 64, 256])
+    row_counts = args.rows or ([8, 500] if args.quick else [8, 2000])
     d, h = args.n_features, args.n_components
 
     import distributed
@@ -273,7 +281,7 @@ def main():
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
-            processes=args.processes,
+            processes=True,
             host="127.0.0.1",
             dashboard_address=None,
         ) as cluster,
@@ -282,41 +290,32 @@ def main():
         for line in machine_description():
             print("#", line)
         print(
-            f"# LocalCluster of 2 worker {'processes' if args.processes else 'threads'}"
-            f" x 1 thread; {d} features, {h} hidden units, float32; "
+            "# LocalCluster of 2 worker processes x 1 thread;"
+            f" {d} features, {h} hidden units, float32; "
             f"{repeats} interleaved repeats after a warm-up; times in ms"
         )
-        print("\n## One evaluation: chunk-order tree (custom) vs da.reduction")
-        print(
-            "| chunks x rows | custom min | custom median | dask min | dask median"
-            " | min ratio | median ratio |"
-        )
-        print("| --- | --- | --- | --- | --- | --- | --- |")
-        for n_chunks in chunk_counts:
-            for rows in row_counts:
-                same, (ours, theirs) = bench_reduction(
-                    client, n_chunks, rows, d, h, repeats
-                )
-                line = ratio_line(f"{n_chunks} x {rows}", ours, theirs)
-                print(line + ("" if same else " NOT BIT-IDENTICAL"), flush=True)
-
-        n_chunks, rows = (8, 20000) if args.quick else (32, 20000)
-        print(
-            f"\n## Balancing {n_chunks} chunks x {rows} rows, all on one worker "
-            "(rows per worker after; ms)"
-        )
-        print(
-            "| balancing | rows per worker (last) | setup min | setup median "
-            "| evaluation min | evaluation median |"
-        )
-        print("| --- | --- | --- | --- | --- | --- |")
-        results = bench_balance(client, n_chunks, rows, d, h, repeats)
-        for name, (setups, evaluations, placements) in results.items():
-            print(
-                f"| {name} | {placements[-1]} | {1e3 * np.min(setups):.1f} "
-                f"| {1e3 * np.median(setups):.1f} "
-                f"| {1e3 * np.min(evaluations):.1f} "
-                f"| {1e3 * np.median(evaluations):.1f} |"
+        if args.only != "balancing":
+            print("\n## One evaluation: chunk-order tree (custom) vs da.reduction")
+            table(
+                ["chunks x rows", "custom min", "custom median", "dask min"]
+                + ["dask median", "min ratio", "median ratio", "bit-identical"],
+                (
+                    reduction_row(client, n_chunks, rows, d, h, repeats)
+                    for n_chunks in chunk_counts
+                    for rows in row_counts
+                ),
+            )
+        if args.only != "reduction":
+            n_chunks, rows = (8, 20000) if args.quick else (32, 20000)
+            print(f"\n## Balancing {n_chunks} chunks x {rows} rows from one worker")
+            results = bench_balance(client, n_chunks, rows, d, h, repeats)
+            table(
+                ["balancing", "rows per worker (last)", "setup min", "setup median"]
+                + ["evaluation min", "evaluation median"],
+                (
+                    [name, str(placements[-1]), *ms(setups), *ms(evaluations)]
+                    for name, (setups, evaluations, placements) in results.items()
+                ),
             )
     print(f"# load average at the end: {os.getloadavg()[0]:.1f}")
 
