@@ -55,7 +55,7 @@ from ._numpy import rows_gradient_sums, value_range
 # When there are more chunks than this, their gradient sums are added on the
 # workers, this many at a time, before the client receives them. The tree is
 # dask.array.reduction's with split_every=8, without its task per chunk: that
-# one makes an evaluation 1.3-4.7x slower (benchmarks/bench_dask_reduction.py).
+# one makes an evaluation 1.2-4.7x slower (benchmarks/bench_dask_reduction.py).
 REDUCTION_FAN_IN = 8
 
 # How long an evaluation waits for a cluster that has no workers left before
