@@ -513,3 +513,23 @@ def test_outlier_detector_fits_a_dask_array_of_unknown_row_counts():
     assert_array_equal(
         fitted.predict(masked).compute(), reference.predict(known).compute()
     )
+
+
+def test_a_dask_fit_is_the_same_wherever_its_chunks_live(two_workers, monkeypatch):
+    # The chunks' sums are added in an order fixed by the chunks alone, so the
+    # model is the same whoever computes them: two workers, chunks that a
+    # loader left on one worker, or dask's local scheduler in this process.
+    X = unit_data()
+    spread = make_estimator(max_iter=10).fit(da.from_array(X, chunks=(40, 12)))
+    first = sorted(two_workers.scheduler_info()["workers"])[0]
+    X_on_one = two_workers.persist(da.from_array(X, chunks=(40, 12)), workers=[first])
+    distributed.wait(X_on_one)
+    on_one = make_estimator(max_iter=10).fit(X_on_one)
+    monkeypatch.setattr(_dask_fit, "current_client", lambda: None)
+    local = make_estimator(max_iter=10).fit(da.from_array(X, chunks=(40, 12)))
+    for fitted in (on_one, local):
+        assert fitted.loss_curve_ == spread.loss_curve_
+        for name in FITTED_ARRAYS:
+            assert_array_equal(
+                getattr(fitted, name), getattr(spread, name), err_msg=name
+            )
