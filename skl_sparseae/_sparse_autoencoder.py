@@ -67,20 +67,19 @@ class SparseAutoencoderTransformer(
     beta : float, default=3.0
         Weight of the sparsity (KL divergence) penalty. ``beta=0`` gives a
         plain autoencoder. Not to be confused with Adam's ``beta_1`` and
-        ``beta_2``. With ``beta > 0``, :meth:`fit` (not ``partial_fit``)
-        warns when the fitted mean activation, averaged over the hidden
-        units, is more than 2.5 times ``rho`` or less than ``rho / 2.5``:
-        raising ``beta`` is then the usual remedy.
+        ``beta_2``. With ``beta > 0``, :meth:`fit` warns when the fitted
+        mean activation, averaged over the hidden units, is more than 2.5
+        times ``rho`` or less than ``rho / 2.5``: raising ``beta`` is then
+        the usual remedy.
 
     alpha : "auto" or float, default="auto"
         Weight decay (L2 penalty) on the weight matrices, not on the biases.
         "auto" is a weight decay that follows the data's scale:
         ``5e-5 * X.var(axis=0).sum()``, the sum of the features' variances
         over the rows the solver trains on (without the rows that
-        ``early_stopping`` holds out), computed in float64. Constant data
-        gives 0. The first ``partial_fit`` call on an unfitted model
-        computes it from its rows, and later calls keep it. The value used
-        is ``alpha_``.
+        ``early_stopping`` holds out), computed in float64 when the model
+        is first trained. Constant data gives 0. The value used is
+        ``alpha_``.
 
     decoder_activation : {"sigmoid", "identity"}, default="sigmoid"
         Output non-linearity of the decoder. "sigmoid" reconstructs data
@@ -426,8 +425,11 @@ class SparseAutoencoderTransformer(
         mean minibatch loss per call, ``t_`` counts the samples seen and
         ``mean_activation_`` is measured on the rows of the latest call.
         ``early_stopping`` and ``max_iter`` do not apply: ``partial_fit``
-        never stops on its own. Only for ``solver="sgd"`` or ``"adam"``: with
-        ``solver="lbfgs"`` the estimator has no ``partial_fit`` attribute.
+        never stops on its own, and does not warn when the mean activation
+        misses ``rho``. ``alpha="auto"`` is computed from the rows of the
+        first call on an unfitted model, and later calls keep it. Only for
+        ``solver="sgd"`` or ``"adam"``: with ``solver="lbfgs"`` the
+        estimator has no ``partial_fit`` attribute.
 
         A call that fails, an epoch that overflows included (a
         ValueError that names the learning rate), leaves the previous model

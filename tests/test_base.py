@@ -85,3 +85,10 @@ def test_html_repr_has_no_documentation_link(cls):
     html = estimator_html_repr(estimator)
     # Neither the "?" button nor the parameters' links to their entries.
     assert "href=" not in html
+
+
+def test_the_detectors_docs_name_no_method_it_lacks():
+    # The detector has no partial_fit: its shared parameter and attribute
+    # texts must not promise one.
+    assert not hasattr(SparseAutoencoderOutlierDetector(solver="adam"), "partial_fit")
+    assert "partial_fit" not in SparseAutoencoderOutlierDetector.__doc__
