@@ -31,7 +31,10 @@ from sklearn.preprocessing import StandardScaler
 
 from skl_sparseae import SparseAutoencoderTransformer
 
-TODAY = dict(solver="lbfgs", beta=1.0, alpha=1e-4, rho=0.05, decoder_scaling=1.0)
+# The reference every gain is measured against: the estimator's former
+# defaults, alpha=1e-4, beta=1, decoder_scaling=1.
+FORMER = dict(solver="lbfgs", beta=1.0, alpha=1e-4, rho=0.05, decoder_scaling=1.0)
+FORMER_LABEL = "alpha=1e-4, beta=1, decoder_scaling=1"
 
 RULES = {
     "var": lambda X: float(np.sum(np.var(X, axis=0))),
@@ -133,7 +136,7 @@ def resolve(params, X, decoder):
 
 
 def config_name(params):
-    p = dict(TODAY, **params)
+    p = dict(FORMER, **params)
     alpha = p["alpha"]
     alpha = (
         f"{alpha[1]:g}*{alpha[0]}" if isinstance(alpha, (tuple, list)) else f"{alpha:g}"
@@ -182,7 +185,7 @@ def explained(X_test, X_hat, mean):
 def evaluate(name, stage, params, data, seed, quick):
     """Fit one configuration and score it; returns the record."""
     X_train, X_test, y_train, y_test, decoder, units, draws = data
-    full = resolve(dict(TODAY, **params), X_train, decoder)
+    full = resolve(dict(FORMER, **params), X_train, decoder)
     estimator = SparseAutoencoderTransformer(
         n_components=units,
         decoder_activation=decoder,
@@ -261,30 +264,30 @@ def prepared(name, stage, quick):
 
 
 def panel_deltas(records, stage):
-    """Per config, per problem: the mean over seeds of (acc + few) / 2 - today's."""
+    """Per config, per problem: the mean over seeds of (acc + few) / 2 - FORMER's."""
     table = {}
     for r in records:
         if r["stage"] == stage:
             table.setdefault(r["config"], {}).setdefault(r["problem"], []).append(
                 (r["acc"] + r["few"]) / 2
             )
-    today = table[config_name(TODAY)]
+    former = table[config_name(FORMER)]
     return {
         config: {
-            problem: float(np.mean(scores) - np.mean(today[problem]))
+            problem: float(np.mean(scores) - np.mean(former[problem]))
             for problem, scores in by_problem.items()
-            if problem in today
+            if problem in former
         }
         for config, by_problem in table.items()
     }
 
 
 def screen_noise(records):
-    """Per problem, |(acc + few) / 2| difference between today's two seeds."""
-    today = config_name(TODAY)
+    """Per problem, |(acc + few) / 2| difference between FORMER's two seeds."""
+    former = config_name(FORMER)
     by_problem = {}
     for r in records:
-        if r["stage"] == "screen" and r["config"] == today:
+        if r["stage"] == "screen" and r["config"] == former:
             by_problem.setdefault(r["problem"], []).append((r["acc"] + r["few"]) / 2)
     return {p: abs(s[0] - s[-1]) for p, s in by_problem.items()}
 
@@ -293,7 +296,7 @@ def screen_choice(records, n_lbfgs=1, n_adam=1):
     """The screen's best configurations, to confirm at full size.
 
     Ranked by the mean over the panel of the gain in (acc + few) / 2 over
-    today's defaults, among the configurations that lose on no problem by
+    ``FORMER``, among the configurations that lose on no problem by
     more than twice that problem's refit noise (at least 0.01).
     """
     deltas = panel_deltas(records, "screen")
@@ -318,7 +321,7 @@ def screen_choice(records, n_lbfgs=1, n_adam=1):
 
 
 def confirm_configs(records):
-    configs = {"today's defaults": TODAY}
+    configs = {FORMER_LABEL: FORMER}
     configs.update(CANDIDATES)
     if any(r["stage"] == "screen" for r in records):
         for config, params in screen_choice(records).items():

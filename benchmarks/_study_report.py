@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 from _common import machine_description
-from _study import ALPHAS, PROBLEMS, TODAY, panel_deltas
+from _study import ALPHAS, FORMER, FORMER_LABEL, PROBLEMS, panel_deltas
 
 # --- report ----------------------------------------------------------------
 
@@ -93,7 +93,7 @@ def report_fits(records, stage):
                 f"{len(rs)} |"
             )
     deltas = panel_deltas(records, stage)
-    print(f"\n{stage}: gain in (acc + few) / 2 over today's defaults, per problem")
+    print(f"\n{stage}: gain in (acc + few) / 2 over {FORMER_LABEL}, per problem")
     print("| configuration | " + " | ".join(problems) + " | mean |")
     print("| --- | " + " | ".join("---" for _ in problems) + " | --- |")
     order = sorted(deltas, key=lambda c: -np.mean(list(deltas[c].values())))
@@ -127,7 +127,7 @@ def report_screen_factors(records):
     row(*["---"] * (len(problems) + 2))
     levels = [("alpha", a, lambda r, a=a: r["alpha"] == a) for a in ALPHAS]
     levels += [
-        (key, v, lambda r, key=key, v=v: r["params"].get(key, TODAY[key]) == v)
+        (key, v, lambda r, key=key, v=v: r["params"].get(key, FORMER[key]) == v)
         for key, values in (("beta", (1.0, 3.0)), ("rho", (0.05, 0.1)))
         for v in values
     ]
@@ -167,8 +167,18 @@ def report_screen_factors(records):
 
 
 def report_outliers(records):
+    """ROC AUC per detector and column: mean over the held-out classes, then seeds.
+
+    With several seeds a cell reads ``mean ±sd (fit s)``, the standard
+    deviation over the seeds of their means over the held-out classes; a
+    cell or row mean from fewer seeds than the table's says how many.
+    """
     rows = [r for r in records if r["stage"] == "outliers"]
-    print("\noutliers: mean ROC AUC over the held-out classes (fit time, s)")
+    seeds = sorted({r.get("seed", 0) for r in rows})
+    print(
+        "\noutliers: ROC AUC, mean over the held-out classes and over the seeds "
+        f"{seeds} (fit time, s)"
+    )
     keys = list(
         dict.fromkeys(
             (r["config"], r.get("recipe", "-"), r.get("solver", "-")) for r in rows
@@ -181,8 +191,17 @@ def report_outliers(records):
         + " | mean |"
     )
     print("| --- | --- | --- | " + " | ".join("---" for _ in columns) + " | --- |")
+
+    def summary(per_seed):
+        text = f"{np.mean(per_seed):.3f}"
+        if len(per_seed) > 1:
+            text += f" ±{np.std(per_seed, ddof=1):.3f}"
+        if len(per_seed) < len(seeds):
+            text += f" [{len(per_seed)} seed{'s' if len(per_seed) > 1 else ''}]"
+        return text
+
     for key in keys:
-        cells, aucs = [], []
+        cells, by_seed = [], {}
         for p, s in columns:
             rs = [
                 r
@@ -191,13 +210,24 @@ def report_outliers(records):
                 and r["problem"] == p
                 and r["setting"] == s
             ]
-            auc = float(np.mean([r["auc"] for r in rs]))
-            aucs.append(auc)
-            cells.append(f"{auc:.3f} ({np.mean([r['seconds'] for r in rs]):.1f})")
+            if not rs:
+                cells.append("-")
+                continue
+            per_seed = {}
+            for r in rs:
+                per_seed.setdefault(r.get("seed", 0), []).append(r["auc"])
+            means = [float(np.mean(a)) for a in per_seed.values()]
+            for seed, auc in zip(per_seed, means):
+                by_seed.setdefault(seed, []).append(auc)
+            seconds = np.mean([r["seconds"] for r in rs])
+            cells.append(f"{summary(means)} ({seconds:.1f})")
+        # The row's mean over the columns, per seed, over the seeds that
+        # have every column.
+        overall = [np.mean(a) for a in by_seed.values() if len(a) == len(columns)]
         print(
             f"| {key[0]} | {key[1]} | {key[2]} | "
             + " | ".join(cells)
-            + f" | {np.mean(aucs):.3f} |"
+            + f" | {summary(overall) if overall else '-'} |"
         )
 
 

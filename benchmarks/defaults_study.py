@@ -50,10 +50,10 @@ The stages (``--only``):
 1. ``screen``: the grid beta in {1, 3} x alpha in {1e-4, 3e-4, 1e-3, 3e-3}
    x rho in {0.05, 0.1} x decoder_scaling in {1, "auto"} for L-BFGS (32
    fits) and the same without decoder_scaling for Adam (16), one seed, at
-   the screen's sizes, plus the defaults with a second seed (the noise of a
-   refit). Today's defaults are the grid's cell (L-BFGS, beta 1, alpha 1e-4,
-   rho 0.05, scaling 1).
-2. ``confirm``: today's defaults, the screen's best (chosen by the rule of
+   the screen's sizes, plus ``FORMER`` with a second seed (the noise of a
+   refit). Every gain is measured against ``FORMER``, the former defaults,
+   a cell of the grid (L-BFGS, beta 1, alpha 1e-4, rho 0.05, scaling 1).
+2. ``confirm``: ``FORMER``, the screen's best (chosen by the rule of
    ``_study.screen_choice`` when the screen's rows are in ``--out``) and the
    fixed ``CANDIDATES``, at full size, two seeds each (one on the
    strokes and the 16x16 patches), with raw features and PCA (as many
@@ -79,8 +79,8 @@ import itertools
 from _study import (
     ALPHAS,
     CONFIRM_SEEDS,
+    FORMER,
     ONE_SEED,
-    TODAY,
     confirm_configs,
     evaluate,
     prepared,
@@ -112,7 +112,7 @@ def screen_grid(quick):
 def run_screen(problems, quick, records):
     for name in problems:
         data = prepared(name, "screen", quick)
-        records.append(evaluate(name, "screen", TODAY, data, 1, quick))
+        records.append(evaluate(name, "screen", FORMER, data, 1, quick))
         for params in screen_grid(quick):
             records.append(evaluate(name, "screen", params, data, 0, quick))
         yield

@@ -5,14 +5,18 @@ thread::
 
     python benchmarks/defaults_study_outliers.py --out outliers.json
     python benchmarks/defaults_study_outliers.py --quick          # smoke test
+    python benchmarks/defaults_study_outliers.py --seeds 1 2 --problems digits \
+        --detectors "var rule 5e-5, b3" IsolationForest --out outliers.json
 
 ``SparseAutoencoderOutlierDetector`` with one class held out as the
 outliers, on novelty (inliers only) and contaminated (2 % of the training
 rows from the held-out class) training: MinMaxScaler and the sigmoid
 decoder against StandardScaler and the identity decoder, L-BFGS against
-Adam, today's defaults against the ``CANDIDATES`` of ``_study.py``; ROC AUC
-of ``-decision_function`` and the fit time, next to IsolationForest and
-LocalOutlierFactor.
+Adam, the former defaults (``FORMER``) against the ``CANDIDATES`` of
+``_study.py``; ROC AUC of ``-decision_function`` and the fit time, next to
+IsolationForest and LocalOutlierFactor. A seed (``--seeds``) sets the
+detector's and IsolationForest's ``random_state`` and which held-out rows
+contaminate the training set; the data sets and their splits stay fixed.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -29,7 +33,8 @@ from _datasets import (
 )
 from _study import (
     CANDIDATES,
-    TODAY,
+    FORMER,
+    FORMER_LABEL,
     _digits,
     resolve,
 )
@@ -44,8 +49,10 @@ from skl_sparseae import SparseAutoencoderOutlierDetector
 # --- outliers --------------------------------------------------------------
 
 
-def anomaly_tasks(quick):
+def anomaly_tasks(problems=None):
     """(name, X_train, X_test, y_train, y_test, held-out classes, units) of the panel.
+
+    Only the problems named in ``problems``, if given.
 
     The units are the detector's default (``n_features // 4``) but on the
     strokes, which take the transformer panel's 100 (196 would double the
@@ -54,14 +61,15 @@ def anomaly_tasks(quick):
     included) tells one photograph's patches from the others' (ROC AUC
     0.35-0.65 in the smoke run), so the task measures nothing.
     """
-    X_train, X_test, y_train, y_test = _digits(0)
-    yield "digits", X_train, X_test, y_train, y_test, (0, 5), None
-    X_train, X_test, y_train, y_test = stroke_digits(1500, 1000)
-    yield "strokes 28x28", X_train, X_test, y_train, y_test, (0,), 100
-    X_train, X_test, y_train, y_test = breast_cancer()
-    yield "breast cancer", X_train, X_test, y_train, y_test, (0,), None  # malignant
-    X_train, X_test, y_train, y_test = gaussian_table(3000)
-    yield "gaussian table", X_train, X_test, y_train, y_test, (0, 2), None
+    tasks = (
+        ("digits", lambda: _digits(0), (0, 5), None),
+        ("strokes 28x28", lambda: stroke_digits(1500, 1000), (0,), 100),
+        ("breast cancer", breast_cancer, (0,), None),  # malignant
+        ("gaussian table", lambda: gaussian_table(3000), (0, 2), None),
+    )
+    for name, load, held_out, units in tasks:
+        if problems is None or name in problems:
+            yield (name, *load(), held_out, units)
 
 
 def anomaly_split(X_train, X_test, y_train, y_test, outlier, contaminated, seed=0):
@@ -82,15 +90,25 @@ def anomaly_split(X_train, X_test, y_train, y_test, outlier, contaminated, seed=
     return X_train[train], X_test, (y_test == outlier).astype(int)
 
 
+BASELINES = {
+    "IsolationForest": lambda seed: IsolationForest(
+        n_estimators=200, random_state=seed
+    ),
+    "LocalOutlierFactor": lambda seed: LocalOutlierFactor(novelty=True),
+}
+
+
 def detector_settings(names=None):
-    """Today's defaults and the ``CANDIDATES``, or those of them in ``names``."""
-    settings = {"today's defaults": {}}
+    """``FORMER`` and the ``CANDIDATES``, or those of them in ``names``."""
+    settings = {FORMER_LABEL: {}}
     settings.update(CANDIDATES)
     return {k: v for k, v in settings.items() if names is None or k in names}
 
 
-def run_outliers(quick, records, names=None):
-    for name, X_train, X_test, y_train, y_test, held_out, units in anomaly_tasks(quick):
+def run_outliers(quick, records, names=None, seeds=(0,), problems=None):
+    for name, X_train, X_test, y_train, y_test, held_out, units in anomaly_tasks(
+        problems
+    ):
         if quick:
             units = 8
             keep = np.random.RandomState(0).permutation(len(X_train))[:300]
@@ -98,27 +116,26 @@ def run_outliers(quick, records, names=None):
             keep = np.random.RandomState(1).permutation(len(X_test))[:300]
             X_test, y_test = X_test[keep], y_test[keep]
         print(f"\noutliers: {name}, train {X_train.shape}", flush=True)
-        for outlier, contaminated in itertools.product(held_out, (False, True)):
+        for seed, outlier, contaminated in itertools.product(
+            seeds, held_out, (False, True)
+        ):
             A, B, is_outlier = anomaly_split(
-                X_train, X_test, y_train, y_test, outlier, contaminated
+                X_train, X_test, y_train, y_test, outlier, contaminated, seed
             )
             setting = "contaminated" if contaminated else "novelty"
             base = dict(
-                problem=name, stage="outliers", outlier=int(outlier), setting=setting
+                problem=name,
+                stage="outliers",
+                outlier=int(outlier),
+                setting=setting,
+                seed=seed,
             )
-            baselines = (
-                (
-                    "IsolationForest",
-                    lambda: IsolationForest(n_estimators=200, random_state=0),
-                ),
-                ("LocalOutlierFactor", lambda: LocalOutlierFactor(novelty=True)),
-            )
-            if names is not None and "today's defaults" not in names:
-                baselines = ()
-            for label, make in baselines:
+            for label, make in BASELINES.items():
+                if names is not None and label not in names:
+                    continue
                 scaler = StandardScaler().fit(A)
                 start = time.perf_counter()
-                model = make().fit(scaler.transform(A))
+                model = make(seed).fit(scaler.transform(A))
                 seconds = time.perf_counter() - start
                 auc = roc_auc_score(
                     is_outlier, -model.decision_function(scaler.transform(B))
@@ -134,13 +151,13 @@ def run_outliers(quick, records, names=None):
                 else:
                     scaler, decoder = StandardScaler().fit(A), "identity"
                 A_s = scaler.transform(A)
-                full = resolve(dict(TODAY, **params, solver=solver), A_s, decoder)
+                full = resolve(dict(FORMER, **params, solver=solver), A_s, decoder)
                 if solver != "lbfgs":
                     full.pop("decoder_scaling")
                 model = SparseAutoencoderOutlierDetector(
                     n_components=units,
                     decoder_activation=decoder,
-                    random_state=0,
+                    random_state=seed,
                     max_iter=30 if quick else 400,
                     **full,
                 )
@@ -172,15 +189,19 @@ def run_outliers(quick, records, names=None):
                 and r["problem"] == name
                 and r["outlier"] == outlier
                 and r["setting"] == setting
+                and r.get("seed", 0) == seed
             ]
-            print(f"  class {outlier} {setting}: " + ", ".join(line), flush=True)
-        yield
+            print(
+                f"  seed {seed}, class {outlier} {setting}: " + ", ".join(line),
+                flush=True,
+            )
+            yield
 
 
 def main(argv=None):
     stages = {
         "outliers": lambda args, problems, records: run_outliers(
-            args.quick, records, args.detectors
+            args.quick, records, args.detectors, args.seeds, problems
         )
     }
     parser = study_parser(__doc__, stages)
@@ -188,8 +209,15 @@ def main(argv=None):
         "--detectors",
         nargs="+",
         default=None,
-        help="outliers: only these settings (names of CANDIDATES or \"today's "
-        'defaults"; the baselines come with the latter)',
+        help="outliers: only these settings (names of CANDIDATES, "
+        f'"{FORMER_LABEL}", IsolationForest, LocalOutlierFactor)',
+    )
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=[0],
+        help="outliers: these seeds (random_state and the contaminating rows)",
     )
     study_main(parser, stages, argv)
 

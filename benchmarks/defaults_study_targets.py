@@ -6,13 +6,14 @@ thread::
     python benchmarks/defaults_study_targets.py --out targets.json
     python benchmarks/defaults_study_targets.py --quick           # smoke test
 
-For today's defaults, the fixed ``CANDIDATES`` and, when the screen's rows
-are in ``--out``, the screen's best (see ``defaults_study.py``): benchmark
-d's protocol on the nudged digits (100 units, rho=0.01, beta=3, macro-F1 of
-the RBM example's classifier) against BernoulliRBM; the README's grid
-search (digits, 64 units, 5-fold CV over rho {0.01, 0.05} x beta {1, 3},
-best CV accuracy). The third target, the strokes' accuracy and fit time
-against today's, is read from ``defaults_study.py``'s confirmation.
+For the former defaults (``FORMER``), the fixed ``CANDIDATES`` and, when
+the screen's rows are in ``--out``, the screen's best (see
+``defaults_study.py``): benchmark d's protocol on the nudged digits (100
+units, rho=0.01, beta=3, macro-F1 of the RBM example's classifier) against
+BernoulliRBM; the README's grid search (digits, 64 units, 5-fold CV over rho
+{0.01, 0.05} x beta {1, 3}, best CV accuracy). The third target, the
+strokes' accuracy and fit time against the former defaults', is read from
+``defaults_study.py``'s confirmation.
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -24,7 +25,7 @@ from _datasets import (
     nudged_digits,
 )
 from _study import (
-    TODAY,
+    FORMER,
     confirm_configs,
     resolve,
 )
@@ -65,7 +66,7 @@ def run_targets(quick, records):
     print(f"  BernoulliRBM  macro-F1 {f1:.4f}  {rbm_seconds:.1f} s", flush=True)
     for label, params in configs.items():
         for variant, extra in (("d", dict(rho=0.01, beta=3.0)), ("defaults", {})):
-            full = resolve(dict(TODAY, **{**params, **extra}), X_train, "sigmoid")
+            full = resolve(dict(FORMER, **{**params, **extra}), X_train, "sigmoid")
             if full["solver"] != "lbfgs":
                 full.pop("decoder_scaling")
             model = SparseAutoencoderTransformer(
@@ -104,7 +105,7 @@ def run_targets(quick, records):
     }
     for label, params in configs.items():
         full = resolve(
-            dict(TODAY, **params), MinMaxScaler().fit_transform(X), "sigmoid"
+            dict(FORMER, **params), MinMaxScaler().fit_transform(X), "sigmoid"
         )
         full.pop("rho"), full.pop("beta")
         pipe = make_pipeline(
