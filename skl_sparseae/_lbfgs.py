@@ -25,7 +25,7 @@ import numpy as np
 import scipy.optimize
 
 from . import _blas
-from ._stochastic import InterruptGuard
+from ._minibatch import InterruptGuard
 from ._stopping import BestIterate, NoImprovement
 from ._user_warnings import warn
 
