@@ -699,8 +699,8 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         ``alpha`` is the fit's weight decay (``alpha_``).
 
         The seam where a test wraps the objective (to count evaluations,
-        interrupt a fit or make it overflow) by overriding this method in a
-        subclass, instead of patching module globals.
+        interrupt a fit or make it overflow): the tests' ``wrap_objective``
+        replaces this method on the base class for the length of one test.
         """
         return Objective(backend, rho=self.rho, beta=self.beta, alpha=alpha)
 
