@@ -2,9 +2,10 @@
 
 The held-out score is :meth:`score` (the mean negative half squared
 reconstruction error) on rows that no fit sees. The time to a score comes
-from one traced fit per solver: the solver's own loop is wrapped so that,
-after each iteration or epoch, the clock is read and the held-out score is
-computed with the clock stopped (its time is subtracted).
+from one traced run per solver: the solver function the estimator's ``fit``
+calls, on the same objective and start, reports each iteration or epoch, at
+which the clock is read and the held-out score is computed with the clock
+stopped (its time is subtracted).
 """
 
 # SPDX-License-Identifier: BSD-3-Clause
@@ -13,16 +14,24 @@ import argparse
 import json
 import time
 import warnings
-from contextlib import contextmanager
 
 import _common
 import numpy as np
 from _common import add_timing_arguments, machine_description, settle
 from _datasets import large_patches, nudged_digits, whitened_patches
 from sklearn.model_selection import train_test_split
+from sklearn.utils import check_array, check_random_state
 from threadpoolctl import threadpool_limits
 
-from skl_sparseae import _base as sae_base
+from skl_sparseae._backends._numpy import NumpyBackend, NumpyPlacement
+from skl_sparseae._lbfgs import lbfgs_scale, minimize_lbfgs
+from skl_sparseae._minibatch import (
+    EpochRunner,
+    MinibatchPlan,
+    MinibatchState,
+    minimize_stochastic,
+    resolve_batch_size,
+)
 from skl_sparseae._objective import hidden_activations, row_squared_errors, unpack
 from skl_sparseae._stopping import NoImprovement
 
@@ -102,40 +111,78 @@ class Trace:
         return None
 
 
-@contextmanager
-def traced(trace):
-    """Wrap the estimator's two solver loops so that they report to ``trace``."""
-    lbfgs, stochastic = sae_base.minimize_lbfgs, sae_base.minimize_stochastic
+def run_solver(estimator, X, on_iteration):
+    """Run ``estimator``'s solver on the NumPy rows ``X`` as ``estimator.fit(X)`` does.
 
-    def traced_lbfgs(*args, **kwargs):
-        kwargs["on_iteration"] = lambda i, theta, loss, *rest: trace.record(loss, theta)
-        return lbfgs(*args, **kwargs)
-
-    def traced_stochastic(*args, **kwargs):
-        kwargs["on_epoch"] = lambda epoch, loss, score: trace.record(loss, args[1])
-        return stochastic(*args, **kwargs)
-
-    sae_base.minimize_lbfgs = traced_lbfgs
-    sae_base.minimize_stochastic = traced_stochastic
-    try:
-        yield trace
-    finally:
-        sae_base.minimize_lbfgs, sae_base.minimize_stochastic = lbfgs, stochastic
+    The same objective, start and change of variables (L-BFGS), or the same
+    optimizer, batches and order (Adam, SGD), as the estimator's own fit
+    without held-out rows, through the solver functions it calls, with
+    ``on_iteration(loss, theta)`` after each iteration or epoch. Returns the
+    solver's result.
+    """
+    X = check_array(X, dtype=[np.float64, np.float32])
+    (n_samples, d), h = X.shape, estimator.n_components
+    rng = check_random_state(estimator.random_state)
+    alpha = estimator._resolve_alpha(X, NumpyPlacement())
+    if estimator.solver == "lbfgs":
+        theta0 = estimator._initial_theta(d, h, rng)
+        backend = NumpyBackend(X, h, estimator.decoder_activation)
+        with backend:
+            return minimize_lbfgs(
+                estimator._objective(backend, alpha),
+                theta0,
+                max_iter=estimator.max_iter,
+                max_fun=estimator.max_fun,
+                tol=estimator.tol,
+                n_iter_no_change=estimator.n_iter_no_change,
+                on_iteration=lambda i, theta, loss, *rest: on_iteration(loss, theta),
+                scale=lbfgs_scale(
+                    estimator.decoder_scaling,
+                    estimator.rho,
+                    d,
+                    h,
+                    estimator.decoder_activation,
+                ),
+            )
+    rho = estimator.rho
+    theta0 = estimator._initial_theta(d, h, rng, hidden_bias=np.log(rho / (1 - rho)))
+    theta = theta0.astype(X.dtype)
+    state = MinibatchState(estimator._make_optimizer(theta, None), rng)
+    plan = MinibatchPlan(
+        h,
+        {"rho": rho, "beta": estimator.beta, "alpha": alpha},
+        estimator.decoder_activation,
+        resolve_batch_size(estimator.batch_size, n_samples),
+        estimator.shuffle,
+    )
+    with EpochRunner(X, plan) as runner:
+        return minimize_stochastic(
+            runner,
+            theta,
+            state,
+            max_iter=estimator.max_iter,
+            tol=estimator.tol,
+            n_iter_no_change=estimator.n_iter_no_change,
+            on_epoch=lambda epoch, loss, score: on_iteration(loss, theta),
+        )
 
 
 def traced_fit(estimator, X_train, X_test, model, stop_at=None, budget=None):
-    """Fit with a trace; ``(trace, fit seconds, fitted estimator or None)``."""
+    """The estimator's solver run with a trace; ``(trace, seconds, result or None)``.
+
+    ``result`` is the solver's (None when the trace stopped it).
+    """
     trace = Trace(held_out_scorer(X_test, model), stop_at, budget)
     settle()
-    with traced(trace), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trace.start = time.perf_counter()
         try:
-            estimator.fit(X_train)
+            result = run_solver(estimator, X_train, trace.record)
         except StopTrace:
-            estimator = None
+            result = None
         seconds = time.perf_counter() - trace.start - trace.excluded
-    return trace, seconds, estimator
+    return trace, seconds, result
 
 
 def within(score, fraction=0.01):

@@ -44,9 +44,9 @@ from sklearn.neural_network import MLPRegressor
 from threadpoolctl import ThreadpoolController
 
 from skl_sparseae import SparseAutoencoderTransformer
+from skl_sparseae._minibatch import EpochRunner, MinibatchPlan, MinibatchState
 from skl_sparseae._objective import initial_parameters, step_shares, unpack
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, MinibatchState
 
 BATCH = 200
 LEARNING_RATE = 1e-3

@@ -14,7 +14,6 @@ Run from the repository root::
 
 # SPDX-License-Identifier: BSD-3-Clause
 
-import time
 import warnings
 
 import numpy as np
@@ -25,11 +24,10 @@ from _common import (
 from _datasets import large_patches
 from _solvers import (
     PATCH_MODEL,
-    Trace,
     configure,
     run,
+    run_solver,
     solver_parser,
-    traced,
 )
 from threadpoolctl import threadpool_limits
 
@@ -80,22 +78,20 @@ def fig3(args):
     for threads in (None, 1):
         for dtype in (np.float64, np.float32):
             X = X64.astype(dtype)
-            inner = []
+            est = SparseAutoencoderTransformer(
+                solver="adam",
+                batch_size=batch,
+                max_iter=1,
+                tol=0,
+                random_state=0,
+                **PATCH_MODEL,
+            )
 
             def sae():
-                est = SparseAutoencoderTransformer(
-                    solver="adam",
-                    batch_size=batch,
-                    max_iter=1,
-                    tol=0,
-                    random_state=0,
-                    **PATCH_MODEL,
-                )
-                trace = Trace(lambda theta: 0.0)
-                with traced(trace):
-                    trace.start = time.perf_counter()
-                    est.fit(X)
-                inner.append(trace.times[0])
+                est.fit(X)
+
+            def loop():
+                run_solver(est, X, lambda loss, theta: None)
 
             def mlp():
                 with warnings.catch_warnings():
@@ -113,10 +109,9 @@ def fig3(args):
                 gemm = batch_gemms(X, h, batch)
                 gemm()
                 steps, gathers = adam_steps_and_gathers(X, h, batch)
-                t_gemm, t_sae, t_mlp, t_steps, t_gathers = interleaved_medians(
-                    [gemm, sae, mlp, steps, gathers], args.repeats
+                t_gemm, t_sae, t_inner, t_mlp, t_steps, t_gathers = interleaved_medians(
+                    [gemm, sae, loop, mlp, steps, gathers], args.repeats
                 )
-            t_inner = float(np.median(inner))
             tag = f"{np.dtype(dtype).name}, {'1 thread' if threads else 'default'}"
             key = ("64" if dtype == np.float64 else "32") + ("/1t" if threads else "")
             ratios[f"3a {key}"] = t_sae / t_gemm

@@ -32,17 +32,17 @@ from ._memory import (
     optimiser_memory_bytes,
     stochastic_memory_bytes,
 )
-from ._objective import Objective, initial_parameters, pack, to_numpy, unpack
-from ._optimizers import AdamOptimizer, SGDOptimizer
-from ._progress import Progress
-from ._sklearn_compat import Interval, StrOptions
-from ._stochastic import (
+from ._minibatch import (
     InterruptGuard,
     MinibatchPlan,
     MinibatchState,
     minimize_stochastic,
     resolve_batch_size,
 )
+from ._objective import Objective, initial_parameters, pack, to_numpy, unpack
+from ._optimizers import AdamOptimizer, SGDOptimizer
+from ._progress import Progress
+from ._sklearn_compat import Interval, StrOptions
 from ._user_warnings import warn
 from ._validation import (
     SATURATION_SAMPLE_ROWS,
@@ -154,7 +154,7 @@ class FinishingPass(InterruptGuard):
     The fit is done by then, and the pass (the mean activations, the
     saturation check, the detector's training scores) completes the model:
     as a context manager, a Ctrl-C during the pass is held until it ends
-    (see :class:`~skl_sparseae._stochastic.InterruptGuard`) and then, like
+    (see :class:`~skl_sparseae._minibatch.InterruptGuard`) and then, like
     one during the solver's loop, keeps the fit with a warning. ``what``
     says what the pass does, for the warning.
     """
@@ -699,8 +699,8 @@ class _BaseSparseAutoencoder(BaseEstimator, ABC):
         ``alpha`` is the fit's weight decay (``alpha_``).
 
         The seam where a test wraps the objective (to count evaluations,
-        interrupt a fit or make it overflow) by overriding this method in a
-        subclass, instead of patching module globals.
+        interrupt a fit or make it overflow): the tests' ``wrap_objective``
+        replaces this method on the base class for the length of one test.
         """
         return Objective(backend, rho=self.rho, beta=self.beta, alpha=alpha)
 

@@ -25,8 +25,8 @@ import numpy as np
 import scipy.optimize
 
 from . import _blas
-from ._stochastic import InterruptGuard
-from ._stopping import BestIterate, NoImprovement
+from ._minibatch import InterruptGuard
+from ._stopping import BestIterate, FitHistory
 from ._user_warnings import warn
 
 # L-BFGS-B's gradient test uses tol / 10: with the gradient test at tol
@@ -314,13 +314,11 @@ def minimize_lbfgs(
     def to_theta(u):
         return u if scale is None else scale * u
 
-    loss_curve = []
-    validation_scores = []
+    history = FitHistory(tol, n_iter_no_change)
+    loss_curve, validation_scores = history.loss_curve, history.validation_scores
+    best_held_out, progress = history.best_held_out, history.rule
     best_loss = BestIterate()
-    # The latest score wins ties, so that equal scores keep the later weights.
-    best_held_out = BestIterate(ties_to_latest=True)
     latest = _LatestEvaluation()
-    progress = NoImprovement(tol, n_iter_no_change)
     guard = InterruptGuard()
 
     def fun_theta(theta):
@@ -343,13 +341,7 @@ def minimize_lbfgs(
         # all, so that n_iter_ is len(validation_scores_).
         score = None if held_out_score is None else held_out_score(theta)
         with guard.held():
-            loss_curve.append(loss)
-            if score is None:
-                progress.update(loss)
-            else:
-                validation_scores.append(score)
-                progress.update(-score)
-                best_held_out.offer(theta, -score, loss=loss)
+            history.record(loss, score, theta)
         if on_iteration is not None:
 
             def evaluation_at_iterate():

@@ -166,6 +166,7 @@ def sigmoid(Z, out=None, xp=None, bias=None):
             E = xp.exp(-Z)
             E += 1
             return 1 / E
+    # Kept for out= and bias: alone, the generic body takes 0.76-1.04x this time
     if bias is None:
         out = np.negative(Z, out=out)
     else:
@@ -189,6 +190,7 @@ def hidden_activations(X, W1, b1, out=None, xp=None):
         Z = X @ W1
         Z += b1
         return sigmoid(Z, xp=xp)
+    # Kept for out= (the callers' rows); the generic body takes 0.86-1.45x this time
     if sp.issparse(X):
         Z = X @ W1
         if out is not None:
@@ -207,6 +209,7 @@ def decode(A, W2, b2, decoder_activation, out=None, xp=None):
         if decoder_activation == "sigmoid":
             Z = sigmoid(Z, xp=xp)
         return Z
+    # On NumPy the generic body takes 0.94-5.8x this time (1.4-5.8x in float64)
     Z = np.dot(A, W2, out=out)
     if decoder_activation == "sigmoid":
         sigmoid(Z, out=Z, bias=b2)
@@ -250,6 +253,7 @@ def row_squared_errors(X_blk, A_blk, W2, b2, decoder_activation, out=None, xp=No
     if not is_numpy(xp):
         residual -= X_blk
         return xp.vecdot(residual, residual, axis=-1)
+    # On NumPy the generic body takes 0.88-5.1x this time (1.4-5.1x in float64)
     if sp.issparse(X_blk):
         subtract_csr(residual, X_blk)
     else:
@@ -390,6 +394,7 @@ def add_block_gradient_sums(
         sum_b1 += xp.sum(delta, axis=0)
         return squared_error
 
+    # On NumPy the generic body takes 0.83-2.9x this time (2.2-2.9x at 64 features)
     k, n_features = X_blk.shape
     if workspace is None or workspace.recon.shape[0] < k:
         workspace = BlockWorkspace(k, n_features, A_blk.shape[1], A_blk.dtype)
@@ -729,6 +734,7 @@ def minibatch_loss_and_gradient(
             terms.add(norm, squared_error, beta * kl_term, column_sums, active)
         return loss, gradient
 
+    # For the step's threads; generic body: 1.27-1.83x this at d=64, 0.65-1.06x at 784
     sparse = sp.issparse(X_batch)
     if workspace is None or workspace.hidden.shape[0] < k:
         workspace = MinibatchWorkspace(

@@ -4,6 +4,8 @@
 
 import numpy as np
 
+from ._objective import to_numpy
+
 
 class NoImprovement:
     """Count iterations that improve a monitored value by less than ``tol``, relatively.
@@ -83,3 +85,33 @@ class BestIterate:
         self.value = value
         self.details = details
         return True
+
+
+class FitHistory:
+    """What a fit records after each iteration (an L-BFGS-B iteration or an epoch).
+
+    The loss curve, the held-out scores, the :class:`NoImprovement` rule on
+    the watched value (the loss, or the negated held-out score) and the
+    weights of the best held-out score (the latest of equal scores, with
+    the iteration's training loss as ``details["loss"]``).
+    """
+
+    def __init__(self, tol, n_iter_no_change):
+        self.loss_curve = []
+        self.validation_scores = []
+        self.rule = NoImprovement(tol, n_iter_no_change)
+        self.best_held_out = BestIterate(ties_to_latest=True)
+
+    def record(self, loss, score, theta):
+        """Record an iteration's ``loss`` and held-out ``score`` (None without one).
+
+        The caller holds back interrupts around it, so that an iteration is
+        recorded whole or not at all.
+        """
+        self.loss_curve.append(loss)
+        if score is None:
+            self.rule.update(loss)
+        else:
+            self.validation_scores.append(score)
+            self.rule.update(-score)
+            self.best_held_out.offer(to_numpy(theta), -score, loss=loss)

@@ -24,6 +24,7 @@ from skl_sparseae import (
     SparseAutoencoderTransformer,
     _objective,
 )
+from skl_sparseae._minibatch import EpochRunner, MinibatchPlan, StepThreads
 from skl_sparseae._objective import (
     MinibatchWorkspace,
     initial_parameters,
@@ -32,7 +33,6 @@ from skl_sparseae._objective import (
     unpack,
 )
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, StepThreads
 
 from ._helpers import (
     finite_difference_gradient,
@@ -139,7 +139,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from skl_sparseae._objective import n_parameters
 from skl_sparseae._optimizers import AdamOptimizer
-from skl_sparseae._stochastic import EpochRunner, MinibatchPlan, MinibatchState
+from skl_sparseae._minibatch import EpochRunner, MinibatchPlan, MinibatchState
 
 n_rows, d, h, batch = {shape!r}
 X = np.random.RandomState(2).uniform(size=(n_rows, d))

@@ -12,7 +12,7 @@ Nothing here imports dask at module level: the core package works without it.
 import numpy as np
 
 from .. import _blas
-from .._stochastic import EpochRunner, InterruptGuard, StepThreads
+from .._minibatch import EpochRunner, InterruptGuard, StepThreads
 from .._validation import check_sample_count
 from ._dask_checks import chunk_items, rows_and_weights
 
@@ -24,7 +24,7 @@ class ChunkRunner:
     :class:`EpochRunner` with ``plan``, and it is dropped before the next is
     computed. The chunks come in chunk order; the plan's ``shuffle`` orders
     the rows within each. The chunks' steps share one set of
-    :class:`~skl_sparseae._stochastic.StepThreads`, stopped by :meth:`close`
+    :class:`~skl_sparseae._minibatch.StepThreads`, stopped by :meth:`close`
     (the runner is a context manager).
     ``estimator_name`` names the estimator in the error for an array whose
     chunks hold no rows (its row count may be unknown until they are

@@ -35,6 +35,7 @@ from .._inference import (
     reconstruct,
     score_rows,
 )
+from .._minibatch import EpochRunner
 from .._objective import (
     ACTIVE_THRESHOLD,
     BlockWorkspace,
@@ -55,7 +56,6 @@ from .._sklearn_compat import (
     _get_feature_names,
     check_same_namespace,
 )
-from .._stochastic import EpochRunner
 from .._validation import FLOAT_DTYPES
 from ._blocks import block_rows
 from ._protocol import Placement

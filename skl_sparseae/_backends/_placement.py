@@ -30,9 +30,9 @@ import numpy as np
 from sklearn import config_context
 from sklearn.base import clone
 
+from .._minibatch import MinibatchState
 from .._sklearn_compat import get_namespace_and_device, move_to
 from .._sklearn_compat import move_estimator_to as _move_any_estimator_to
-from .._stochastic import MinibatchState
 from ._array_api import ArrayAPIPlacement, input_namespace
 from ._dask import DaskPlacement
 from ._dask_checks import is_dask_collection

@@ -130,7 +130,7 @@ class Placement(ABC):
     def epoch_runner(self, X, plan, *, estimator_name, sample_weight=None):
         """What runs one epoch of minibatch steps over validated X.
 
-        ``plan`` is the :class:`~skl_sparseae._stochastic.MinibatchPlan` of
+        ``plan`` is the :class:`~skl_sparseae._minibatch.MinibatchPlan` of
         the fit; ``estimator_name`` names the estimator in errors;
         ``sample_weight`` (validated) weighs the rows. The runner is a
         context manager: leaving it stops the threads of its steps.

@@ -61,7 +61,7 @@ from ._objective import (
     to_numpy,
 )
 from ._optimizers import SGDOptimizer
-from ._stopping import BestIterate, NoImprovement
+from ._stopping import FitHistory
 from ._user_warnings import warn
 
 # A fit whose last epoch's loss is more than this many times its first
@@ -566,9 +566,9 @@ def minimize_stochastic(
     """
     xp = runner.xp
     optimizer = state.optimizer
-    loss_curve, validation_scores = [], []
-    rule = NoImprovement(tol, n_iter_no_change)
-    best_held_out = BestIterate(ties_to_latest=True)
+    history = FitHistory(tol, n_iter_no_change)
+    loss_curve, validation_scores = history.loss_curve, history.validation_scores
+    rule, best_held_out = history.rule, history.best_held_out
     n_epochs = 1 if incremental else max_iter
     watched = "loss" if held_out_score is None or incremental else "held-out score"
     terms = EpochTerms() if progress is not None and progress.verbose >= 2 else None
@@ -610,13 +610,7 @@ def minimize_stochastic(
                     score = held_out_score(theta)
                 # The epoch's record is written whole or not at all.
                 with guard.held():
-                    loss_curve.append(loss)
-                    if score is None:
-                        rule.update(loss)
-                    else:
-                        validation_scores.append(score)
-                        rule.update(-score)
-                        best_held_out.offer(to_numpy(theta), -score)
+                    history.record(loss, score, theta)
                     stop, lowered = _apply_stopping_rule(
                         rule, optimizer, incremental, tol, n_iter_no_change, watched
                     )
